@@ -1,0 +1,57 @@
+# The two set-up commands: `make run` and `make test`. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/council
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install run test test-sqlite test-postgres bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting the media worker as its own process"; \
+		$(BIN)/python manage.py run_media_worker --worker 0 & echo $$! > .media-worker.pid; \
+		trap 'kill $$(cat .media-worker.pid) 2>/dev/null; rm -f .media-worker.pid' EXIT INT TERM; \
+		MEDIA_IN_PROCESS=0 $(BIN)/daphne -b 127.0.0.1 -p 8000 asgi:application; \
+	else \
+		$(BIN)/daphne -b 127.0.0.1 -p 8000 asgi:application; \
+	fi
+
+# Debian's chromium for the browser tests (the Playwright package drives it; it never downloads a browser).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; \
+	fi
+	@/usr/bin/chromium --version
+
+# The whole suite on SQLite with the in-memory channel layer, then everything that touches the
+# database again on PostgreSQL with the Redis channel layer (media and browser tests do not depend
+# on the database engine, so they run once).
+test: install chromium test-sqlite test-postgres
+
+test-sqlite:
+	$(BIN)/pytest -p no:cacheprovider
+
+test-postgres:
+	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -p no:cacheprovider -m "not media and not browser"
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .test-db*.sqlite3* staticfiles

@@ -1,0 +1,553 @@
+"""Live protocol bench: event latency to members, fan-out to public viewers, state.json, memory.
+
+    .venv/bin/python bench/bench_live.py          # ~4-6 minutes, prints a markdown table
+
+Everything runs on 127.0.0.1. Servers are real daphne processes (like tests/live/test_multiprocess.py);
+all clients run in this one asyncio process.
+
+(a) member latency: 60 member sockets (seed_demo's 24 members + chair, reused) are synced; the chair
+    (its own socket) sends `question.ask` ~200 times, paced; latency = time the *last* of the 60
+    sockets received that `question.asked` event minus the time the chair sent the command.
+    (i)  in-memory channel layer: one daphne, SQLite file DB, no REDIS_URL;
+    (ii) Redis channel layer: two daphne processes (members and chair split across them),
+         REDIS_URL=redis://127.0.0.1:6379/<free db, flushed>, fresh PostgreSQL DB (created, dropped).
+(b) public fan-out on stack (ii): 1,000 and 5,000 public viewers (split across both daphnes,
+    connected in batches); per chair action the time until the last viewer received the public
+    event, and the members' latency measured at the same time.
+    HTTP GET /public/meetings/<id>/state.json per second, with and without If-None-Match.
+(c) memory: daphne RSS before/after N connections, divided by N.
+
+Environment: BENCH_VIEWERS (default "1000,5000"), BENCH_ACTIONS (200), BENCH_TIME_LIMIT (s, 420).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+ORIGIN = "http://127.0.0.1"
+VIEWERS = [int(x) for x in os.environ.get("BENCH_VIEWERS", "1000,5000").split(",") if x]
+ACTIONS = int(os.environ.get("BENCH_ACTIONS", 200))
+MEMBER_SOCKETS = 60
+TIME_LIMIT = int(os.environ.get("BENCH_TIME_LIMIT", 420))
+PACE = 0.06  # s between chair commands: stays under the per-socket rate limit (20/s)
+
+_procs: list[subprocess.Popen] = []
+_cleanups: list = []
+
+
+def log(*a) -> None:
+    print(*a, file=sys.stderr, flush=True)
+
+
+def cleanup() -> None:
+    for p in _procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in _procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    _procs.clear()
+    while _cleanups:
+        try:
+            _cleanups.pop()()
+        except Exception as exc:  # noqa: BLE001
+            log("cleanup failed:", exc)
+
+
+def _timeout(signum, frame):  # noqa: ARG001
+    log(f"bench_live: hard time limit of {TIME_LIMIT} s reached")
+    cleanup()
+    os._exit(3)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pctl(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+# ---------------------------------------------------------------- servers
+
+
+TOKEN_SCRIPT = """
+import json
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from meetings import demo
+meeting, _ = demo.seed()
+out = {}
+for user in get_user_model().objects.filter(username__regex=r"^(ordforer|varaordforer|medlem[0-9]+)$"):
+    out[user.username] = Token.objects.get_or_create(user=user)[0].key
+print("BENCH" + json.dumps({"tokens": out, "meeting": meeting.id}))
+"""
+
+
+def start_stack(env: dict[str, str], n_procs: int) -> dict:
+    manage = [PY, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
+    seed = subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, timeout=180, capture_output=True,
+                          text=True).stdout
+    import re
+
+    today = int(re.search(r"Today's meeting: /meetings/(\d+)/", seed).group(1))
+    res = subprocess.run([*manage, "shell", "-c", TOKEN_SCRIPT], cwd=ROOT, env=env, timeout=60,
+                         capture_output=True, text=True)
+    if res.returncode:
+        raise RuntimeError(f"token script failed: {res.stderr[-2000:]}")
+    out = res.stdout
+    info = json.loads(next(line for line in out.splitlines() if line.startswith("BENCH"))[5:])
+    ports, procs = [], []
+    for _ in range(n_procs):
+        port = free_port()
+        p = subprocess.Popen([PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "asgi:application"],
+                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _procs.append(p)
+        ports.append(port)
+        procs.append(p)
+    for port in ports:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"daphne on {port} did not start")
+    info["meeting"] = today
+    return {"ports": ports, "procs": procs, **info}
+
+
+def stop_stack(stack: dict) -> None:
+    for p in stack["procs"]:
+        p.terminate()
+    for p in stack["procs"]:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        if p in _procs:
+            _procs.remove(p)
+
+
+def base_env() -> dict[str, str]:
+    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost", "MEDIA_IN_PROCESS": "0",
+           "LIVESTREAM_ENABLED": "0", "WS_RATE_PER_SECOND": "50", "WS_RATE_BURST": "100"}
+    for k in ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "DATABASE_URL", "SQLITE_PATH"):
+        env.pop(k, None)
+    return env
+
+
+def memory_env() -> dict[str, str]:
+    tmp = tempfile.mkdtemp(prefix="bench-live-")
+    env = base_env()
+    env["SQLITE_PATH"] = os.path.join(tmp, "live.sqlite3")
+    import shutil
+
+    _cleanups.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    return env
+
+
+def redis_env() -> dict[str, str]:
+    import psycopg
+    import redis
+
+    # a free Redis db index: the first empty one from 15 down
+    db = None
+    for idx in range(15, 0, -1):
+        if redis.Redis.from_url(f"redis://127.0.0.1:6379/{idx}", socket_timeout=2).dbsize() == 0:
+            db = idx
+            break
+    if db is None:
+        raise RuntimeError("no empty Redis db index")
+    redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}").flushdb()
+    name = f"council_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}").flushdb()
+
+    _cleanups.append(drop)
+    env = base_env()
+    env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    env["REDIS_URL"] = f"redis://127.0.0.1:6379/{db}"
+    return env
+
+
+# ---------------------------------------------------------------- clients
+
+
+class Member:
+    """A synced member socket that timestamps every `question.asked` by its marker."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.seen: dict[str, float] = {}
+        self.waiters: dict[str, asyncio.Future] = {}
+        self.replies: dict[str, asyncio.Future] = {}
+
+    async def start(self) -> None:
+        hello = json.loads(await asyncio.wait_for(self.ws.recv(), 20))
+        assert hello["type"] == "hello", hello
+        await self.ws.send(json.dumps({"type": "sync", "id": "s", "payload": {"after": 0}}))
+        while True:
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
+            if msg.get("in_response") == "s":
+                break
+        self.task = asyncio.create_task(self.reader())
+
+    async def reader(self) -> None:
+        try:
+            async for raw in self.ws:
+                now = time.perf_counter()
+                if '"question.asked"' in raw:
+                    msg = json.loads(raw)
+                    marker = msg["payload"]["text"]
+                    self.seen[marker] = now
+                    fut = self.waiters.pop(marker, None)
+                    if fut and not fut.done():
+                        fut.set_result(now)
+                elif '"in_response"' in raw:
+                    msg = json.loads(raw)
+                    fut = self.replies.pop(msg.get("in_response"), None)
+                    if fut and not fut.done():
+                        fut.set_result(msg)
+        except Exception:  # noqa: BLE001 - connection closed at the end
+            pass
+
+    def wait_for(self, marker: str) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        if marker in self.seen:
+            fut.set_result(self.seen[marker])
+        else:
+            self.waiters[marker] = fut
+        return fut
+
+    async def call(self, type: str, rid: str, **payload) -> dict:
+        fut = asyncio.get_running_loop().create_future()
+        self.replies[rid] = fut
+        await self.ws.send(json.dumps({"type": type, "id": rid, "payload": payload}))
+        return await asyncio.wait_for(fut, 20)
+
+
+class Viewer:
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.seen: dict[str, float] = {}
+        self.waiters: dict[str, asyncio.Future] = {}
+
+    async def start(self) -> None:
+        first = await asyncio.wait_for(self.ws.recv(), 60)
+        assert '"state"' in first[:40], first[:200]
+        self.task = asyncio.create_task(self.reader())
+
+    async def reader(self) -> None:
+        try:
+            async for raw in self.ws:
+                now = time.perf_counter()
+                i = raw.find('"text":"bench-')
+                if i >= 0:
+                    marker = raw[i + 8: raw.index('"', i + 8)]
+                    self.seen[marker] = now
+                    fut = self.waiters.pop(marker, None)
+                    if fut and not fut.done():
+                        fut.set_result(now)
+        except Exception:  # noqa: BLE001
+            pass
+
+    def wait_for(self, marker: str) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        if marker in self.seen:
+            fut.set_result(self.seen[marker])
+        else:
+            self.waiters[marker] = fut
+        return fut
+
+
+async def connect(url: str):
+    import websockets
+
+    return await websockets.connect(url, origin=ORIGIN, compression=None, open_timeout=60, ping_interval=None,
+                                    max_size=2**24)
+
+
+async def connect_members(stack: dict, n: int) -> tuple[Member, list[Member]]:
+    users = sorted(stack["tokens"])
+    members_users = [u for u in users if u != "ordforer"] + ["ordforer"]
+    ports, m = stack["ports"], stack["meeting"]
+    chair = Member(await connect(f"ws://127.0.0.1:{ports[0]}/ws/meetings/{m}/?token={stack['tokens']['ordforer']}"))
+    await chair.start()
+    members = []
+    for i in range(n):
+        u = members_users[i % len(members_users)]
+        port = ports[i % len(ports)]
+        members.append(Member(await connect(f"ws://127.0.0.1:{port}/ws/meetings/{m}/?token={stack['tokens'][u]}")))
+    await asyncio.gather(*(x.start() for x in members))
+    return chair, members
+
+
+async def open_meeting(chair: Member) -> None:
+    r = await chair.call("meeting.open", "open")
+    if r["type"] != "ack":
+        log("meeting.open:", r)
+    r = await chair.call("member.join", "join")
+    if r["type"] != "ack":
+        log("member.join:", r)
+
+
+async def chair_actions(chair: Member, members: list[Member], n: int, tag: str, viewers: list[Viewer] = (),
+                        timeout: float = 30.0) -> tuple[list[float], list[float]]:
+    """n paced `question.ask`s; per action the latency to the last member (and the last viewer)."""
+    lat, vlat = [], []
+    for k in range(n):
+        marker = f"bench-{tag}-{k}"
+        mf = [m.wait_for(marker) for m in members]
+        vf = [v.wait_for(marker) for v in viewers]
+        t0 = time.perf_counter()
+        await chair.ws.send(json.dumps({"type": "question.ask", "id": f"q{tag}{k}", "payload": {"text": marker}}))
+        done = await asyncio.wait_for(asyncio.gather(*mf), timeout)
+        lat.append(max(done) - t0)
+        if vf:
+            vdone = await asyncio.wait_for(asyncio.gather(*vf), timeout)
+            vlat.append(max(vdone) - t0)
+        rest = PACE - (time.perf_counter() - t0)
+        if rest > 0:
+            await asyncio.sleep(rest)
+    return lat, vlat
+
+
+def rss(stack: dict) -> int:
+    import psutil
+
+    return sum(psutil.Process(p.pid).memory_info().rss for p in stack["procs"])
+
+
+async def http_rate(port: int, path: str, etag: str | None, seconds: float = 4.0, conns: int = 16) -> float:
+    """Keep-alive HTTP/1.1 GETs from `conns` connections for `seconds`; returns completed requests/s."""
+    head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n" + (f"If-None-Match: {etag}\r\n" if etag else "") + "\r\n"
+    req = head.encode()
+    count = 0
+    stop = time.perf_counter() + seconds
+    statuses: dict[str, int] = {}
+
+    async def worker() -> None:
+        nonlocal count
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop:
+                writer.write(req)
+                status = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    k, _, v = line.decode().partition(":")
+                    if k.lower() == "content-length":
+                        length = int(v)
+                if length:
+                    await reader.readexactly(length)
+                code = status.split()[1].decode()
+                statuses[code] = statuses.get(code, 0) + 1
+                count += 1
+        finally:
+            writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(conns)))
+    rate = count / (time.perf_counter() - t0)
+    log(f"  GET {path} etag={etag!r}: {statuses}")
+    return rate
+
+
+async def fetch_etag(port: int, path: str) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n".encode())
+    data = await reader.read()
+    writer.close()
+    for line in data.split(b"\r\n"):
+        if line.lower().startswith(b"etag:"):
+            return line.split(b":", 1)[1].strip().decode()
+    raise RuntimeError(f"no ETag: {data[:300]!r}")
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+async def scenario_latency(stack: dict, label: str, rows: list, mem_rows: list) -> tuple[Member, list[Member]]:
+    before = rss(stack)
+    chair, members = await connect_members(stack, MEMBER_SOCKETS)
+    await asyncio.sleep(0.5)
+    after = rss(stack)
+    mem_rows.append((label, f"{MEMBER_SOCKETS + 1} member sockets", (after - before) / (MEMBER_SOCKETS + 1)))
+    await open_meeting(chair)
+    await chair_actions(chair, members, 10, f"{label}-warm")
+    lat, _ = await chair_actions(chair, members, ACTIONS, label)
+    rows.append((label, ACTIONS, statistics.median(lat) * 1000, pctl(lat, 0.99) * 1000, max(lat) * 1000))
+    log(f"{label}: p50 {statistics.median(lat) * 1000:.1f} ms p99 {pctl(lat, 0.99) * 1000:.1f} ms")
+    return chair, members
+
+
+async def scenario_public(stack: dict, chair: Member, members: list[Member], n: int, label: str,
+                          fan_rows: list, mem_rows: list, deadline: float) -> list[Viewer]:
+    ports, m = stack["ports"], stack["meeting"]
+    before = rss(stack)
+    viewers: list[Viewer] = []
+    t0 = time.perf_counter()
+    batch = 100
+    for i in range(0, n, batch):
+        if time.time() > deadline:
+            raise TimeoutError(f"ran out of time connecting viewers ({len(viewers)} of {n} connected)")
+        wss = await asyncio.gather(*(connect(f"ws://127.0.0.1:{ports[(i + j) % len(ports)]}/ws/public/meetings/{m}/")
+                                     for j in range(min(batch, n - i))))
+        vs = [Viewer(ws) for ws in wss]
+        await asyncio.gather(*(v.start() for v in vs))
+        viewers.extend(vs)
+    connect_s = time.perf_counter() - t0
+    await asyncio.sleep(1.0)
+    after = rss(stack)
+    mem_rows.append((label, f"{n} public sockets", (after - before) / n))
+    actions = 30
+    lat, vlat = await chair_actions(chair, members, actions, f"{label}-pub{n}", viewers, timeout=60)
+    fan_rows.append((label, n, connect_s, actions, statistics.median(vlat) * 1000, pctl(vlat, 0.99) * 1000,
+                     statistics.median(lat) * 1000, pctl(lat, 0.99) * 1000))
+    log(f"{label} {n} viewers: connect {connect_s:.1f} s, last viewer p50 {statistics.median(vlat) * 1000:.0f} ms, "
+        f"members p99 {pctl(lat, 0.99) * 1000:.1f} ms")
+    return viewers
+
+
+async def close_all(socks) -> None:
+    await asyncio.gather(*(s.ws.close() for s in socks), return_exceptions=True)
+
+
+async def main_async() -> int:
+    start = time.time()
+    deadline = start + TIME_LIMIT - 45
+    lat_rows: list = []
+    fan_rows: list = []
+    mem_rows: list = []
+    http_rows: list = []
+    notes: list[str] = []
+
+    # (i) in-memory layer, one daphne, SQLite
+    log("stack (i): in-memory layer, SQLite, one daphne")
+    stack = start_stack(memory_env(), 1)
+    try:
+        chair, members = await scenario_latency(stack, "in-memory, 1 daphne, SQLite", lat_rows, mem_rows)
+        # public fan-out on the single process too, 1,000 viewers only (quick comparison)
+        if VIEWERS:
+            v = await scenario_public(stack, chair, members, VIEWERS[0], "in-memory, 1 daphne, SQLite",
+                                      fan_rows, mem_rows, deadline)
+            await close_all(v)
+        await close_all([chair, *members])
+    finally:
+        stop_stack(stack)
+
+    # (ii) Redis layer, two daphne, PostgreSQL
+    log("stack (ii): Redis layer, PostgreSQL, two daphne")
+    stack = start_stack(redis_env(), 2)
+    label = "Redis, 2 daphne, PostgreSQL"
+    try:
+        chair, members = await scenario_latency(stack, label, lat_rows, mem_rows)
+        path = f"/public/meetings/{stack['meeting']}/state.json"
+        etag = await fetch_etag(stack["ports"][0], path)
+        for with_etag in (False, True):
+            rate = await http_rate(stack["ports"][0], path, etag if with_etag else None)
+            http_rows.append((label + ", one process", "If-None-Match (304)" if with_etag else "plain (200)", rate))
+        viewers: list[Viewer] = []
+        for n in VIEWERS:
+            if time.time() > deadline - 60:
+                notes.append(f"{n} viewers skipped: time limit")
+                continue
+            try:
+                await close_all(viewers)
+                viewers = await scenario_public(stack, chair, members, n, label, fan_rows, mem_rows, deadline)
+            except (TimeoutError, asyncio.TimeoutError, OSError) as exc:
+                notes.append(f"{n} viewers on {label}: not completed ({type(exc).__name__}: {exc})")
+                log(notes[-1])
+                break
+        await close_all(viewers)
+        await close_all([chair, *members])
+    finally:
+        stop_stack(stack)
+
+    # ---------------------------------------------------------------- report
+    base = {r[0]: r[3] for r in lat_rows}
+    print()
+    print(f"### (a) Event latency, chair `question.ask` -> last of {MEMBER_SOCKETS} member sockets "
+          f"({ACTIONS} actions, ms)")
+    print()
+    print("| stack | actions | p50 | p99 | max |")
+    print("|---|---:|---:|---:|---:|")
+    for label_, n, p50, p99, mx in lat_rows:
+        print(f"| {label_} | {n} | {p50:.1f} | {p99:.1f} | {mx:.1f} |")
+    print()
+    print("### (b) Public fan-out: chair action -> last public viewer; members' latency meanwhile (30 actions, ms)")
+    print()
+    print("| stack | viewers | connect all (s) | last viewer p50 | last viewer p99 | members p50 | members p99 "
+          "| members p99 vs idle |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label_, n, cs, _, vp50, vp99, mp50, mp99 in fan_rows:
+        ratio = mp99 / base[label_] if base.get(label_) else float("nan")
+        verdict = "ok" if ratio <= 2 else "OVER 2x"
+        print(f"| {label_} | {n} | {cs:.1f} | {vp50:.0f} | {vp99:.0f} | {mp50:.1f} | {mp99:.1f} "
+              f"| {ratio:.1f}x ({verdict}) |")
+    print()
+    print("| state.json | request | GET/s (16 keep-alive connections) |")
+    print("|---|---|---:|")
+    for label_, kind, rate in http_rows:
+        print(f"| {label_} | {kind} | {rate:.0f} |")
+    print()
+    print("### (c) Memory per connection (daphne RSS delta / connections, all daphne processes of the stack)")
+    print()
+    print("| stack | connections | KiB per connection |")
+    print("|---|---|---:|")
+    for label_, what, per in mem_rows:
+        print(f"| {label_} | {what} | {per / 1024:.1f} |")
+    for n in notes:
+        print(f"\nNote: {n}")
+    print(f"\nTotal run time {time.time() - start:.0f} s.")
+    return 0
+
+
+def main() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+    signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(TIME_LIMIT)
+    try:
+        return asyncio.run(main_async())
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""One settings module, read from the environment (healthchecks style).
+
+Embedded default: SQLite and the in-memory channel layer, nothing else to start.
+Production: DATABASE_URL (PostgreSQL) and REDIS_URL (channels_redis), DEBUG=0, a real SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(int(default))).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-" + "x" * 20)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "meetings",
+    "livestream",
+    "minutes",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite by default; DATABASE_URL=postgres://... in production and in the PostgreSQL test pass.
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{os.environ.get('SQLITE_PATH', BASE_DIR / 'db.sqlite3')}",
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take the write lock up front, so two services racing on one meeting
+    # queue on the lock instead of failing with "database is locked" on upgrade.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / ".test-db.sqlite3"))}
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Under pytest, hash passwords cheaply: PBKDF2's deliberate slowness dominates fixture set-up otherwise.
+TESTING = "pytest" in sys.modules
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "nb"
+LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Oslo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+SERVE_STATIC = env_bool("SERVE_STATIC", True)  # set 0 when a reverse proxy serves STATIC_ROOT
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var"))
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "meetings.api_errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Council meetings API",
+    "DESCRIPTION": "Bodies, meetings, agenda, notices and the meeting log (kommuneloven §§ 11-3, 11-4, 11-7).",
+    "VERSION": "1",
+    # Served by the platform itself: no CDN links.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"MeetingStateEnum": "meetings.state.MeetingState", "ItemStateEnum": "meetings.state.ItemState",
+                            "MeetingFormEnum": "meetings.models.MeetingForm"},
+}
+
+# Live protocol limits (meetings/consumers.py).
+WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 64 * 1024)
+WS_RATE_PER_SECOND = env_float("WS_RATE_PER_SECOND", 20.0)
+WS_RATE_BURST = env_int("WS_RATE_BURST", 40)
+
+# Media (meetings/media/): no STUN/TURN unless configured; loopback allowed for local use and tests.
+MEDIA_ICE_SERVERS = env_list("MEDIA_ICE_SERVERS")  # e.g. "turn:turn.example.no:3478?transport=udp"
+MEDIA_TURN_USERNAME = os.environ.get("MEDIA_TURN_USERNAME", "")
+MEDIA_TURN_PASSWORD = os.environ.get("MEDIA_TURN_PASSWORD", "")
+MEDIA_HOST_ADDRESSES = env_list("MEDIA_HOST_ADDRESSES", "127.0.0.1")
+MEDIA_WORKERS = env_int("MEDIA_WORKERS", 1)
+MEDIA_IN_PROCESS = env_bool("MEDIA_IN_PROCESS", not REDIS_URL)
+MEDIA_AUDIO_ONLY_LOSS = env_float("MEDIA_AUDIO_ONLY_LOSS", 0.10)
+MEDIA_AUDIO_ONLY_RTT_MS = env_float("MEDIA_AUDIO_ONLY_RTT_MS", 800.0)
+
+# Public stream (livestream/).
+LIVESTREAM_ROOT = Path(os.environ.get("LIVESTREAM_ROOT", MEDIA_ROOT / "live"))
+LIVESTREAM_MAX_WEBRTC_VIEWERS = env_int("LIVESTREAM_MAX_WEBRTC_VIEWERS", 20)
+# Off under pytest unless a test turns it on: every meeting would otherwise start an encoder thread.
+LIVESTREAM_ENABLED = env_bool("LIVESTREAM_ENABLED", not TESTING)
+LIVESTREAM_WIDTH = env_int("LIVESTREAM_WIDTH", 640)
+LIVESTREAM_HEIGHT = env_int("LIVESTREAM_HEIGHT", 360)
+LIVESTREAM_FPS = env_int("LIVESTREAM_FPS", 15)
+LIVESTREAM_SEGMENT_SECONDS = env_float("LIVESTREAM_SEGMENT_SECONDS", 1.0)
+LIVESTREAM_WINDOW = env_int("LIVESTREAM_WINDOW", 6)  # segments in the live playlist
+RECORDING_RETENTION_DAYS = env_int("RECORDING_RETENTION_DAYS", 3650)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,0 +1,47 @@
+// The public meeting page: the public state document (cached per log position) plus the public
+// socket for pushes. Only what the public may see ever reaches this page (meetings/public_state.py).
+import { LiveSocket, debounce, el, t } from "./live.js";
+import { attachPlayer } from "./player.js";
+
+const root = document.getElementById("public");
+const meetingId = Number(root.dataset.meeting);
+const $ = (id) => document.getElementById(id);
+
+const STATES = {
+  draft: t("Utkast", "Draft"), notice_published: t("Innkalling publisert", "Notice published"),
+  in_session: t("Møtet pågår", "In session"), suspended: t("Pause", "Suspended"),
+  adjourned: t("Hevet til senere", "Adjourned"), ended: t("Møtet er slutt", "Ended"),
+};
+
+function render(doc) {
+  if (!doc) return;
+  $("meeting-state").textContent = STATES[doc.meeting.state] || doc.meeting.state;
+  const closed = doc.doors.closed;
+  $("closed-notice").hidden = !closed;
+  $("closed-notice").textContent = closed ? t(`Møtet er lukket for publikum etter ${doc.doors.ground.nb}.`, `The meeting is closed to the public under the ${doc.doors.ground.en}.`) : "";
+  $("current-item").textContent = doc.current_item ? `${doc.current_item.case_number} ${doc.current_item.title}` : "–";
+  $("speaker").textContent = doc.speaker ? doc.speaker.name : "–";
+  $("speakers").replaceChildren(...doc.speakers.map((s) => el("li", {}, s.name, s.kind === "reply" ? t(" (replikk)", " (reply)") : "")));
+  $("proposals").replaceChildren(...doc.proposals.map((p) => el("li", { value: p.id }, `${p.text} – ${p.by}`)));
+  $("votes").replaceChildren(...doc.votes.slice().reverse().map((v) => el("div", { class: "vote-result" },
+    el("h4", {}, v.title),
+    v.state === "open" ? el("p", {}, t(`Votering pågår: ${v.cast} av ${v.eligible} har stemt`, `Voting: ${v.cast} of ${v.eligible} have voted`))
+      : el("p", {}, Object.entries(v.result.counts).map(([o, n]) => `${o}: ${n}`).join(", "), " – ",
+        v.result.adopted ? t("vedtatt", "adopted") : t("falt", "not adopted")))));
+  $("player-status").textContent = doc.stream.up ? "" : t("Direkteoverføringen er nede.", "The live stream is down.");
+}
+
+async function fetchState() {
+  // Revalidate every time (ETag = log position): a cached copy could be a step behind.
+  const r = await fetch(`/public/meetings/${meetingId}/state.json`, { cache: "no-cache" });
+  if (r.ok) render(await r.json());
+}
+const refresh = debounce(fetchState, 150);
+
+new LiveSocket(`/ws/public/meetings/${meetingId}/`, {
+  member: false,
+  onEvent: refresh,
+  onMessage: (msg) => msg.type === "state" && render(msg.state),
+});
+fetchState();
+attachPlayer($("player"));

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("meetings/<int:meeting_id>/", views.meeting_page, name="meeting"),
+    path("meetings/<int:meeting_id>/room/", views.room, name="room"),
+    path("clerk/", views.clerk, name="clerk"),
+    path("clerk/meetings/<int:meeting_id>/", views.clerk_meeting, name="clerk-meeting"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,145 @@
+"""Server-rendered pages. Live parts are filled in by the ES modules in static/frontend/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from meetings import selectors
+from meetings.exceptions import DomainError
+from meetings.legal import ClosureGround
+from meetings.models import Body, Meeting, Membership, Role
+from meetings.services import access, agenda, meetings
+from meetings.state import MeetingState
+from minutes.models import MinutesRecord, MinutesStatus
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    since = timezone.now() - dt.timedelta(hours=12)
+    upcoming = (Meeting.objects.select_related("body").prefetch_related("items")
+                .exclude(state__in=[MeetingState.DRAFT, MeetingState.ENDED]).filter(scheduled_start__gte=since)
+                .order_by("scheduled_start")[:50])
+    return render(request, "frontend/home.html", {"meetings": upcoming})
+
+
+def meeting_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    try:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=meeting_id)
+    except DomainError:
+        raise Http404("no such meeting") from None
+    minutes = MinutesRecord.objects.filter(meeting=meeting, status=MinutesStatus.PUBLISHED).exists()
+    participant = selectors.is_participant(user=request.user, meeting=meeting)
+    return render(request, "frontend/meeting.html", {
+        "meeting": meeting, "items": meeting.items.all(), "minutes": minutes, "participant": participant,
+        "ended": meeting.state == MeetingState.ENDED})
+
+
+@login_required
+def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    try:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=meeting_id)
+    except DomainError:
+        raise Http404("no such meeting") from None
+    person = selectors.person_for(request.user)
+    membership = Membership.objects.filter(person=person, body=meeting.body).first() if person else None
+    if membership is None:
+        return render(request, "frontend/forbidden.html", {"meeting": meeting}, status=403)
+    ice = [{"urls": settings.MEDIA_ICE_SERVERS, "username": settings.MEDIA_TURN_USERNAME,
+            "credential": settings.MEDIA_TURN_PASSWORD}] if settings.MEDIA_ICE_SERVERS else []
+    return render(request, "frontend/room.html", {
+        "meeting": meeting, "items": meeting.items.all(), "person": person, "role": membership.role,
+        "grounds": [(g.value, g.label) for g in ClosureGround], "ice_servers": ice,
+        "is_chair": access.chair_id(meeting) == person.id,
+        "members": selectors.body_members(body=meeting.body)})
+
+
+class MeetingForm(forms.Form):
+    body = forms.ModelChoiceField(queryset=Body.objects.all(), label=_("Body"))
+    title = forms.CharField(max_length=300, label=_("Title"))
+    scheduled_start = forms.DateTimeField(label=_("Start"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    form = forms.ChoiceField(choices=[("remote", _("Remote meeting")), ("physical", _("Physical meeting"))],
+                             label=_("Form"))
+
+
+class ItemForm(forms.Form):
+    case_number = forms.CharField(max_length=30, label=_("Case number"))
+    title = forms.CharField(max_length=300, label=_("Title"))
+    recommendation = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                     label=_("Recommendation"))
+    planned_closure_ground = forms.ChoiceField(choices=[("", "–"), *ClosureGround.choices], required=False,
+                                               label=_("Planned closure"))
+    public_title = forms.CharField(max_length=300, required=False, label=_("Public title (if closed)"))
+
+
+def _clerk_bodies(user: Any) -> list[int]:
+    if user.is_staff:
+        return list(Body.objects.values_list("id", flat=True))
+    return list(Membership.objects.filter(person__user=user, role=Role.CLERK).values_list("body_id", flat=True))
+
+
+@login_required
+def clerk(request: HttpRequest) -> HttpResponse:
+    bodies = _clerk_bodies(request.user)
+    if not bodies:
+        return render(request, "frontend/forbidden.html", {}, status=403)
+    form = MeetingForm(request.POST or None)
+    form.fields["body"].queryset = Body.objects.filter(id__in=bodies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            m = meetings.meeting_create(user=request.user, body_id=form.cleaned_data["body"].id,
+                                        title=form.cleaned_data["title"], form=form.cleaned_data["form"],
+                                        scheduled_start=form.cleaned_data["scheduled_start"])
+            return redirect("clerk-meeting", meeting_id=m.id)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    rows = Meeting.objects.filter(body_id__in=bodies).select_related("body").order_by("-scheduled_start")[:100]
+    return render(request, "frontend/clerk.html", {"form": form, "meetings": rows})
+
+
+@login_required
+def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = Meeting.objects.select_related("body").filter(id=meeting_id, body_id__in=_clerk_bodies(request.user)).first()
+    if meeting is None:
+        raise Http404("no such meeting")
+    item_form = ItemForm(request.POST if request.POST.get("action") == "add_item" else None)
+    try:
+        if request.method == "POST":
+            action = request.POST.get("action")
+            if action == "add_item" and item_form.is_valid():
+                agenda.item_add(user=request.user, meeting_id=meeting.id, **item_form.cleaned_data)
+                messages.success(request, _("Item added."))
+                return redirect("clerk-meeting", meeting_id=meeting.id)
+            if action == "publish_notice":
+                meetings.meeting_publish_notice(user=request.user, meeting_id=meeting.id,
+                                                notice_text=request.POST.get("notice_text", ""))
+                messages.success(request, _("The notice is published."))
+                return redirect("clerk-meeting", meeting_id=meeting.id)
+            if action in ("publish_minutes", "correct_minutes"):
+                from minutes import services as minutes_services
+                if action == "publish_minutes":
+                    minutes_services.minutes_publish(meeting_id=meeting.id, user=request.user)
+                    messages.success(request, _("The minutes are published."))
+                else:
+                    minutes_services.minutes_correct(user=request.user, meeting_id=meeting.id,
+                                                     text=request.POST.get("text", ""),
+                                                     section=request.POST.get("section", ""))
+                    messages.success(request, _("The correction is added."))
+                return redirect("clerk-meeting", meeting_id=meeting.id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    meeting.refresh_from_db()
+    state = meeting.live_state or {}
+    attendance = sorted(state.get("attendance", {}).values(), key=lambda a: a["name"])
+    record = MinutesRecord.objects.filter(meeting=meeting).first()
+    return render(request, "frontend/clerk_meeting.html", {
+        "meeting": meeting, "items": meeting.items.all(), "item_form": item_form, "attendance": attendance,
+        "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record})

@@ -1,0 +1,42 @@
+"""The slate shown instead of member media: closed doors, audio-only, or no stream yet."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_PATHS = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+              "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"]
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    for path in FONT_PATHS:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default()
+
+
+@lru_cache(maxsize=16)
+def slate_rgb(text: str, width: int, height: int) -> np.ndarray:
+    """A dark slate with the notice wrapped to fit; cached because it is drawn every frame."""
+    image = Image.new("RGB", (width, height), (20, 32, 56))
+    draw = ImageDraw.Draw(image)
+    font = _font(max(10, height // 18))
+    y = height // 8
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split():
+            trial = f"{line} {word}".strip()
+            if draw.textlength(trial, font=font) > width * 0.9 and line:
+                draw.text((width * 0.05, y), line, fill=(255, 255, 255), font=font)
+                y += int(font.size * 1.3) if hasattr(font, "size") else 14
+                line = word
+            else:
+                line = trial
+        draw.text((width * 0.05, y), line, fill=(255, 255, 255), font=font)
+        y += int((font.size if hasattr(font, "size") else 12) * 1.8)
+    return np.asarray(image)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("live/<int:meeting_id>/<str:name>", views.stream_file, name="live-file"),
+]

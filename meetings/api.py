@@ -1,0 +1,291 @@
+"""REST API (DRF): thin views over selectors (reads) and services/commands (writes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import commands, selectors
+from .exceptions import InvalidInput, NotFound
+from .models import AgendaItem, Body, Document, ExemptionProfile, Meeting, MeetingEvent, MeetingForm, Membership
+from .services import agenda, meetings
+
+
+class BodySerializer(serializers.ModelSerializer):
+    municipality = serializers.CharField(source="municipality.name")
+
+    class Meta:
+        model = Body
+        fields = ["id", "name", "slug", "body_type", "seats", "municipality", "remote_allowed",
+                  "remote_decision_ref", "remote_decision_date", "minutes_review_hours"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    person_id = serializers.IntegerField(source="person.id")
+    name = serializers.CharField(source="person.name")
+    party = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = ["person_id", "name", "role", "party", "deputy_rank"]
+
+    def get_party(self, obj: Membership) -> str:
+        return obj.party.short_name if obj.party else ""
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Document
+        fields = ["id", "title", "url", "text", "public", "exemption_basis"]
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    documents = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgendaItem
+        fields = ["id", "order", "case_number", "title", "description", "recommendation", "planned_closure_ground",
+                  "is_late", "state", "documents"]
+
+    def _internal(self) -> bool:
+        return bool(self.context.get("internal"))
+
+    def get_title(self, obj: AgendaItem) -> str:
+        return obj.title if self._internal() else obj.title_for_public
+
+    def get_documents(self, obj: AgendaItem) -> list[dict[str, Any]]:
+        docs = obj.documents.all() if self._internal() else obj.documents.filter(public=True)
+        return DocumentSerializer(docs, many=True).data
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    body = serializers.CharField(source="body.name")
+    body_id = serializers.IntegerField()
+    chair = serializers.CharField(source="chair.name", default=None)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "title", "body", "body_id", "scheduled_start", "location", "form", "state", "chair",
+                  "notice_published_at", "last_seq"]
+
+
+class MeetingDetailSerializer(MeetingSerializer):
+    items = serializers.SerializerMethodField()
+
+    class Meta(MeetingSerializer.Meta):
+        fields = MeetingSerializer.Meta.fields + ["notice_text", "items"]
+
+    def get_items(self, obj: Meeting) -> list[dict[str, Any]]:
+        return ItemSerializer(obj.items.all(), many=True, context=self.context).data
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeetingEvent
+        fields = ["seq", "type", "at", "actor", "payload", "prev_digest", "digest"]
+
+
+def _int_param(request: Request, name: str, default: int, *, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an integer") from None
+    if value < 0:
+        raise InvalidInput(f"{name} must not be negative")
+    return min(value, maximum) if maximum else value
+
+
+class BodyList(generics.ListAPIView):
+    queryset = Body.objects.select_related("municipality").order_by("name")
+    serializer_class = BodySerializer
+
+
+class BodyDetail(generics.RetrieveAPIView):
+    queryset = Body.objects.select_related("municipality")
+    serializer_class = BodySerializer
+
+
+class BodyMembers(APIView):
+    @extend_schema(responses=MembershipSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        body = Body.objects.filter(pk=pk).first()
+        if body is None:
+            raise NotFound(f"body {pk} does not exist")
+        return Response(MembershipSerializer(selectors.body_members(body=body), many=True).data)
+
+
+class MeetingList(APIView):
+    class MeetingListInput(serializers.Serializer):
+        body_id = serializers.IntegerField()
+        title = serializers.CharField(max_length=300)
+        scheduled_start = serializers.DateTimeField()
+        form = serializers.ChoiceField(choices=MeetingForm.choices, default=MeetingForm.REMOTE)
+        location = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+        speaking_time_seconds = serializers.IntegerField(min_value=10, max_value=3600, default=180)
+
+    @extend_schema(parameters=[OpenApiParameter("body", int)], responses=MeetingSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        body = request.query_params.get("body")
+        body_id = _int_param(request, "body", 0) if body else None
+        qs = selectors.meeting_list(user=request.user, body_id=body_id)
+        return Response(MeetingSerializer(qs, many=True).data)
+
+    @extend_schema(request=MeetingListInput, responses={201: MeetingSerializer})
+    def post(self, request: Request) -> Response:
+        data = commands.validate(self.MeetingListInput, request.data)
+        meeting = meetings.meeting_create(user=request.user, **data)
+        return Response(MeetingSerializer(meeting).data, status=201)
+
+
+class MeetingDetail(APIView):
+    @extend_schema(responses=MeetingDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
+        internal = selectors.is_participant(user=request.user, meeting=meeting)
+        return Response(MeetingDetailSerializer(meeting, context={"internal": internal}).data)
+
+
+class MeetingNotice(APIView):
+    """§ 11-3: the public notice with its case list and public documents."""
+
+    @extend_schema(responses=MeetingDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
+        if meeting.notice_published_at is None:
+            raise NotFound("the notice for this meeting is not published yet", code="notice_not_published")
+        return Response(MeetingDetailSerializer(meeting, context={"internal": False}).data)
+
+
+class PublishNotice(APIView):
+    class PublishNoticeInput(serializers.Serializer):
+        notice_text = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=PublishNoticeInput, responses=MeetingSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.PublishNoticeInput, request.data)
+        return Response(MeetingSerializer(meetings.meeting_publish_notice(user=request.user, meeting_id=pk,
+                                                                           **data)).data)
+
+
+class MeetingItems(APIView):
+    class MeetingItemsInput(serializers.Serializer):
+        case_number = serializers.CharField(max_length=30)
+        title = serializers.CharField(max_length=300)
+        public_title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+        description = serializers.CharField(max_length=50000, required=False, allow_blank=True, default="")
+        recommendation = serializers.CharField(max_length=50000, required=False, allow_blank=True, default="")
+        planned_closure_ground = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+
+    @extend_schema(responses=ItemSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
+        internal = selectors.is_participant(user=request.user, meeting=meeting)
+        return Response(ItemSerializer(meeting.items.all(), many=True, context={"internal": internal}).data)
+
+    @extend_schema(request=MeetingItemsInput, responses={201: ItemSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.MeetingItemsInput, request.data)
+        item = agenda.item_add(user=request.user, meeting_id=pk, **data)
+        return Response(ItemSerializer(item, context={"internal": True}).data, status=201)
+
+
+class ItemDocuments(APIView):
+    class ItemDocumentsInput(serializers.Serializer):
+        title = serializers.CharField(max_length=300)
+        url = serializers.URLField(required=False, allow_blank=True, default="")
+        text = serializers.CharField(max_length=200000, required=False, allow_blank=True, default="")
+        public = serializers.BooleanField(default=True)
+        exemption_basis = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=ItemDocumentsInput, responses={201: DocumentSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.ItemDocumentsInput, request.data)
+        return Response(DocumentSerializer(agenda.document_add(user=request.user, item_id=pk, **data)).data,
+                        status=201)
+
+
+class MeetingEvents(APIView):
+    """The meeting log, in order, after `?after=<seq>`: full for members of the body, public form otherwise."""
+
+    @extend_schema(parameters=[OpenApiParameter("after", int), OpenApiParameter("limit", int)],
+                   responses=inline_serializer("EventPage", {"results": EventSerializer(many=True),
+                                                             "next_after": serializers.IntegerField(),
+                                                             "has_more": serializers.BooleanField()}))
+    def get(self, request: Request, pk: int) -> Response:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
+        after = _int_param(request, "after", 0)
+        limit = _int_param(request, "limit", 500, maximum=2000) or 500
+        qs, full = selectors.event_list(user=request.user, meeting=meeting, after=after)
+        page = list(qs[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit]
+        if full:
+            results = EventSerializer(page, many=True).data
+        else:
+            results = [{"seq": e.seq, "type": e.type, "at": e.at.isoformat(), "payload": e.public_payload}
+                       for e in page]
+        return Response({"results": results, "next_after": page[-1].seq if page else after, "has_more": has_more})
+
+
+class MeetingState(APIView):
+    @extend_schema(responses=inline_serializer("LiveState", {"seq": serializers.IntegerField(),
+                                                            "state": serializers.DictField()}))
+    def get(self, request: Request, pk: int) -> Response:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
+        if not selectors.is_participant(user=request.user, meeting=meeting):
+            from .exceptions import PermissionDenied
+            raise PermissionDenied("the full live state is for members; the public state is at /public/meetings/<id>/state.json")
+        return Response({"seq": meeting.last_seq, "state": meeting.live_state})
+
+
+class MeetingAction(APIView):
+    """Run one meeting command (the same table as the WebSocket protocol, docs/protocol.md)."""
+
+    @extend_schema(request=inline_serializer("CommandPayload", {}),
+                   responses=inline_serializer("CommandResult", {"result": serializers.JSONField(),
+                                                                 "seq": serializers.IntegerField()}))
+    def post(self, request: Request, pk: int, command: str) -> Response:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
+        result = commands.execute(name=command, user=request.user, meeting_id=meeting.id, payload=request.data)
+        seq = Meeting.objects.values_list("last_seq", flat=True).get(id=meeting.id)
+        return Response({"result": result, "seq": seq})
+
+
+class ApplyExemption(APIView):
+    class ApplyExemptionInput(serializers.Serializer):
+        profile_id = serializers.IntegerField()
+
+    @extend_schema(request=ApplyExemptionInput, responses=MeetingSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.ApplyExemptionInput, request.data)
+        return Response(MeetingSerializer(meetings.meeting_apply_exemption(user=request.user, meeting_id=pk,
+                                                                            **data)).data)
+
+
+class ExemptionProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExemptionProfile
+        fields = ["id", "instrument", "title", "valid_from", "valid_to", "enabled", "allows_audio_only",
+                  "allows_no_public_stream", "allows_closed_11_5_2_remote"]
+
+
+class ExemptionProfileList(generics.ListAPIView):
+    queryset = ExemptionProfile.objects.order_by("valid_from")
+    serializer_class = ExemptionProfileSerializer
+
+
+class CommandList(APIView):
+    """The meeting commands and what each does (for clients and for the docs)."""
+
+    @extend_schema(responses=inline_serializer("Commands", {"commands": serializers.DictField()}))
+    def get(self, request: Request) -> Response:
+        return Response({"commands": {name: c.doc for name, c in commands.COMMANDS.items()}})

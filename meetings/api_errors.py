@@ -1,0 +1,41 @@
+"""Map every error at the HTTP boundary to {"error": {"code", "message"}}; never a raw 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .exceptions import DomainError
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" for k, v in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_flatten(v) for v in detail)
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response({"error": exc.as_dict()}, status=exc.http_status)
+    if isinstance(exc, DjangoValidationError):
+        return Response({"error": {"code": "invalid_input", "message": " ".join(exc.messages)}}, status=400)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, drf.ParseError):
+        code = "malformed_json"
+    elif isinstance(exc, drf.ValidationError):
+        code = "invalid_input"
+    detail = getattr(exc, "detail", str(exc))
+    response.data = {"error": {"code": code, "message": _flatten(detail)}}
+    return response

@@ -1,0 +1,216 @@
+"""The meeting commands, one table shared by the WebSocket protocol and the REST API.
+
+Each command names its input schema (a DRF serializer: strict, with clear messages) and the one
+service it calls. Consumers and views only look up a command here, validate, call, and reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from rest_framework import serializers
+
+from .exceptions import InvalidInput
+from .legal import ClosureGround, VoteKind
+from .services import agenda, attendance, conflicts, doors, floor, meetings, votes
+
+
+class Empty(serializers.Serializer):
+    pass
+
+
+class Reason(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class SetChair(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    elected = serializers.BooleanField(default=False)
+
+
+class SetMode(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=sorted(meetings.MODES))
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class Leave(serializers.Serializer):
+    person_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class AudioOnly(serializers.Serializer):
+    on = serializers.BooleanField()
+
+
+class RollCall(serializers.Serializer):
+    present = serializers.ListField(child=serializers.IntegerField(), max_length=500, default=list)
+    absent = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), default=dict)
+
+
+class Absence(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class Summon(serializers.Serializer):
+    for_member_id = serializers.IntegerField()
+    deputy_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ItemRef(serializers.Serializer):
+    item_id = serializers.IntegerField()
+
+
+class ItemClose(ItemRef):
+    defer = serializers.BooleanField(default=False)
+
+
+class LateItem(serializers.Serializer):
+    case_number = serializers.CharField(max_length=30)
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    chair_objects = serializers.BooleanField(default=False)
+    objecting_person_ids = serializers.ListField(child=serializers.IntegerField(), max_length=500, default=list)
+
+
+class FloorRequest(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=sorted(floor.KINDS), default="speech")
+    reply_to = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class FloorWithdraw(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=sorted(floor.KINDS), default="speech")
+    person_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class SpeakerEntry(serializers.Serializer):
+    person = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=sorted(floor.KINDS))
+
+
+class Reorder(serializers.Serializer):
+    order = SpeakerEntry(many=True)
+
+
+class Grant(serializers.Serializer):
+    person_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class Text(serializers.Serializer):
+    text = serializers.CharField(max_length=10000)
+
+
+class ProposalRef(serializers.Serializer):
+    proposal = serializers.IntegerField()
+
+
+class VoteOpen(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=VoteKind.values, default=VoteKind.ORDINARY)
+    proposals = serializers.ListField(child=serializers.IntegerField(), max_length=50, default=list)
+    candidates = serializers.ListField(child=serializers.CharField(max_length=200), max_length=100, default=list)
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class VoteCast(serializers.Serializer):
+    vote = serializers.IntegerField()
+    choice = serializers.CharField(max_length=200)
+
+
+class VoteRef(serializers.Serializer):
+    vote = serializers.IntegerField()
+
+
+class DoorsMotion(serializers.Serializer):
+    ground = serializers.ChoiceField(choices=ClosureGround.values)
+    item_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ConflictDeclare(ItemRef):
+    kind = serializers.ChoiceField(choices=sorted(conflicts.KINDS), default="conflict_of_interest")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ConflictRule(ItemRef):
+    person_id = serializers.IntegerField()
+    recused = serializers.BooleanField()
+    legal_basis = serializers.CharField(max_length=300)
+    kind = serializers.ChoiceField(choices=sorted(conflicts.KINDS), default="conflict_of_interest")
+
+
+@dataclass(frozen=True)
+class Command:
+    schema: type[serializers.Serializer]
+    service: Callable[..., Any]
+    doc: str
+
+
+COMMANDS: dict[str, Command] = {
+    "meeting.open": Command(Empty, meetings.meeting_open, "Chair opens the meeting (notice must be published)"),
+    "meeting.suspend": Command(Reason, meetings.meeting_suspend, "Chair suspends (pause)"),
+    "meeting.resume": Command(Reason, meetings.meeting_resume, "Chair resumes a suspended/adjourned meeting"),
+    "meeting.adjourn": Command(Reason, meetings.meeting_adjourn, "Chair adjourns to a later time"),
+    "meeting.end": Command(Reason, meetings.meeting_end, "Chair ends the meeting"),
+    "meeting.set_chair": Command(SetChair, meetings.meeting_set_chair, "Hand over the chair (§ 11-2 (3))"),
+    "meeting.set_mode": Command(SetMode, meetings.meeting_set_mode, "Meeting-wide mode under an exemption profile"),
+    "member.join": Command(Empty, attendance.member_join, "Join the meeting (attendance)"),
+    "member.leave": Command(Leave, attendance.member_leave, "Leave (or chair records someone leaving)"),
+    "member.audio_only": Command(AudioOnly, attendance.member_set_audio_only, "Receive audio only (degraded)"),
+    "roll_call": Command(RollCall, attendance.roll_call, "Chair's roll call"),
+    "absence.register": Command(Absence, attendance.absence_register, "Register an absence (forfall)"),
+    "deputy.summon": Command(Summon, attendance.deputy_summon, "Summon a deputy for an absent member"),
+    "item.open": Command(ItemRef, agenda.item_open, "Chair opens an agenda item"),
+    "item.close": Command(ItemClose, agenda.item_close, "Chair closes (or defers) the item"),
+    "item.add_late": Command(LateItem, agenda.item_add_late, "Add a case not on the notice (§ 11-3 (5))"),
+    "floor.request": Command(FloorRequest, floor.floor_request, "Ask for the floor or a reply (replikk)"),
+    "floor.withdraw": Command(FloorWithdraw, floor.floor_withdraw, "Withdraw from the speakers list"),
+    "speakers.reorder": Command(Reorder, floor.speakers_reorder, "Chair reorders the speakers list"),
+    "floor.grant": Command(Grant, floor.floor_grant, "Chair gives the floor"),
+    "floor.end": Command(Empty, floor.floor_end, "End the current speech"),
+    "question.ask": Command(Text, floor.question_ask, "Question to the chair (§ 11-2 (4))"),
+    "proposal.submit": Command(Text, votes.proposal_submit, "Put forward a proposal on the current item"),
+    "proposal.withdraw": Command(ProposalRef, votes.proposal_withdraw, "Withdraw a proposal"),
+    "vote.open": Command(VoteOpen, votes.vote_open, "Chair opens a vote"),
+    "vote.cast": Command(VoteCast, votes.vote_cast, "Cast a ballot"),
+    "vote.close": Command(VoteRef, votes.vote_close, "Chair closes the vote; the result is computed"),
+    "doors.motion": Command(DoorsMotion, doors.doors_motion, "Move to close the doors on a legal ground"),
+    "doors.close_debate": Command(Empty, doors.doors_close_debate, "Hold the debate on closing in closed session"),
+    "doors.open": Command(Reason, doors.doors_open, "Reopen the doors"),
+    "conflict.declare": Command(ConflictDeclare, conflicts.conflict_declare, "Declare a possible conflict"),
+    "conflict.rule": Command(ConflictRule, conflicts.conflict_rule, "Rule on a conflict or exemption"),
+}
+
+
+def validate(schema: type[serializers.Serializer], payload: Any) -> dict[str, Any]:
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise InvalidInput("payload must be a JSON object")
+    ser = schema(data=payload)
+    if not ser.is_valid():
+        problems = "; ".join(f"{field}: {' '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}"
+                             for field, msgs in ser.errors.items())
+        raise InvalidInput(f"invalid payload: {problems}")
+    unknown = set(payload) - set(ser.fields)
+    if unknown:
+        raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
+    return dict(ser.validated_data)
+
+
+def result_json(value: Any) -> Any:
+    if value is None or isinstance(value, (int, str, bool, dict, list)):
+        return value
+    if isinstance(value, models.Model):
+        return {"id": value.pk}
+    return str(value)
+
+
+def execute(*, name: str, user: Any, meeting_id: int, payload: Any) -> Any:
+    """Validate and run one command; raises DomainError subclasses for the caller to map."""
+    command = COMMANDS.get(name)
+    if command is None:
+        raise InvalidInput(f"unknown command {name!r}", code="unknown_type")
+    args = validate(command.schema, payload)
+    return result_json(command.service(user=user, meeting_id=meeting_id, **args))

@@ -1,0 +1,224 @@
+"""WebSocket consumers for the live meeting: thin, they validate, call one service, and reply.
+
+Delivery guarantee: after a client's `sync {after}`, it receives every event with a larger seq, in
+order, exactly once. Consumers handle one message at a time, so a replay from the database and the
+live group messages cannot interleave; a live event that arrives ahead of a gap (broadcasts run in
+commit callbacks and may overtake each other) triggers a catch-up from the database instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from . import commands, events, protocol, public_state, selectors
+from .exceptions import DomainError, NotFound
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+REPLAY_CHUNK = 500
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens, self.stamp = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class _LiveConsumer(AsyncWebsocketConsumer):
+    public = False
+    allowed_types: set[str] | None = None
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.bucket.take():
+            await self.send_json(protocol.error(None, "rate_limited", "too many messages; slow down"))
+            return
+        try:
+            msg = protocol.parse(text_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES, allowed=self.allowed_types)
+        except protocol.ProtocolError as exc:
+            await self.send_json(protocol.error(exc.request_id, exc.code, exc.message))
+            return
+        try:
+            await self.handle(msg)
+        except DomainError as exc:
+            await self.send_json(protocol.error(msg.id, exc.code, exc.message))
+        except Exception:  # never take the connection or the process down on one message
+            log.exception("live message %s failed", msg.type)
+            await self.send_json(protocol.error(msg.id, "internal", "the server could not handle this message"))
+
+    async def handle(self, msg: protocol.Message) -> None:
+        if msg.type == "ping":
+            await self.send_json({"type": "pong", "in_response": msg.id})
+        elif msg.type == "sync":
+            after = msg.payload.get("after", 0)
+            if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+                raise DomainError("after must be a non-negative integer", code="invalid_input")
+            self.last_seq = after
+            replayed = await self.catch_up()
+            await self.send_json(protocol.ack(msg.id, {"replayed": replayed}, self.last_seq))
+        elif msg.type == "state":
+            await self.send_state(msg.id)
+
+    # Delivery --------------------------------------------------------------------------------
+
+    async def log_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if self.last_seq is None or event["seq"] <= self.last_seq:
+            return  # not synced yet (the client will sync), or already delivered by a replay
+        if self.is_next(event):
+            await self.send_json(event)
+            self.last_seq = event["seq"]
+        else:
+            await self.catch_up(upto=event["seq"])
+
+    def is_next(self, event: dict[str, Any]) -> bool:
+        return event["seq"] == self.last_seq + 1
+
+    async def catch_up(self, upto: int | None = None) -> int:
+        """Send every event after last_seq (up to `upto`) from the log; returns how many were sent."""
+        sent = 0
+        while True:
+            batch = await self.fetch(after=self.last_seq, upto=upto)
+            for event in batch:
+                await self.send_json(event)
+                self.last_seq = event["seq"]
+            sent += len(batch)
+            if len(batch) < REPLAY_CHUNK:
+                break
+        if upto is not None and upto > self.last_seq:
+            self.last_seq = upto  # the rest up to `upto` is not visible on this connection
+        return sent
+
+    async def fetch(self, *, after: int, upto: int | None) -> list[dict[str, Any]]:
+        return await database_sync_to_async(selectors.event_messages)(
+            meeting_id=self.meeting_id, after=after, upto=upto, public=self.public, limit=REPLAY_CHUNK)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def join_groups(self, *groups: str) -> None:
+        self.groups_joined = list(groups)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    def setup(self) -> None:
+        self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        self.last_seq: int | None = None
+        self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
+
+
+class MeetingConsumer(_LiveConsumer):
+    """`/ws/meetings/<id>/`: members, summoned deputies, the chair and the clerk."""
+
+    async def connect(self) -> None:
+        self.setup()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        who = await self.authorize(user)
+        if isinstance(who, int):
+            await self.close(code=who)
+            return
+        self.person_id, self.role = who
+        await self.accept()
+        await self.join_groups(events.meeting_group(self.meeting_id),
+                               events.person_group(self.meeting_id, self.person_id))
+        seq = await database_sync_to_async(selectors.meeting_seq)(meeting_id=self.meeting_id)
+        await self.send_json({"type": "hello", "meeting": self.meeting_id, "person": self.person_id,
+                              "role": self.role, "seq": seq})
+        if settings.LIVESTREAM_ENABLED:
+            from .media_worker import submit
+
+            # The meeting's media worker starts following it (and its public stream) now.
+            await submit(meeting_id=self.meeting_id, person_id=self.person_id, msg_type="adopt", payload={},
+                         reply_channel="", request_id=None)
+
+    async def authorize(self, user: Any) -> tuple[int, str] | int:
+        try:
+            return await database_sync_to_async(selectors.live_participant)(user=user, meeting_id=self.meeting_id)
+        except NotFound:
+            return CLOSE_NOT_FOUND
+        except DomainError:  # not of this body, or a deputy not summoned
+            return CLOSE_FORBIDDEN
+
+    async def handle(self, msg: protocol.Message) -> None:
+        if msg.type in protocol.SESSION_TYPES:
+            await super().handle(msg)
+        elif msg.type in protocol.MEDIA_TYPES:
+            try:  # the media tier is optional (no aiortc, or not installed on this host)
+                from .media_worker import submit
+            except ImportError:
+                log.warning("media message %s refused: the media worker is not available", msg.type, exc_info=True)
+                raise DomainError("media is not available on this server", code="media_unavailable") from None
+            # The meeting's media worker answers later with a `media.message` (media_message below).
+            await submit(meeting_id=self.meeting_id, person_id=self.person_id, msg_type=msg.type,
+                         payload=msg.payload, reply_channel=self.channel_name, request_id=msg.id)
+        else:
+            user = self.scope["user"]
+            result, seq = await self.run_command(user, msg.type, msg.payload)
+            await self.send_json(protocol.ack(msg.id, result, seq))
+
+    @database_sync_to_async
+    def run_command(self, user: Any, name: str, payload: dict[str, Any]) -> tuple[Any, int]:
+        result = commands.execute(name=name, user=user, meeting_id=self.meeting_id, payload=payload)
+        return result, selectors.meeting_seq(meeting_id=self.meeting_id) or 0
+
+    async def send_state(self, request_id: Any) -> None:
+        seq, state = await database_sync_to_async(selectors.meeting_live_state)(meeting_id=self.meeting_id)
+        await self.send_json({"type": "state", "in_response": request_id, "seq": seq, "state": state})
+
+    async def media_message(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["payload"])
+
+
+class PublicMeetingConsumer(_LiveConsumer):
+    """`/ws/public/meetings/<id>/`: anyone, read-only, public events only."""
+
+    public = True
+    allowed_types = protocol.PUBLIC_TYPES
+
+    async def connect(self) -> None:
+        self.setup()
+        if await database_sync_to_async(selectors.meeting_seq)(meeting_id=self.meeting_id) is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.accept()
+        # Join first, then read the document: an event committed in between is either in the
+        # document or queued for us, never lost.
+        await self.join_groups(events.public_group(self.meeting_id))
+        doc = await database_sync_to_async(public_state.public_state_for)(self.meeting_id)
+        # The document is the state at doc["seq"]; live events continue from there.
+        self.last_seq = doc["seq"]
+        await self.send_json({"type": "state", "in_response": None, "seq": doc["seq"], "state": doc})
+
+    def is_next(self, event: dict[str, Any]) -> bool:
+        prev = event.get("prev_public_seq")
+        return prev is not None and prev <= self.last_seq
+
+    async def send_state(self, request_id: Any) -> None:
+        doc = await database_sync_to_async(public_state.public_state_for)(self.meeting_id)
+        await self.send_json({"type": "state", "in_response": request_id, "seq": doc["seq"] if doc else 0,
+                              "state": doc})

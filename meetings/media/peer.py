@@ -1,0 +1,295 @@
+"""One member's peer connection: what they publish (sources) and the floor slots they receive.
+
+The slot design: a member's offer carries, besides its own microphone and camera, a fixed set of
+receive-only m-lines ("floor slots": normally 2 audio + 2 video, for the speaker and the chair).
+The server answers each with a sender whose track is a :class:`~.forwarding.SlotTrack`. Changing
+the floor re-points slots at other publishers, in-process and immediately; no SDP round trip is
+ever needed to change who is seen or heard. Renegotiation is only for the member's own changes
+(e.g. turning the camera on later), and a renegotiated offer keeps existing slots by mid.
+
+Browser side (for the frontend)::
+
+    pc.addTransceiver(micTrack, {direction: "sendonly"})
+    pc.addTransceiver(camTrack, {direction: "sendonly"})      // or add it later and renegotiate
+    for (const k of ["audio", "audio", "video", "video"]) pc.addTransceiver(k, {direction: "recvonly"})
+    // send the offer only when iceGatheringState == "complete" (the server does not trickle)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpreceiver import RTCRtpReceiver, TimestampMapper
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket
+
+from .config import ice_configuration
+from .decoded import DecodeFanout
+from .errors import MediaError
+from .forwarding import (
+    EncodedFrame,
+    KeyframeRequester,
+    NullJitterBuffer,
+    SlotTrack,
+    _log_task_error,
+    mark_passthrough,
+)
+from .sdp import FORWARDED_CODECS, session_identity
+
+logger = logging.getLogger(__name__)
+
+
+class PeerHooks(Protocol):
+    """What a :class:`MemberPeer` tells its room (implemented by ``MediaRoom``)."""
+
+    def source_added(self, peer: MemberPeer, source: Source) -> None: ...
+    def source_ended(self, peer: MemberPeer, source: Source) -> None: ...
+    def receiver_report(self, peer: MemberPeer, fraction_lost: float, rtt: float | None) -> None: ...
+    def audio_level(self, peer: MemberPeer, level_dbov: int) -> None: ...
+    def peer_failed(self, peer: MemberPeer) -> None: ...
+
+
+@dataclass(eq=False)
+class Slot:
+    """One outgoing floor m-line: a sender that forwards whoever the room points it at."""
+
+    kind: str
+    mid: str
+    sender: RTCRtpSender
+    track: SlotTrack
+    person: int | None = None  # whose media this slot should carry; the source may not exist yet
+
+
+@dataclass(eq=False)
+class Source:
+    """One member's inbound track of one kind, drained from the moment it arrives.
+
+    Draining at once matters: aiortc queues received frames without bound, and a late first
+    reader would get the whole backlog and stay seconds behind live (MEDIA-NOTES.md §1).
+    """
+
+    person_id: int
+    kind: str
+    track: MediaStreamTrack
+    receiver: RTCRtpReceiver
+    slots: set[SlotTrack] = field(default_factory=set)
+    decoded: DecodeFanout | None = None
+    keyframes: KeyframeRequester | None = None
+    last_arrival: float = 0.0
+    frames: int = 0
+    task: asyncio.Task[None] | None = None
+
+    def request_keyframe(self) -> None:
+        if self.keyframes is not None:
+            self.keyframes.request()
+
+    def deliver(self, frame: EncodedFrame) -> None:
+        self.last_arrival = frame.arrival
+        self.frames += 1
+        for slot in tuple(self.slots):
+            slot.push(frame)
+        if self.decoded is not None:
+            self.decoded.push(frame)
+
+    async def drain(self, on_end: Callable[[], None]) -> None:
+        try:
+            while True:
+                self.deliver(await self.track.recv())
+        except MediaStreamError:
+            pass
+        finally:
+            on_end()
+
+    def close(self) -> None:
+        if self.keyframes is not None:
+            self.keyframes.close()
+        if self.decoded is not None:
+            self.decoded.close()
+            self.decoded = None
+        for slot in tuple(self.slots):
+            slot.switch(None)
+        self.slots.clear()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
+class MemberPeer:
+    """The server end of one member's ``RTCPeerConnection`` (one per member, not per socket)."""
+
+    def __init__(self, person_id: int, hooks: PeerHooks, *, audio_slots: int, video_slots: int) -> None:
+        self.person_id = person_id
+        self.hooks = hooks
+        self.max_slots = {"audio": audio_slots, "video": video_slots}
+        self.pc = RTCPeerConnection(configuration=ice_configuration())
+        self.identity: tuple[str, ...] | None = None
+        self.slots: list[Slot] = []
+        self.sources: dict[str, Source] = {}
+        self.created = time.monotonic()
+        self.last_report = 0.0  # last RTCP receiver report about media we send to this member
+        self.closed = False
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_connection_state)
+
+    @property
+    def connected(self) -> bool:
+        return self.pc.connectionState == "connected"
+
+    def slots_of(self, kind: str) -> list[Slot]:
+        return [s for s in self.slots if s.kind == kind]
+
+    async def negotiate(self, description: aiortc_sdp.SessionDescription, sdp: str) -> str:
+        """Apply a (re-)offer and return the answer SDP. ``description`` is the validated parse."""
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except Exception as exc:  # aiortc raises ValueError/OperationError/InvalidStateError/...
+            raise MediaError("negotiation_failed", f"offer rejected: {exc}") from None
+        self.identity = session_identity(description)
+        by_mid = {t.mid: t for t in self.pc.getTransceivers()}
+        slot_mids = {s.mid for s in self.slots}
+        for section in description.media:
+            transceiver = by_mid.get(section.rtp.muxId)
+            if transceiver is None or section.port == 0:
+                continue
+            _restrict_codecs(transceiver)
+            if (
+                section.direction in ("recvonly", "sendrecv")
+                and transceiver.mid not in slot_mids
+                and len(self.slots_of(section.kind)) < self.max_slots[section.kind]
+            ):
+                self._add_slot(transceiver)
+                slot_mids.add(transceiver.mid)
+        try:
+            answer = await self.pc.createAnswer()
+            await self.pc.setLocalDescription(answer)
+        except Exception as exc:
+            raise MediaError("negotiation_failed", f"could not answer: {exc}") from None
+        return self.pc.localDescription.sdp
+
+    def _add_slot(self, transceiver: RTCRtpTransceiver) -> None:
+        kind = transceiver.kind
+        track = SlotTrack(kind)
+        sender = transceiver.sender
+
+        def keyframe_needed() -> None:
+            if isinstance(track.source, Source):
+                track.source.request_keyframe()
+
+        track.on_keyframe_needed = keyframe_needed
+        # PLI/FIR from the subscriber: the stock sender would only set a flag that the packet
+        # path ignores; send it on to whoever currently feeds this slot.
+        sender._send_keyframe = keyframe_needed  # type: ignore[method-assign]
+        original_rtcp = sender._handle_rtcp_packet
+
+        async def handle_rtcp(packet: Any) -> None:
+            await original_rtcp(packet)
+            if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+                for report in packet.reports:
+                    if report.ssrc == sender._ssrc:
+                        rtt = getattr(sender, "_RTCRtpSender__rtt", None)
+                        self.last_report = time.monotonic()
+                        self.hooks.receiver_report(self, report.fraction_lost / 256.0, rtt)
+
+        sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
+        sender.replaceTrack(track)
+        transceiver.direction = "sendrecv"  # answer = sendrecv ∧ offered → sendonly for recvonly
+        self.slots.append(Slot(kind=kind, mid=transceiver.mid or "", sender=sender, track=track))
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        # Runs inside setRemoteDescription, before aiortc starts the receiver's worker thread.
+        mark_passthrough(track)
+        transceiver = next(t for t in self.pc.getTransceivers() if t.receiver.track is track)
+        receiver = transceiver.receiver
+        source = Source(person_id=self.person_id, kind=track.kind, track=track, receiver=receiver)
+        if track.kind == "video":
+            source.keyframes = KeyframeRequester(receiver)
+        else:
+            self._tap_audio(transceiver, source)
+        previous = self.sources.get(track.kind)
+        self.sources[track.kind] = source
+
+        def ended() -> None:
+            if self.sources.get(source.kind) is source:
+                del self.sources[source.kind]
+            source.close()
+            self.hooks.source_ended(self, source)
+
+        source.task = asyncio.ensure_future(source.drain(ended))
+        source.task.add_done_callback(_log_task_error)
+        if previous is not None:
+            previous.close()
+        self.hooks.source_added(self, source)
+
+    def _tap_audio(self, transceiver: RTCRtpTransceiver, source: Source) -> None:
+        """Forward Opus straight from the RTP handler, and read the audio level on the way.
+
+        One Opus RTP packet is one frame, so audio needs no reassembly. aiortc's audio jitter
+        buffer would hold every packet until 4 later ones arrived (prefetch=4: +80 ms) and stall
+        for up to 16 packets on a loss; the subscriber's own jitter buffer already deals with
+        jitter, loss and reordering. aiortc's path is kept for its RTCP statistics (our receiver
+        reports to the publisher), with its jitter buffer swapped for one that never emits.
+        """
+        receiver = transceiver.receiver
+        original = receiver._handle_rtp_packet
+        receiver._RTCRtpReceiver__jitter_buffer = NullJitterBuffer()  # type: ignore[attr-defined]
+        opus = {c.payloadType: c for c in transceiver._codecs if c.mimeType.lower() == "audio/opus"}
+        mapper = TimestampMapper()
+
+        async def handle_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
+            level = packet.extensions.audio_level
+            if level is not None:
+                self.hooks.audio_level(self, -int(level[1]))
+            codec = opus.get(packet.payload_type)
+            if codec is not None and packet.payload and receiver._enabled:
+                source.deliver(
+                    EncodedFrame(codec, packet.payload, mapper.map(packet.timestamp), True, time.monotonic())
+                )
+            await original(packet, arrival_time_ms=arrival_time_ms)
+
+        receiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
+
+    def _on_connection_state(self) -> None:
+        if self.pc.connectionState == "failed" and not self.closed:
+            self.hooks.peer_failed(self)
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for source in list(self.sources.values()):
+            source.close()
+        self.sources.clear()
+        for slot in self.slots:
+            slot.track.stop()
+            if isinstance(slot.track.source, Source):
+                slot.track.source.slots.discard(slot.track)
+            slot.track.switch(None)
+        await self.pc.close()
+
+
+def _restrict_codecs(transceiver: RTCRtpTransceiver) -> None:
+    """Keep only the forwarded codec (plus its RTX) on this m-line, now and in renegotiations.
+
+    aiortc negotiates transceivers it creates from an offer before we can call
+    ``setCodecPreferences``, so the already-negotiated list is filtered too.
+    """
+    wanted = FORWARDED_CODECS[transceiver.kind]
+    kept = [c for c in transceiver._codecs if c.mimeType.lower() == wanted]
+    primary = {c.payloadType for c in kept}
+    kept += [
+        c
+        for c in transceiver._codecs
+        if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in primary
+    ]
+    if kept:
+        transceiver._codecs = kept
+    capabilities = RTCRtpSender.getCapabilities(transceiver.kind).codecs
+    transceiver.setCodecPreferences(
+        [c for c in capabilities if c.mimeType.lower() in (wanted, f"{transceiver.kind}/rtx")]
+    )

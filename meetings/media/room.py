@@ -1,0 +1,390 @@
+"""``MediaRoom``: the member media of one meeting (an SFU by forwarding, floor model).
+
+The room owns one :class:`~.peer.MemberPeer` per member, keyed by person id (never by
+WebSocket, so a socket reconnect does not drop media). It forwards to every member the audio of
+``audio_from`` and the video of ``video_from`` (the floor: speaker and chair), never a member's
+own media, and nothing else. It never decides procedure: the app tells it the floor.
+
+Callbacks (all optional, sync or async; exceptions are logged, never raised into media):
+
+* ``on_media_state(person_id, {"sends_audio", "sends_video", "receives"})`` when what actually
+  arrives changes: ``sends_*`` = frames of that kind arrived within ``ARRIVAL_WINDOW`` seconds;
+  ``receives`` = connected, and RTCP receiver reports for what we forward keep coming.
+* ``on_audio_level(person_id, level_dbov)`` from the ssrc-audio-level header extension, at most
+  ``LEVEL_HZ`` times a second per member (the loudest level of the interval; 0 = loud, -127 = silent).
+* ``on_degraded(person_id, reason)`` when RTCP shows a link too poor for video; the member is
+  switched to audio-only at the same moment. It stays so until ``set_audio_only(pid, False)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiortc.mediastreams import MediaStreamTrack
+
+from . import forwarding
+from .config import patch_host_addresses, setting
+from .decoded import DecodeFanout
+from .errors import MediaError
+from .peer import MemberPeer, Slot, Source
+from .sdp import parse_offer, session_identity
+
+logger = logging.getLogger(__name__)
+
+ARRIVAL_WINDOW = 4.0  # seconds without frames before a member counts as not sending (a loaded
+# browser or server stalls for a second or two; that must not cost a member their presence)
+REPORT_WINDOW = 5.0  # seconds of forwarding without RTCP reports before "receives" turns False
+MONITOR_INTERVAL = 0.5
+SETUP_GRACE = 10.0  # seconds a new connection has to bring all its media up before gaps are reported
+LEVEL_HZ = 5.0
+DEGRADE_REPORTS = 5  # look at the last N receiver reports ...
+DEGRADE_BAD = 3  # ... and degrade when this many were over a threshold
+MAX_MEMBERS = 200
+
+Callback = Callable[..., Awaitable[None] | None]
+
+
+class MediaRoom:
+    def __init__(
+        self,
+        meeting_id: int,
+        *,
+        on_media_state: Callback | None = None,
+        on_audio_level: Callback | None = None,
+        on_degraded: Callback | None = None,
+        audio_only_loss: float | None = None,
+        audio_only_rtt_ms: float | None = None,
+        audio_slots: int = 2,
+        video_slots: int = 2,
+    ) -> None:
+        forwarding.install()
+        patch_host_addresses()
+        self.meeting_id = meeting_id
+        self.on_media_state = on_media_state
+        self.on_audio_level = on_audio_level
+        self.on_degraded = on_degraded
+        self.audio_only_loss = (
+            audio_only_loss if audio_only_loss is not None else setting("MEDIA_AUDIO_ONLY_LOSS", 0.10)
+        )
+        self.audio_only_rtt = (
+            audio_only_rtt_ms if audio_only_rtt_ms is not None else setting("MEDIA_AUDIO_ONLY_RTT_MS", 800.0)
+        ) / 1000.0
+        self.audio_slots = audio_slots
+        self.video_slots = video_slots
+        self.audio_from: frozenset[int] = frozenset()
+        self.video_from: frozenset[int] = frozenset()
+        self.peers: dict[int, MemberPeer] = {}
+        self._sources: dict[tuple[int, str], Source] = {}
+        self._audio_only: set[int] = set()  # requested by the member or the app
+        self._degraded: set[int] = set()  # decided from RTCP
+        self._app_audio_only: set[int] = set()  # imposed by the app through set_floor
+        self._reports: dict[int, deque[bool]] = {}
+        self._states: dict[int, dict[str, bool]] = {}
+        self._levels: dict[int, tuple[float, int | None]] = {}  # last emit time, loudest since
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._monitor: asyncio.Task[None] | None = None
+        self.closed = False
+
+    async def handle_offer(self, person_id: int, sdp: str, type: str = "offer") -> dict[str, str]:
+        """Apply a member's offer (first or renegotiation) and return ``{"type": "answer", "sdp"}``.
+
+        An offer from a different browser session (new ICE ufrag / DTLS fingerprint, e.g. after a
+        page reload) replaces the member's old connection. Raises :class:`MediaError` for bad
+        input; a failed offer never affects other members.
+        """
+        self._check_open()
+        if not isinstance(person_id, int) or isinstance(person_id, bool):
+            raise MediaError("bad_person", "person id must be an int")
+        description = parse_offer(sdp, type)
+        lock = self._locks.setdefault(person_id, asyncio.Lock())
+        async with lock:
+            self._check_open()
+            peer = self.peers.get(person_id)
+            fresh = peer is None or peer.closed or peer.identity != session_identity(description)
+            if fresh:
+                if peer is not None:
+                    await self._drop_peer(peer)
+                if len(self.peers) >= MAX_MEMBERS:
+                    raise MediaError("room_full", f"at most {MAX_MEMBERS} members have media")
+                peer = MemberPeer(
+                    person_id, self, audio_slots=self.audio_slots, video_slots=self.video_slots
+                )
+                self.peers[person_id] = peer
+            assert peer is not None
+            try:
+                answer = await peer.negotiate(description, sdp)
+            except MediaError:
+                if fresh:
+                    await self._drop_peer(peer)
+                raise
+            self._route()
+            self._ensure_monitor()
+            return {"type": "answer", "sdp": answer}
+
+    async def set_floor(
+        self,
+        audio_from: Iterable[int],
+        video_from: Iterable[int],
+        *,
+        audio_only: Iterable[int] | None = None,
+    ) -> None:
+        """Switch what everyone receives, at once and without renegotiation.
+
+        Audio switches at the next packet; video at the publisher's next keyframe, which is
+        requested immediately. ``audio_only`` (if given) replaces the set of members the app
+        forces to audio-only; members' own choices and degradation are kept regardless.
+        """
+        self._check_open()
+        self.audio_from = frozenset(audio_from)
+        self.video_from = frozenset(video_from)
+        if audio_only is not None:
+            self._app_audio_only = set(audio_only)
+        self._route()
+
+    async def set_audio_only(self, person_id: int, on: bool) -> None:
+        """Stop (or resume) forwarding video *to* this member; audio keeps flowing."""
+        self._check_open()
+        if on:
+            self._audio_only.add(person_id)
+        else:
+            self._audio_only.discard(person_id)
+            self._degraded.discard(person_id)
+            self._reports.pop(person_id, None)
+        self._route()
+
+    def is_audio_only(self, person_id: int) -> bool:
+        return person_id in self._audio_only or person_id in self._degraded or person_id in self._app_audio_only
+
+    async def remove_member(self, person_id: int) -> None:
+        """Close the member's connection; their media stops everywhere at once."""
+        peer = self.peers.get(person_id)
+        lock = self._locks.setdefault(person_id, asyncio.Lock())
+        async with lock:
+            if peer is not None:
+                await self._drop_peer(peer)
+        self._locks.pop(person_id, None)
+        self._audio_only.discard(person_id)
+        self._degraded.discard(person_id)
+        self._reports.pop(person_id, None)
+        self._levels.pop(person_id, None)
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._monitor is not None:
+            self._monitor.cancel()
+        for peer in list(self.peers.values()):
+            await self._drop_peer(peer, report=False)
+        for task in list(self._tasks):
+            task.cancel()
+
+    def public_tracks(self) -> dict[int, frozenset[str]]:
+        """Who publishes what right now: ``{person_id: {"audio", "video"}}``."""
+        result: dict[int, set[str]] = {}
+        for person_id, kind in self._sources:
+            result.setdefault(person_id, set()).add(kind)
+        return {p: frozenset(k) for p, k in result.items()}
+
+    def subscribe_decoded(self, person_id: int, kind: str) -> MediaStreamTrack:
+        """A track of this member's **decoded** media (``av.AudioFrame`` / ``av.VideoFrame``).
+
+        For the public-stream composer. The member's forwarded frames are decoded once per
+        publisher and kind, however many subscribe, in a worker thread; nothing is decoded
+        without a subscriber. Video starts at the next keyframe (one is requested). The track
+        ends (``recv`` raises ``MediaStreamError``) when the member stops publishing or leaves;
+        subscribe again when ``public_tracks()`` lists them. ``track.stop()`` unsubscribes.
+        Raises ``MediaError("not_publishing")`` if there is nothing to subscribe to.
+        """
+        if kind not in ("audio", "video"):
+            raise MediaError("bad_kind", "kind must be audio or video")
+        source = self._sources.get((person_id, kind))
+        if source is None:
+            raise MediaError("not_publishing", f"member {person_id} does not publish {kind}")
+        if source.decoded is None:
+            source.decoded = DecodeFanout(kind, source.request_keyframe)
+        return source.decoded.subscribe()
+
+    def media_state(self, person_id: int) -> dict[str, bool]:
+        peer = self.peers.get(person_id)
+        if peer is None or peer.closed:
+            return {"sends_audio": False, "sends_video": False, "receives": False}
+        now = time.monotonic()
+
+        def sends(kind: str) -> bool:
+            source = peer.sources.get(kind)
+            return source is not None and now - source.last_arrival < ARRIVAL_WINDOW
+
+        forwarding_now = any(now - s.track.last_forwarded < ARRIVAL_WINDOW for s in peer.slots)
+        reports_recent = now - max(peer.last_report, peer.created) < REPORT_WINDOW
+        connected = peer.connected
+        return {
+            "sends_audio": connected and sends("audio"),
+            "sends_video": connected and sends("video"),
+            "receives": connected and (reports_recent or not forwarding_now),
+        }
+
+    # routing
+
+    def _route(self) -> None:
+        """Point every member's slots at the floor, keeping unchanged assignments in place."""
+        for peer in self.peers.values():
+            if peer.closed:
+                continue
+            for kind, floor in (("audio", self.audio_from), ("video", self.video_from)):
+                wanted = sorted(p for p in floor if p != peer.person_id)
+                if kind == "video" and self.is_audio_only(peer.person_id):
+                    wanted = []
+                slots = peer.slots_of(kind)
+                keep: set[int] = set()
+                free: list[Slot] = []
+                for slot in slots:
+                    if slot.person is not None and slot.person in wanted and slot.person not in keep:
+                        keep.add(slot.person)
+                    else:
+                        free.append(slot)
+                for person in wanted:
+                    if person not in keep and free:
+                        self._assign(free.pop(0), person)
+                        keep.add(person)
+                for slot in free:
+                    self._assign(slot, None)
+                for slot in slots:
+                    if kind == "video":
+                        # replaceTrack(None) stops the sender's loop from reading at all while the
+                        # member is audio-only (MEDIA-NOTES.md §7); the slot is idle anyway.
+                        want_track = slot.track if not self.is_audio_only(peer.person_id) else None
+                        if slot.sender.track is not want_track:
+                            slot.sender.replaceTrack(want_track)
+                    self._attach(slot)
+
+    def _assign(self, slot: Slot, person: int | None) -> None:
+        slot.person = person
+        self._attach(slot)
+
+    def _attach(self, slot: Slot) -> None:
+        source = self._sources.get((slot.person, slot.kind)) if slot.person is not None else None
+        old = slot.track.source
+        if old is source:
+            return
+        if isinstance(old, Source):
+            old.slots.discard(slot.track)
+        slot.track.switch(source)
+        if source is not None:
+            source.slots.add(slot.track)
+
+    # PeerHooks
+
+    def source_added(self, peer: MemberPeer, source: Source) -> None:
+        self._sources[(peer.person_id, source.kind)] = source
+        self._route()
+
+    def source_ended(self, peer: MemberPeer, source: Source) -> None:
+        key = (peer.person_id, source.kind)
+        if self._sources.get(key) is source:
+            del self._sources[key]
+        if not self.closed:
+            self._route()
+
+    def receiver_report(self, peer: MemberPeer, fraction_lost: float, rtt: float | None) -> None:
+        person_id = peer.person_id
+        if person_id in self._degraded or person_id in self._audio_only:
+            return
+        bad_loss = fraction_lost >= self.audio_only_loss
+        bad_rtt = rtt is not None and rtt >= self.audio_only_rtt
+        reports = self._reports.setdefault(person_id, deque(maxlen=DEGRADE_REPORTS))
+        reports.append(bad_loss or bad_rtt)
+        if sum(reports) >= DEGRADE_BAD:
+            reason = (
+                f"packet loss {fraction_lost:.0%}" if bad_loss else f"round-trip time {rtt * 1000:.0f} ms"
+                if rtt is not None else "poor link"
+            )
+            self._degraded.add(person_id)
+            logger.info("meeting %s: member %s degraded to audio-only (%s)", self.meeting_id, person_id, reason)
+            self._route()
+            self._emit(self.on_degraded, person_id, reason)
+
+    def audio_level(self, peer: MemberPeer, level_dbov: int) -> None:
+        if self.on_audio_level is None:
+            return
+        now = time.monotonic()
+        last, loudest = self._levels.get(peer.person_id, (0.0, None))
+        loudest = level_dbov if loudest is None else max(loudest, level_dbov)
+        if now - last >= 1.0 / LEVEL_HZ:
+            self._levels[peer.person_id] = (now, None)
+            self._emit(self.on_audio_level, peer.person_id, loudest)
+        else:
+            self._levels[peer.person_id] = (last, loudest)
+
+    def peer_failed(self, peer: MemberPeer) -> None:
+        logger.info("meeting %s: member %s connection failed", self.meeting_id, peer.person_id)
+        self._spawn(self._drop_peer(peer))
+
+    # internals
+
+    async def _drop_peer(self, peer: MemberPeer, report: bool = True) -> None:
+        if self.peers.get(peer.person_id) is peer:
+            del self.peers[peer.person_id]
+        for kind, source in list(peer.sources.items()):
+            if self._sources.get((peer.person_id, kind)) is source:
+                del self._sources[(peer.person_id, kind)]
+        await peer.close()
+        if not self.closed:
+            self._route()
+        if report and self._states.pop(peer.person_id, None) not in (None, self._idle_state()):
+            self._emit(self.on_media_state, peer.person_id, self._idle_state())
+
+    @staticmethod
+    def _idle_state() -> dict[str, bool]:
+        return {"sends_audio": False, "sends_video": False, "receives": False}
+
+    def _ensure_monitor(self) -> None:
+        if self._monitor is None or self._monitor.done():
+            self._monitor = asyncio.ensure_future(self._watch_media())
+
+    async def _watch_media(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(MONITOR_INTERVAL)
+            self.check_media_state()
+
+    def check_media_state(self) -> None:
+        """Compare each member's media state with the last reported one; report changes."""
+        now = time.monotonic()
+        for person_id in list(self.peers):
+            state = self.media_state(person_id)
+            peer = self.peers[person_id]
+            if person_id not in self._states and not all(state.values()) and now - peer.created < SETUP_GRACE:
+                # Still connecting (ICE, DTLS, the first keyframe): a member whose media is starting
+                # up has not lost it, and must not drop out of the item's quorum base for that.
+                continue
+            if self._states.get(person_id, self._idle_state()) != state:
+                self._states[person_id] = state
+                self._emit(self.on_media_state, person_id, dict(state))
+
+    def _emit(self, callback: Callback | None, *args: Any) -> None:
+        if callback is None:
+            return
+        try:
+            result = callback(*args)
+        except Exception:
+            logger.exception("media callback %r failed", callback)
+            return
+        if inspect.isawaitable(result):
+            self._spawn(result)
+
+    def _spawn(self, awaitable: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(forwarding._log_task_error)
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise MediaError("room_closed", f"media for meeting {self.meeting_id} is closed")

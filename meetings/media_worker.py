@@ -1,0 +1,231 @@
+"""The media owner of a meeting: a worker that holds the peer connections and follows the log.
+
+Consumers never touch peer connections. They send each `media.*` message to the worker pinned to
+the meeting (`worker_channel`) through the channel layer, with their own channel as the reply
+address; the worker answers there (`media.message`), so an SDP answer finds the socket that asked,
+and a socket reconnect never drops the call (media is keyed by person, not by socket).
+
+The worker also joins each of its meetings' log groups and re-derives the floor from the live
+state whenever an event changes it (floor granted/ended, chair changed, member left, audio-only,
+recusal, doors, mode). It reports what it measures back through the services
+(`member_media_report`), which write `member.media` to the log. It never decides procedure.
+
+Embedded mode (in-memory channel layer): one worker runs as a task inside the daphne process,
+started by the first member connection. Production (Redis): `manage.py run_media_worker --worker N`
+runs worker N as its own process; meetings are pinned by `meeting_id % MEDIA_WORKERS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from . import events
+
+log = logging.getLogger(__name__)
+
+# Events after which who-hears-whom may have changed.
+ROUTING_EVENTS = {
+    "meeting.opened", "doors.closed", "doors.opened", "doors.debate_closed", "media.published", "meeting.chair_changed", "floor.granted", "floor.ended", "item.opened", "item.closed",
+    "member.joined", "member.media", "conflict.ruled", "mode.changed", "meeting.resumed",
+}
+
+
+def worker_channel(meeting_id: int) -> str:
+    return f"media.w{meeting_id % max(1, settings.MEDIA_WORKERS)}"
+
+
+def routing_from_state(state: dict[str, Any]) -> tuple[set[int], set[int], set[int]]:
+    """The floor model: everyone hears and sees the speaker and the chair; members who chose or
+    were degraded to audio-only receive no video; a member recused from the item is not forwarded."""
+    item = state.get("items", {}).get(state.get("current_item") or "", {})
+    recused = {int(p) for p in item.get("recused", {})}
+    floor_holders: set[int] = set()
+    chair = state.get("meeting", {}).get("chair")
+    if chair:
+        floor_holders.add(int(chair))
+    if state.get("floor"):
+        floor_holders.add(int(state["floor"]["person"]))
+    floor_holders -= recused
+    audio_only = {int(p) for p, a in state.get("attendance", {}).items() if a.get("audio_only")}
+    if state.get("meeting", {}).get("mode") == "audio_only":
+        # Meeting-wide audio-only (only ever set under an exemption profile in force): no video at all.
+        return floor_holders, set(), audio_only
+    return floor_holders, set(floor_holders), audio_only
+
+
+class AppMediaEvents:
+    """What the media tier measures, written to the log through the services, and the talking
+    indicator pushed to the members."""
+
+    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool]) -> None:
+        from .services.attendance import member_media_report
+
+        fields = {k: bool(v) for k, v in state.items() if k in ("sends_audio", "sends_video", "receives")}
+        await database_sync_to_async(member_media_report)(
+            meeting_id=meeting_id, person_id=person_id, reason="measured by the media server", **fields)
+
+    async def degraded(self, meeting_id: int, person_id: int, reason: str) -> None:
+        from .services.attendance import member_media_report
+
+        await database_sync_to_async(member_media_report)(
+            meeting_id=meeting_id, person_id=person_id, audio_only=True, reason=reason)
+
+    async def audio_level(self, meeting_id: int, person_id: int, level_dbov: int) -> None:
+        await get_channel_layer().group_send(events.meeting_group(meeting_id), {
+            "type": "media.message",
+            "payload": {"type": "media.talking", "person": person_id, "level": level_dbov}})
+
+
+@database_sync_to_async
+def _live_state(meeting_id: int) -> dict[str, Any]:
+    from .models import Meeting
+
+    return Meeting.objects.values_list("live_state", flat=True).get(id=meeting_id)
+
+
+class MediaWorker:
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.layer = get_channel_layer()
+        self.events_channel = ""
+        self.meetings: set[int] = set()
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def run(self) -> None:
+        from .media import gateway
+
+        gateway.set_event_sink(AppMediaEvents())
+        self.events_channel = await self.layer.new_channel()
+        log.info("media worker listening on %s", self.channel)
+        await asyncio.gather(self._serve_requests(), self._follow_log(), self._watch_publishers())
+
+    async def _watch_publishers(self) -> None:
+        """Tracks arrive after ICE and DTLS, not with the offer: re-derive the public mix when the
+        set of members publishing changes."""
+        from .media import gateway
+
+        seen: dict[int, Any] = {}
+        while True:
+            await asyncio.sleep(0.5)
+            for meeting_id in list(self.meetings):
+                room = gateway.rooms.get(meeting_id)
+                publishing = room.public_tracks() if room is not None else {}
+                if publishing != seen.get(meeting_id):
+                    seen[meeting_id] = publishing
+                    async with self._lock(meeting_id):
+                        await self._refresh_routing(meeting_id)
+
+    def _lock(self, meeting_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(meeting_id, asyncio.Lock())
+
+    async def _serve_requests(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            asyncio.ensure_future(self._handle_request(message))
+
+    async def _follow_log(self) -> None:
+        while True:
+            message = await self.layer.receive(self.events_channel)
+            if message.get("type") == "log.event":
+                asyncio.ensure_future(self._handle_event(message["event"]))
+
+    async def _adopt(self, meeting_id: int) -> None:
+        """First contact with a meeting: follow its log and set its floor."""
+        if meeting_id in self.meetings:
+            return
+        self.meetings.add(meeting_id)
+        await self.layer.group_add(events.meeting_group(meeting_id), self.events_channel)
+        await self._refresh_routing(meeting_id)
+
+    async def _handle_request(self, message: dict[str, Any]) -> None:
+        from .media import gateway
+        from .media.errors import MediaError
+
+        meeting_id, reply_to, request_id = message.get("meeting"), message.get("reply_channel"), message.get("id")
+        if message.get("msg_type") == "adopt":  # a participant connected: start following the meeting
+            async with self._lock(meeting_id):
+                await self._adopt(meeting_id)
+            return
+        try:
+            async with self._lock(meeting_id):
+                await self._adopt(meeting_id)
+                result = await gateway.handle_client_message(meeting_id, message["person"], message["msg_type"],
+                                                            message.get("payload") or {})
+            reply = {**result, "in_response": request_id}
+        except MediaError as exc:
+            reply = {"type": "error", "in_response": request_id, "error": {"code": exc.code, "message": exc.message}}
+        except Exception:  # keep the worker and every other call alive
+            log.exception("media request failed")
+            reply = {"type": "error", "in_response": request_id,
+                     "error": {"code": "media_internal", "message": "the media server could not handle this"}}
+        if reply_to:
+            await self.layer.send(reply_to, {"type": "media.message", "payload": reply})
+
+    async def _handle_event(self, event: dict[str, Any]) -> None:
+        from .media import gateway
+
+        meeting_id = await self._meeting_of(event)
+        if meeting_id is None:
+            return
+        kind = event["event"]
+        if settings.LIVESTREAM_ENABLED:
+            from livestream.bridge import streams
+
+            streams.on_event(meeting_id, event)  # the gate first, before anything that could wait
+        async with self._lock(meeting_id):
+            if kind == "meeting.ended":
+                if settings.LIVESTREAM_ENABLED:
+                    from livestream.bridge import streams
+
+                    await streams.stop(meeting_id)
+                await gateway.close_meeting(meeting_id)
+                self.meetings.discard(meeting_id)
+                await self.layer.group_discard(events.meeting_group(meeting_id), self.events_channel)
+                return
+            if kind == "member.left":
+                await gateway.handle_client_message(meeting_id, int(event["payload"]["person"]), "media.leave", {})
+            if kind in ROUTING_EVENTS or kind == "member.left":
+                await self._refresh_routing(meeting_id)
+
+    async def _meeting_of(self, event: dict[str, Any]) -> int | None:
+        return event.get("meeting") if isinstance(event.get("meeting"), int) else None
+
+    async def _refresh_routing(self, meeting_id: int) -> None:
+        from .media import gateway
+
+        state = await _live_state(meeting_id)
+        audio_from, video_from, audio_only = routing_from_state(state)
+        await gateway.apply_routing(meeting_id, audio_from, video_from, audio_only)
+        if settings.LIVESTREAM_ENABLED:
+            from livestream.bridge import streams
+
+            streams.follow(meeting_id, state, gateway.rooms.get(meeting_id), audio_from, video_from)
+
+
+_embedded: dict[int, asyncio.Task[None]] = {}
+
+
+def ensure_embedded_worker() -> None:
+    """Start the in-process worker(s) on this event loop once (embedded mode only)."""
+    if not settings.MEDIA_IN_PROCESS:
+        return
+    loop = asyncio.get_running_loop()
+    task = _embedded.get(id(loop))
+    if task is None or task.done():
+        for n in range(max(1, settings.MEDIA_WORKERS)):
+            _embedded[id(loop)] = loop.create_task(MediaWorker(f"media.w{n}").run())
+
+
+async def submit(*, meeting_id: int, person_id: int, msg_type: str, payload: Any, reply_channel: str,
+                 request_id: Any) -> None:
+    """Hand a member's media message to the meeting's worker; the answer comes to `reply_channel`."""
+    ensure_embedded_worker()
+    await get_channel_layer().send(worker_channel(meeting_id), {
+        "type": "media.request", "meeting": meeting_id, "person": person_id, "msg_type": msg_type,
+        "payload": payload, "reply_channel": reply_channel, "id": request_id})

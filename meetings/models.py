@@ -1,0 +1,224 @@
+"""The council domain: who sits where, what is on the agenda, and the meeting log.
+
+Live state (attendance, floor, votes, doors) is not stored in mutable tables: it is derived from
+the append-only log (`MeetingEvent`) by `meetings.projection`, and a snapshot of that derivation is
+kept on `Meeting.live_state`, updated in the same transaction as each appended event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .legal import ClosureGround
+from .state import ItemState, MeetingState
+
+
+class Municipality(models.Model):
+    name = models.CharField(max_length=200)
+    number = models.CharField(max_length=4, blank=True, help_text="Kommunenummer, e.g. 0301")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Party(models.Model):
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=20)
+
+    class Meta:
+        verbose_name_plural = "parties"
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class Person(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    name = models.CharField(max_length=200)
+    party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BodyType(models.TextChoices):
+    COUNCIL = "kommunestyre", "Kommunestyre / fylkesting"
+    EXECUTIVE = "formannskap", "Formannskap / fylkesutvalg"
+    COMMITTEE = "utvalg", "Utvalg"
+    CONTROL = "kontrollutvalg", "Kontrollutvalg"
+    ENTERPRISE_BOARD = "kf-styre", "Styre for kommunalt foretak"
+
+
+class Body(models.Model):
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="bodies")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    body_type = models.CharField(max_length=20, choices=BodyType.choices, default=BodyType.COMMITTEE)
+    seats = models.PositiveIntegerField(help_text="Number of members; the base of the quorum (§ 11-9)")
+    # § 11-7 (1): remote meetings only where the council has allowed them.
+    remote_allowed = models.BooleanField(default=False)
+    remote_decision_ref = models.CharField(max_length=100, blank=True, help_text="Case number of the council decision")
+    remote_decision_date = models.DateField(null=True, blank=True)
+    minutes_review_hours = models.PositiveIntegerField(
+        default=0, help_text="Hours the clerk may review minutes before automatic publication (0: at once)"
+    )
+
+    class Meta:
+        verbose_name_plural = "bodies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", "Medlem"
+    DEPUTY = "deputy", "Varamedlem"
+    CHAIR = "chair", "Leder"
+    DEPUTY_CHAIR = "deputy_chair", "Nestleder"
+    CLERK = "clerk", "Sekretær"
+
+
+SEATED_ROLES = {Role.MEMBER, Role.CHAIR, Role.DEPUTY_CHAIR}
+
+
+class Membership(models.Model):
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.SET_NULL)
+    deputy_rank = models.PositiveIntegerField(null=True, blank=True, help_text="Order in which deputies are summoned")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["body", "person"], name="one_membership_per_body")]
+        ordering = ["role", "deputy_rank", "person__name"]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()}, {self.body})"
+
+    @property
+    def is_seated(self) -> bool:
+        return self.role in SEATED_ROLES
+
+
+class ExemptionProfile(models.Model):
+    """A dated legal relaxation under § 11-7 (4) (e.g. the COVID-era regulation). Off by default."""
+
+    instrument = models.CharField(max_length=100, help_text="e.g. FOR-2020-03-13-277")
+    title = models.CharField(max_length=300)
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    enabled = models.BooleanField(default=False)
+    allows_audio_only = models.BooleanField(default=False)
+    allows_no_public_stream = models.BooleanField(default=False)
+    allows_closed_11_5_2_remote = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.instrument}: {self.title}"
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.enabled and self.valid_from <= on <= self.valid_to
+
+
+class MeetingForm(models.TextChoices):
+    PHYSICAL = "physical", "Fysisk møte"
+    REMOTE = "remote", "Fjernmøte"
+
+
+class Meeting(models.Model):
+    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="meetings")
+    title = models.CharField(max_length=300)
+    scheduled_start = models.DateTimeField()
+    location = models.CharField(max_length=300, blank=True, help_text="For a remote meeting: the digital meeting room")
+    form = models.CharField(max_length=10, choices=MeetingForm.choices, default=MeetingForm.REMOTE)
+    state = models.CharField(max_length=20, choices=MeetingState.choices, default=MeetingState.DRAFT)
+    chair = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    exemption_profile = models.ForeignKey(ExemptionProfile, null=True, blank=True, on_delete=models.PROTECT)
+    speaking_time_seconds = models.PositiveIntegerField(default=180)
+    notice_text = models.TextField(blank=True)
+    notice_published_at = models.DateTimeField(null=True, blank=True)
+    # Snapshot of meetings.projection over the log, kept in step inside each append's transaction.
+    live_state = models.JSONField(default=dict, blank=True)
+    last_seq = models.PositiveIntegerField(default=0)
+    last_digest = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scheduled_start"]
+
+    def __str__(self) -> str:
+        return f"{self.body}: {self.title}"
+
+
+class AgendaItem(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveIntegerField()
+    case_number = models.CharField(max_length=30, help_text='e.g. "PS 12/26"')
+    title = models.CharField(max_length=300)
+    # The public title, used while the doors are closed if the title itself would reveal exempt content.
+    public_title = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    recommendation = models.TextField(blank=True, help_text="Innstilling / proposed decision")
+    planned_closure_ground = models.CharField(max_length=30, choices=ClosureGround.choices, blank=True)
+    is_late = models.BooleanField(default=False, help_text="Added in the meeting under § 11-3 (5)")
+    state = models.CharField(max_length=20, choices=ItemState.choices, default=ItemState.PENDING)
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "order"], name="one_item_per_position")]
+
+    def __str__(self) -> str:
+        return f"{self.case_number} {self.title}"
+
+    @property
+    def title_for_public(self) -> str:
+        return self.public_title or self.title
+
+
+class Document(models.Model):
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=300)
+    url = models.URLField(blank=True)
+    text = models.TextField(blank=True)
+    public = models.BooleanField(default=True)
+    exemption_basis = models.CharField(max_length=200, blank=True, help_text="e.g. offentleglova § 13")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MeetingEvent(models.Model):
+    """One entry of a meeting's append-only, hash-chained log. Only meetings.services.log writes it."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=50)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payload = models.JSONField(default=dict)
+    # What the anonymous public may see of this event; null means nothing (member-only or closed doors).
+    public_payload = models.JSONField(null=True, blank=True)
+    prev_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["meeting", "seq"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "seq"], name="one_event_per_seq")]
+        indexes = [models.Index(fields=["meeting", "seq"])]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}#{self.seq} {self.type}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise RuntimeError("meeting events are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("meeting events are append-only")

@@ -1,0 +1,378 @@
+"""The meeting's live state, derived from its log by a pure reducer.
+
+`apply(state, event)` is the only place that knows what an event *means* for the state; services
+decide whether an event may be written (the rules), this module only folds it in. Replaying the whole
+log with `replay()` must give the snapshot stored on the meeting; a test checks that.
+Keys of person/item/vote maps are strings because the state round-trips through JSON.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+State = dict[str, Any]
+Event = dict[str, Any]  # {"seq", "type", "at", "actor", "payload"}
+
+
+def initial_state() -> State:
+    return {
+        "meeting": {"state": "draft", "mode": "normal", "chair": None, "seats": 0, "form": "remote"},
+        "roster": {},  # person id -> {"name", "party", "role", "deputy_rank"} as of meeting.opened
+        "attendance": {},  # person id -> {"present", "role", "substitute_for", "media", "audio_only", "name"}
+        "absent": {},  # person id -> {"reason", "deputy"}
+        "doors": {"closed": False, "ground": None, "item": None, "since": None, "debate_only": False},
+        "closure_motion": None,
+        "current_item": None,
+        "items": {},
+        "speakers": [],
+        "floor": None,
+        "proposals": {},
+        "votes": {},
+        "open_vote": None,
+        "questions": [],
+        "stream": {"up": True},
+        "last_seq": 0,
+        "last_public_seq": 0,
+    }
+
+
+def _person(payload: dict[str, Any], key: str = "person") -> str:
+    return str(payload[key])
+
+
+def voting_persons(state: State) -> list[str]:
+    """Seated members and summoned deputies who are present now (not clerks or absent members)."""
+    out = []
+    for pid, a in state["attendance"].items():
+        if not a["present"] or a["role"] not in ("member", "chair", "deputy_chair", "deputy"):
+            continue
+        if a["role"] == "deputy" and not a.get("substitute_for"):
+            continue
+        out.append(pid)
+    return sorted(out, key=int)
+
+
+def can_see_and_hear(state: State, pid: str) -> bool:
+    """§ 11-7 (2): a member who cannot hear or be heard is not present. Audio-only is enough only
+    under an exemption allowing it; otherwise the member must also be seen."""
+    a = state["attendance"].get(pid)
+    if not a or not a["present"]:
+        return False
+    media = a["media"]
+    if not (media["sends_audio"] and media["receives"]):
+        return False
+    if state["meeting"]["form"] != "remote" or state["meeting"]["mode"] == "audio_only":
+        return True
+    # Without an exemption allowing audio-only meetings, a member who cannot be seen or who only
+    # receives audio is degraded and does not count as present (DESIGN § 2).
+    return media["sends_video"] and not a["audio_only"]
+
+
+def eligible_voters(state: State, item_id: str | None) -> list[str]:
+    item = state["items"].get(item_id) if item_id else None
+    recused = set(item["recused"]) if item else set()
+    return [pid for pid in voting_persons(state) if pid not in recused and can_see_and_hear(state, pid)]
+
+
+def _drop_from_present_throughout(state: State, pid: str) -> None:
+    item_id = state["current_item"]
+    if item_id and pid in state["items"][item_id]["present_throughout"]:
+        state["items"][item_id]["present_throughout"].remove(pid)
+
+
+def _refresh_presence(state: State, pid: str) -> None:
+    """A member who stops being able to see and hear drops out of the current item's quorum base."""
+    if not can_see_and_hear(state, pid):
+        _drop_from_present_throughout(state, pid)
+
+
+def apply(state: State, event: Event) -> State:
+    """Return a new state with `event` folded in; the given state is not changed."""
+    return apply_in_place(copy.deepcopy(state), event)
+
+
+def apply_in_place(state: State, event: Event) -> State:
+    handler = _HANDLERS.get(event["type"])
+    if handler is not None:
+        handler(state, event["payload"], event)
+    state["last_seq"] = event["seq"]
+    return state
+
+
+def replay(events: Iterable[Event]) -> State:
+    state = initial_state()
+    for event in events:
+        apply_in_place(state, event)
+    return state
+
+
+def _meeting_state(new: str) -> Any:
+    def handler(state: State, payload: dict[str, Any], event: Event) -> None:
+        state["meeting"]["state"] = new
+
+    return handler
+
+
+def _meeting_opened(state: State, p: dict[str, Any], e: Event) -> None:
+    state["meeting"].update(state="in_session", chair=str(p["chair"]) if p.get("chair") else None,
+                            seats=p["seats"], form=p["form"])
+    state["roster"] = {str(k): v for k, v in p["roster"].items()}
+
+
+def _chair_changed(state: State, p: dict[str, Any], e: Event) -> None:
+    state["meeting"]["chair"] = str(p["person"])
+
+
+def _joined(state: State, p: dict[str, Any], e: Event) -> None:
+    pid = _person(p)
+    previous = state["attendance"].get(pid, {})
+    state["attendance"][pid] = {
+        "present": True,
+        "name": p["name"],
+        "role": p["role"],
+        "substitute_for": str(p["substitute_for"]) if p.get("substitute_for") else previous.get("substitute_for"),
+        "remote": p.get("remote", True),
+        "media": {"sends_audio": True, "sends_video": True, "receives": True},
+        "audio_only": False,
+        "since": e["at"],
+    }
+    state["absent"].pop(pid, None)
+
+
+def _left(state: State, p: dict[str, Any], e: Event) -> None:
+    pid = _person(p)
+    if pid in state["attendance"]:
+        state["attendance"][pid]["present"] = False
+    _drop_from_present_throughout(state, pid)
+    state["speakers"] = [s for s in state["speakers"] if s["person"] != pid]
+    if state["floor"] and state["floor"]["person"] == pid:
+        state["floor"] = None
+
+
+def _absent(state: State, p: dict[str, Any], e: Event) -> None:
+    state["absent"][_person(p)] = {"reason": p.get("reason", ""), "deputy": None}
+
+
+def _deputy_summoned(state: State, p: dict[str, Any], e: Event) -> None:
+    deputy, member = _person(p, "deputy"), _person(p, "for_member")
+    state["absent"].setdefault(member, {"reason": "", "deputy": None})["deputy"] = deputy
+    att = state["attendance"].get(deputy)
+    if att:
+        att["substitute_for"] = member
+    else:
+        state["attendance"][deputy] = {
+            "present": False, "name": p["name"], "role": "deputy", "substitute_for": member, "remote": True,
+            "media": {"sends_audio": True, "sends_video": True, "receives": True}, "audio_only": False, "since": None,
+        }
+
+
+def _media(state: State, p: dict[str, Any], e: Event) -> None:
+    pid = _person(p)
+    att = state["attendance"].get(pid)
+    if not att:
+        return
+    for key in ("sends_audio", "sends_video", "receives"):
+        if key in p:
+            att["media"][key] = bool(p[key])
+    if "audio_only" in p:
+        att["audio_only"] = bool(p["audio_only"])
+    _refresh_presence(state, pid)
+
+
+def _item_opened(state: State, p: dict[str, Any], e: Event) -> None:
+    item_id = str(p["item"])
+    state["current_item"] = item_id
+    item = state["items"].setdefault(item_id, {"recused": {}, "decision": None})
+    item.update(
+        state="open", case_number=p["case_number"], title=p["title"], public_title=p.get("public_title") or p["title"],
+        planned_closure_ground=p.get("planned_closure_ground") or None,
+    )
+    # § 11-9 (1): the quorum base is those present from the start of the debate.
+    item["present_throughout"] = eligible_voters(state, item_id)
+    state["speakers"] = []
+    state["floor"] = None
+
+
+def _item_closed(state: State, p: dict[str, Any], e: Event) -> None:
+    item_id = str(p["item"])
+    state["items"][item_id]["state"] = p.get("state", "handled")
+    if p.get("decision") is not None:
+        state["items"][item_id]["decision"] = p["decision"]
+    if state["current_item"] == item_id:
+        state["current_item"] = None
+    state["speakers"] = []
+    state["floor"] = None
+
+
+def _item_added(state: State, p: dict[str, Any], e: Event) -> None:
+    state["items"][str(p["item"])] = {"state": "pending", "recused": {}, "decision": None, "case_number": p["case_number"],
+                                      "title": p["title"], "public_title": p.get("public_title") or p["title"],
+                                      "present_throughout": [], "planned_closure_ground": None}
+
+
+def _floor_requested(state: State, p: dict[str, Any], e: Event) -> None:
+    entry = {"person": _person(p), "name": p["name"], "kind": p["kind"],
+             "reply_to": str(p["reply_to"]) if p.get("reply_to") else None}
+    if entry["kind"] == "reply":
+        # A reply (replikk) goes before ordinary speeches, after earlier replies.
+        index = next((i for i, s in enumerate(state["speakers"]) if s["kind"] != "reply"), len(state["speakers"]))
+        state["speakers"].insert(index, entry)
+    else:
+        state["speakers"].append(entry)
+
+
+def _floor_withdrawn(state: State, p: dict[str, Any], e: Event) -> None:
+    pid = _person(p)
+    state["speakers"] = [s for s in state["speakers"] if not (s["person"] == pid and s["kind"] == p.get("kind", s["kind"]))]
+
+
+def _speakers_reordered(state: State, p: dict[str, Any], e: Event) -> None:
+    by_key = {(s["person"], s["kind"]): s for s in state["speakers"]}
+    state["speakers"] = [by_key[(str(o["person"]), o["kind"])] for o in p["order"]]
+
+
+def _floor_granted(state: State, p: dict[str, Any], e: Event) -> None:
+    pid = _person(p)
+    kind = p.get("kind", "speech")
+    for i, s in enumerate(state["speakers"]):
+        if s["person"] == pid:
+            kind = s["kind"]
+            del state["speakers"][i]
+            break
+    state["floor"] = {"person": pid, "name": p["name"], "kind": kind, "since": e["at"], "limit": p["limit"]}
+
+
+def _floor_ended(state: State, p: dict[str, Any], e: Event) -> None:
+    state["floor"] = None
+
+
+def _question(state: State, p: dict[str, Any], e: Event) -> None:
+    state["questions"].append({"person": _person(p), "name": p["name"], "text": p["text"], "at": e["at"]})
+
+
+def _proposal_submitted(state: State, p: dict[str, Any], e: Event) -> None:
+    state["proposals"][str(p["proposal"])] = {
+        "id": p["proposal"], "item": str(p["item"]), "by": _person(p), "by_name": p["name"], "text": p["text"],
+        "withdrawn": False, "seq": e["seq"], "closed": state["doors"]["closed"],
+    }
+
+
+def _proposal_withdrawn(state: State, p: dict[str, Any], e: Event) -> None:
+    state["proposals"][str(p["proposal"])]["withdrawn"] = True
+
+
+def _vote_opened(state: State, p: dict[str, Any], e: Event) -> None:
+    no = str(p["vote"])
+    state["votes"][no] = {
+        "vote": p["vote"], "item": str(p["item"]) if p.get("item") else None, "kind": p["kind"], "title": p["title"],
+        "proposals": p.get("proposals", []), "options": p["options"], "eligible": p["eligible"], "state": "open",
+        "ballots": {}, "result": None, "opened_at": e["at"], "decision_texts": p.get("decision_texts", {}),
+        "closed": state["doors"]["closed"],
+    }
+    state["open_vote"] = no
+
+
+def _vote_cast(state: State, p: dict[str, Any], e: Event) -> None:
+    state["votes"][str(p["vote"])]["ballots"][_person(p)] = p["choice"]
+
+
+def _vote_closed(state: State, p: dict[str, Any], e: Event) -> None:
+    vote = state["votes"][str(p["vote"])]
+    vote["state"] = "closed"
+    vote["result"] = p["result"]
+    state["open_vote"] = None
+    if vote["item"] and p["result"].get("adopted") and p["result"].get("decision"):
+        state["items"][vote["item"]]["decision"] = p["result"]["decision"]
+
+
+def _doors_motion(state: State, p: dict[str, Any], e: Event) -> None:
+    state["closure_motion"] = {"ground": p["ground"], "item": str(p["item"]) if p.get("item") else None,
+                               "by": _person(p), "reason": p.get("reason", ""), "debate_closed": False}
+
+
+def _doors_debate_closed(state: State, p: dict[str, Any], e: Event) -> None:
+    state["doors"] = {"closed": True, "ground": p["ground"], "item": state["doors"]["item"], "since": e["at"],
+                      "debate_only": True}
+    if state["closure_motion"]:
+        state["closure_motion"]["debate_closed"] = True
+
+
+def _doors_closed(state: State, p: dict[str, Any], e: Event) -> None:
+    state["doors"] = {"closed": True, "ground": p["ground"], "item": str(p["item"]) if p.get("item") else None,
+                      "since": e["at"], "debate_only": False}
+    state["closure_motion"] = None
+
+
+def _doors_opened(state: State, p: dict[str, Any], e: Event) -> None:
+    state["doors"] = {"closed": False, "ground": None, "item": None, "since": e["at"], "debate_only": False}
+
+
+def _motion_rejected(state: State, p: dict[str, Any], e: Event) -> None:
+    state["closure_motion"] = None
+
+
+def _conflict_ruled(state: State, p: dict[str, Any], e: Event) -> None:
+    item = state["items"].setdefault(str(p["item"]), {"recused": {}, "decision": None, "present_throughout": []})
+    pid = _person(p)
+    if p["recused"]:
+        item["recused"][pid] = {"kind": p["kind"], "legal_basis": p["legal_basis"]}
+        if pid in item.get("present_throughout", []):
+            item["present_throughout"].remove(pid)
+        state["speakers"] = [s for s in state["speakers"] if s["person"] != pid]
+    else:
+        item["recused"].pop(pid, None)
+
+
+def _mode_changed(state: State, p: dict[str, Any], e: Event) -> None:
+    state["meeting"]["mode"] = p["mode"]
+    for pid in list(state["attendance"]):
+        _refresh_presence(state, pid)
+
+
+def _stream_state(state: State, p: dict[str, Any], e: Event) -> None:
+    state["stream"] = {"up": bool(p["up"]), "reason": p.get("reason", "")}
+
+
+_HANDLERS = {
+    "notice.published": _meeting_state("notice_published"),
+    "meeting.opened": _meeting_opened,
+    "meeting.suspended": _meeting_state("suspended"),
+    "meeting.adjourned": _meeting_state("adjourned"),
+    "meeting.resumed": _meeting_state("in_session"),
+    "meeting.ended": _meeting_state("ended"),
+    "meeting.chair_changed": _chair_changed,
+    "member.joined": _joined,
+    "member.left": _left,
+    "member.absent": _absent,
+    "deputy.summoned": _deputy_summoned,
+    "member.media": _media,
+    "item.added": _item_added,
+    "item.opened": _item_opened,
+    "item.closed": _item_closed,
+    "floor.requested": _floor_requested,
+    "floor.withdrawn": _floor_withdrawn,
+    "speakers.reordered": _speakers_reordered,
+    "floor.granted": _floor_granted,
+    "floor.ended": _floor_ended,
+    "question.asked": _question,
+    "proposal.submitted": _proposal_submitted,
+    "proposal.withdrawn": _proposal_withdrawn,
+    "vote.opened": _vote_opened,
+    "vote.cast": _vote_cast,
+    "vote.closed": _vote_closed,
+    "doors.motion": _doors_motion,
+    "doors.debate_closed": _doors_debate_closed,
+    "doors.motion_rejected": _motion_rejected,
+    "doors.closed": _doors_closed,
+    "doors.opened": _doors_opened,
+    "conflict.ruled": _conflict_ruled,
+    "mode.changed": _mode_changed,
+    "stream.state": _stream_state,
+}
+
+KNOWN_EVENT_TYPES = frozenset(_HANDLERS) | {
+    "meeting.created", "conflict.declared", "late_item.refused", "item.deferred", "minutes.published",
+    "minutes.correction", "exemption.applied", "member.talking",
+}

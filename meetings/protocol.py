@@ -1,0 +1,75 @@
+"""The live meeting protocol's envelope: `{type, id, payload}` in, `ack`/`error`/`event` out.
+
+Everything a socket sends is checked here before any service sees it (docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .commands import COMMANDS
+
+# Types handled by the consumer itself rather than by a meeting command.
+SESSION_TYPES = {"sync", "state", "ping"}
+MEDIA_TYPES = {"media.offer", "media.audio_only", "media.leave"}
+PUBLIC_TYPES = {"sync", "state", "ping"}
+MAX_ID_LENGTH = 64
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str, request_id: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+@dataclass(frozen=True)
+class Message:
+    type: str
+    id: Any
+    payload: dict[str, Any]
+
+
+def parse(text: str | None, *, max_bytes: int, allowed: set[str] | None = None) -> Message:
+    if text is None:
+        raise ProtocolError("binary_not_supported", "send JSON text frames")
+    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise ProtocolError("too_large", f"message is larger than {max_bytes} bytes")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ProtocolError("malformed_json", "message is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_envelope", "message must be a JSON object {type, id, payload}")
+    request_id = data.get("id")
+    if request_id is not None and not (isinstance(request_id, (str, int)) and not isinstance(request_id, bool)
+                                       and len(str(request_id)) <= MAX_ID_LENGTH):
+        raise ProtocolError("invalid_envelope", f"id must be a string or integer of at most {MAX_ID_LENGTH} characters")
+    kind = data.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ProtocolError("invalid_envelope", "type is required and must be a string", request_id)
+    payload = data.get("payload", {})
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise ProtocolError("invalid_envelope", "payload must be a JSON object", request_id)
+    extra = set(data) - {"type", "id", "payload"}
+    if extra:
+        raise ProtocolError("invalid_envelope", f"unknown envelope fields: {', '.join(sorted(extra))}", request_id)
+    known = SESSION_TYPES | MEDIA_TYPES | set(COMMANDS)
+    if kind not in known:
+        raise ProtocolError("unknown_type", f"unknown message type {kind[:60]!r}", request_id)
+    if allowed is not None and kind not in allowed:
+        raise ProtocolError("forbidden", f"{kind} is not allowed on this connection", request_id)
+    return Message(type=kind, id=request_id, payload=payload)
+
+
+def ack(request_id: Any, result: Any, seq: int) -> dict[str, Any]:
+    return {"type": "ack", "in_response": request_id, "result": result, "seq": seq}
+
+
+def error(request_id: Any, code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "in_response": request_id, "error": {"code": code, "message": message}}

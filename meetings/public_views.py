@@ -1,0 +1,25 @@
+"""The public state document over HTTP: cheap to serve to thousands, cacheable by any proxy."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from .models import Meeting
+from .public_state import public_state
+
+
+@require_GET
+def state_json(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    seq = Meeting.objects.filter(id=meeting_id).exclude(state="draft").values_list("last_seq", flat=True).first()
+    if seq is None:
+        raise Http404("no such meeting")
+    etag = f'"{meeting_id}-{seq}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        meeting = Meeting.objects.select_related("body").get(id=meeting_id)
+        response = JsonResponse(public_state(meeting))
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=1"
+    return response

@@ -1,0 +1,131 @@
+"""The agenda: items and documents before the meeting; opening, closing and late items in it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from ..exceptions import InvalidInput, LegalRuleViolation
+from ..legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround, late_item_blocked
+from ..models import AgendaItem, Document, MeetingForm
+from ..projection import voting_persons
+from ..state import MeetingState, next_item_state
+from .access import person_for_user, require_chair, require_clerk
+from .common import clean_text, item_of, require_in_session
+from .log import log_append, meeting_lock
+from .meetings import profile_allows_mandatory_closure
+
+
+def check_closure_ground_allowed(*, meeting: Any, ground: str) -> None:
+    """§ 11-7 (3): an item that must be closed under § 11-5 (2) cannot be handled in a remote meeting,
+    unless an exemption profile in force allows it (as the 2020-2022 temporary rules did)."""
+    if ground and ground not in ClosureGround.values:
+        raise InvalidInput(f"unknown closure ground {ground!r}; use one of {', '.join(ClosureGround.values)}")
+    if ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE \
+            and not profile_allows_mandatory_closure(meeting):
+        raise LegalRuleViolation(
+            "a case that must be closed under § 11-5 (2) cannot be handled in a remote meeting "
+            "(kommuneloven § 11-7 (3)); move it to a physical meeting", code="mandatory_closure_remote")
+
+
+def item_add(*, user: Any, meeting_id: int, case_number: str, title: str, description: str = "",
+             recommendation: str = "", planned_closure_ground: str = "", public_title: str = "") -> AgendaItem:
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        require_clerk(user=user, body_id=meeting.body_id)
+        if meeting.state not in (MeetingState.DRAFT, MeetingState.NOTICE_PUBLISHED):
+            raise LegalRuleViolation("once the meeting has opened, new cases are late items (§ 11-3 (5))",
+                                     code="use_late_item")
+        check_closure_ground_allowed(meeting=meeting, ground=planned_closure_ground)
+        order = (meeting.items.aggregate(m=Max("order"))["m"] or 0) + 1
+        item = AgendaItem.objects.create(
+            meeting=meeting, order=order, case_number=clean_text(case_number, field="case_number", max_length=30),
+            title=clean_text(title, field="title", max_length=300), description=description,
+            recommendation=recommendation, planned_closure_ground=planned_closure_ground,
+            public_title=public_title)
+        if meeting.state == MeetingState.NOTICE_PUBLISHED:
+            # A change to a published notice is itself public.
+            log_append(meeting=meeting, type="item.added", payload={
+                "item": item.id, "case_number": item.case_number, "title": item.title_for_public,
+                "public_title": item.title_for_public, "late": False})
+    return item
+
+
+def document_add(*, user: Any, item_id: int, title: str, url: str = "", text: str = "", public: bool = True,
+                 exemption_basis: str = "") -> Document:
+    item = AgendaItem.objects.select_related("meeting").filter(id=item_id).first()
+    if item is None:
+        from ..exceptions import NotFound
+        raise NotFound(f"agenda item {item_id} does not exist")
+    require_clerk(user=user, body_id=item.meeting.body_id)
+    if not public and not exemption_basis:
+        raise InvalidInput("an exempt document needs its legal basis (e.g. offentleglova § 13)")
+    return Document.objects.create(item=item, title=clean_text(title, field="title", max_length=300), url=url,
+                                   text=text, public=public, exemption_basis=exemption_basis)
+
+
+def item_add_late(*, user: Any, meeting_id: int, case_number: str, title: str, description: str = "",
+                  chair_objects: bool = False, objecting_person_ids: list[int] | None = None) -> AgendaItem | None:
+    """§ 11-3 (5): a case not on the notice is decided unless the chair or 1/3 of those present object.
+
+    The chair records the objections (a show of hands); returns None when the case is refused.
+    """
+    objectors = set(objecting_person_ids or [])
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_chair(meeting=meeting, person=person)
+        require_in_session(meeting)
+        present = voting_persons(meeting.live_state)
+        unknown = {str(p) for p in objectors} - set(present)
+        if unknown:
+            raise InvalidInput(f"objectors must be members present: {', '.join(sorted(unknown))} are not")
+        title = clean_text(title, field="title", max_length=300)
+        if late_item_blocked(chair_objects=chair_objects, objectors=len(objectors), present_members=len(present)):
+            log_append(meeting=meeting, type="late_item.refused", actor=person, payload={
+                "case_number": case_number, "title": title, "chair_objects": chair_objects,
+                "objectors": sorted(objectors), "present": len(present)})
+            return None
+        order = (meeting.items.aggregate(m=Max("order"))["m"] or 0) + 1
+        item = AgendaItem.objects.create(meeting=meeting, order=order, is_late=True, description=description,
+                                         case_number=clean_text(case_number, field="case_number", max_length=30),
+                                         title=title)
+        log_append(meeting=meeting, type="item.added", actor=person, payload={
+            "item": item.id, "case_number": item.case_number, "title": item.title, "public_title": item.title,
+            "late": True, "objectors": sorted(objectors), "present": len(present)})
+    return item
+
+
+def item_open(*, user: Any, meeting_id: int, item_id: int) -> AgendaItem:
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_chair(meeting=meeting, person=person)
+        require_in_session(meeting)
+        item = item_of(meeting, item_id)
+        if meeting.live_state.get("current_item"):
+            raise LegalRuleViolation("close the current item before opening another", code="item_already_open")
+        check_closure_ground_allowed(meeting=meeting, ground=item.planned_closure_ground)
+        item.state = next_item_state(item.state, "open")
+        item.save(update_fields=["state"])
+        log_append(meeting=meeting, type="item.opened", actor=person, payload={
+            "item": item.id, "case_number": item.case_number, "title": item.title,
+            "public_title": item.title_for_public, "recommendation": item.recommendation,
+            "planned_closure_ground": item.planned_closure_ground or None})
+    return item
+
+
+def item_close(*, user: Any, meeting_id: int, item_id: int, defer: bool = False) -> AgendaItem:
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_chair(meeting=meeting, person=person)
+        item = item_of(meeting, item_id)
+        if meeting.live_state.get("open_vote"):
+            raise LegalRuleViolation("close the vote in progress first", code="vote_open")
+        item.state = next_item_state(item.state, "defer" if defer else "close")
+        item.save(update_fields=["state"])
+        log_append(meeting=meeting, type="item.closed", actor=person, payload={"item": item.id, "state": item.state})
+    return item

@@ -1,0 +1,185 @@
+"""Attendance: joining and leaving, roll call, absences and deputies, and see-and-hear state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
+from ..models import Meeting, MeetingForm, Membership, Person, Role
+from ..state import MeetingState
+from .access import person_for_user, require_chair, require_participant
+from .common import clean_text
+from .log import log_append, meeting_lock
+
+JOINABLE = {MeetingState.NOTICE_PUBLISHED, MeetingState.IN_SESSION, MeetingState.SUSPENDED, MeetingState.ADJOURNED}
+
+
+def _party(m: Membership) -> str:
+    return m.party.short_name if m.party else (m.person.party.short_name if m.person.party else "")
+
+
+def participant_role(*, meeting: Meeting, person: Person) -> dict[str, Any]:
+    """How `person` takes part: as member, chair, clerk, or deputy summoned for an absent member."""
+    m = require_participant(meeting=meeting, person=person)
+    role = "chair" if meeting.live_state.get("meeting", {}).get("chair") == str(person.id) else m.role
+    info: dict[str, Any] = {"role": role, "party": _party(m), "substitute_for": None}
+    if m.role == Role.DEPUTY:
+        summoned_for = next((pid for pid, a in meeting.live_state.get("absent", {}).items()
+                             if a.get("deputy") == str(person.id)), None)
+        if summoned_for is None:
+            raise PermissionDenied("deputies take part only when summoned for an absent member", code="not_summoned")
+        info["substitute_for"] = int(summoned_for)
+    return info
+
+
+def member_join(*, user: Any, meeting_id: int) -> Meeting:
+    """A member joins the remote meeting from the platform. Idempotent: a reconnect is not a new arrival."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        info = participant_role(meeting=meeting, person=person)
+        if meeting.state not in JOINABLE:
+            raise LegalRuleViolation(f"the meeting is {meeting.get_state_display().lower()}", code="not_joinable")
+        if meeting.form != MeetingForm.REMOTE and info["role"] != Role.CLERK:
+            raise LegalRuleViolation(
+                "this is a physical meeting: joining remotely would make it a remote meeting (kommuneloven § 11-7; "
+                "KMD 1 Sept 2020: a hybrid meeting is a remote meeting)", code="physical_meeting")
+        att = meeting.live_state.get("attendance", {}).get(str(person.id))
+        if att and att["present"]:
+            return meeting
+        log_append(meeting=meeting, type="member.joined", actor=person, payload={
+            "person": person.id, "name": person.name, "party": info["party"], "role": info["role"],
+            "substitute_for": info["substitute_for"], "remote": meeting.form == MeetingForm.REMOTE})
+    return meeting
+
+
+def member_leave(*, user: Any, meeting_id: int, person_id: int | None = None) -> Meeting:
+    """A member leaves (or the chair records that they left)."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        actor = person_for_user(user)
+        target_id = person_id or actor.id
+        if target_id != actor.id:
+            require_chair(meeting=meeting, person=actor)
+        att = meeting.live_state.get("attendance", {}).get(str(target_id))
+        if not att or not att["present"]:
+            return meeting
+        vote_no = meeting.live_state.get("open_vote")
+        log_append(meeting=meeting, type="member.left", actor=actor, payload={
+            "person": target_id, "name": att["name"], "during_vote": int(vote_no) if vote_no else None})
+    return meeting
+
+
+def roll_call(*, user: Any, meeting_id: int, present: list[int], absent: dict[str, str] | None = None) -> Meeting:
+    """The chair's roll call: marks members present (e.g. in a physical meeting) and absences with reasons."""
+    absent = absent or {}
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        actor = person_for_user(user)
+        require_chair(meeting=meeting, person=actor)
+        if meeting.state not in JOINABLE:
+            raise LegalRuleViolation(f"the meeting is {meeting.get_state_display().lower()}", code="not_joinable")
+        overlap = {str(p) for p in present} & set(absent)
+        if overlap:
+            raise InvalidInput(f"persons both present and absent: {', '.join(sorted(overlap))}")
+        for pid in present:
+            person = Person.objects.filter(id=pid).first()
+            if person is None:
+                raise NotFound(f"person {pid} does not exist")
+            info = participant_role(meeting=meeting, person=person)
+            att = meeting.live_state.get("attendance", {}).get(str(pid))
+            if att and att["present"]:
+                continue
+            log_append(meeting=meeting, type="member.joined", actor=actor, payload={
+                "person": person.id, "name": person.name, "party": info["party"], "role": info["role"],
+                "substitute_for": info["substitute_for"], "remote": meeting.form == MeetingForm.REMOTE,
+                "roll_call": True})
+        for pid, reason in absent.items():
+            _absence(meeting=meeting, actor=actor, person_id=int(pid), reason=reason)
+    return meeting
+
+
+def _absence(*, meeting: Meeting, actor: Person, person_id: int, reason: str) -> None:
+    m = Membership.objects.filter(body=meeting.body, person_id=person_id).select_related("person").first()
+    if m is None or not m.is_seated:
+        raise InvalidInput(f"person {person_id} is not a member of {meeting.body.name}")
+    log_append(meeting=meeting, type="member.absent", actor=actor, payload={
+        "person": person_id, "name": m.person.name, "reason": clean_text(reason, field="reason", required=False)})
+
+
+def absence_register(*, user: Any, meeting_id: int, person_id: int, reason: str = "") -> Meeting:
+    """§ 8-1 (1): register a valid absence (forfall); the clerk does this before the meeting, the chair in it."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        actor = person_for_user(user)
+        from .access import is_clerk
+        if not is_clerk(user=user, body_id=meeting.body_id):
+            require_chair(meeting=meeting, person=actor)
+        _absence(meeting=meeting, actor=actor, person_id=person_id, reason=reason)
+    return meeting
+
+
+def deputy_summon(*, user: Any, meeting_id: int, for_member_id: int, deputy_id: int | None = None) -> Person:
+    """Summon a deputy for an absent member: the given one, or the next by rank from the member's party."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        actor = person_for_user(user)
+        from .access import is_clerk
+        if not is_clerk(user=user, body_id=meeting.body_id):
+            require_chair(meeting=meeting, person=actor)
+        state = meeting.live_state
+        member_key = str(for_member_id)
+        if member_key not in state.get("absent", {}):
+            raise LegalRuleViolation("a deputy is summoned only for a member registered absent", code="member_not_absent")
+        if state["absent"][member_key].get("deputy"):
+            raise LegalRuleViolation("a deputy is already summoned for that member", code="deputy_already_summoned")
+        member = Membership.objects.filter(body=meeting.body, person_id=for_member_id).select_related("party").first()
+        taken = {a.get("deputy") for a in state["absent"].values()}
+        deputies = Membership.objects.filter(body=meeting.body, role=Role.DEPUTY).select_related("person")
+        if deputy_id is not None:
+            deputy = deputies.filter(person_id=deputy_id).first()
+            if deputy is None:
+                raise InvalidInput(f"person {deputy_id} is not a deputy of {meeting.body.name}")
+        else:
+            same_party = deputies.filter(party=member.party if member else None).order_by("deputy_rank")
+            deputy = next((d for d in same_party if str(d.person_id) not in taken), None)
+            if deputy is None:
+                raise LegalRuleViolation("no free deputy left for that member's party", code="no_deputy")
+        if str(deputy.person_id) in taken:
+            raise LegalRuleViolation("that deputy is already summoned", code="deputy_already_summoned")
+        absent_member = Person.objects.get(id=for_member_id)
+        log_append(meeting=meeting, type="deputy.summoned", actor=actor, payload={
+            "deputy": deputy.person_id, "name": deputy.person.name, "for_member": for_member_id,
+            "for_name": absent_member.name, "rank": deputy.deputy_rank})
+    return deputy.person
+
+
+def member_media_report(*, meeting_id: int, person_id: int, reason: str = "", **media: bool) -> bool:
+    """System call from the media worker: what actually arrives from and reaches a member (§ 11-7 (2)).
+
+    Logs `member.media` only when something changed; returns whether it did.
+    """
+    allowed = {"sends_audio", "sends_video", "receives", "audio_only"}
+    if set(media) - allowed:
+        raise InvalidInput(f"unknown media fields: {', '.join(sorted(set(media) - allowed))}")
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        att = meeting.live_state.get("attendance", {}).get(str(person_id))
+        if not att or not att["present"]:
+            return False
+        current = {**att["media"], "audio_only": att["audio_only"]}
+        changed = {k: bool(v) for k, v in media.items() if current.get(k) != bool(v)}
+        if not changed:
+            return False
+        log_append(meeting=meeting, type="member.media", payload={
+            "person": person_id, "name": att["name"], **changed, "reason": reason})
+    return True
+
+
+def member_set_audio_only(*, user: Any, meeting_id: int, on: bool) -> bool:
+    """The member's own choice to receive audio only (a poor link); logged as degraded."""
+    person = person_for_user(user)
+    return member_media_report(meeting_id=meeting_id, person_id=person.id, audio_only=bool(on),
+                               reason="member's choice")

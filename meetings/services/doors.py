@@ -1,0 +1,70 @@
+"""Closing the doors (§ 11-5): motion with a legal ground, optional closed debate, the vote in
+open session (see votes.vote_open/vote_close), and reopening."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from ..exceptions import InvalidInput, LegalRuleViolation
+from ..legal import ClosureGround
+from ..models import Meeting
+from .access import person_for_user, require_chair
+from .agenda import check_closure_ground_allowed
+from .common import clean_text, item_of, require_in_session
+from .log import log_append, meeting_lock
+
+
+def doors_motion(*, user: Any, meeting_id: int, ground: str, item_id: int | None = None, reason: str = "") -> Meeting:
+    """Move that the meeting be closed for an item, on a ground from § 11-5 (2) or (3)."""
+    if ground not in ClosureGround.values:
+        raise InvalidInput(f"a closure needs a legal ground: one of {', '.join(ClosureGround.values)}",
+                           code="closure_ground_required")
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_chair(meeting=meeting, person=person)
+        require_in_session(meeting)
+        state = meeting.live_state
+        check_closure_ground_allowed(meeting=meeting, ground=ground)
+        if state["doors"]["closed"] and not state["doors"]["debate_only"]:
+            raise LegalRuleViolation("the doors are already closed", code="doors_closed")
+        if state.get("closure_motion"):
+            raise LegalRuleViolation("a motion to close is already pending", code="motion_pending")
+        item = item_of(meeting, item_id or state.get("current_item"))
+        log_append(meeting=meeting, type="doors.motion", actor=person, payload={
+            "person": person.id, "ground": ground, "ground_text": ClosureGround(ground).label, "item": item.id,
+            "case_number": item.case_number, "title": item.title_for_public,
+            "reason": clean_text(reason, field="reason", required=False)})
+    return meeting
+
+
+def doors_close_debate(*, user: Any, meeting_id: int) -> Meeting:
+    """§ 11-5 (5): the chair may hold the debate on closing in closed session (the vote stays open)."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_chair(meeting=meeting, person=person)
+        motion = meeting.live_state.get("closure_motion")
+        if not motion:
+            raise LegalRuleViolation("there is no motion to close", code="no_closure_motion")
+        if meeting.live_state["doors"]["closed"]:
+            raise LegalRuleViolation("the doors are already closed", code="doors_closed")
+        log_append(meeting=meeting, type="doors.debate_closed", actor=person, payload={
+            "ground": motion["ground"], "item": int(motion["item"]) if motion["item"] else None})
+    return meeting
+
+
+def doors_open(*, user: Any, meeting_id: int, reason: str = "") -> Meeting:
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_chair(meeting=meeting, person=person)
+        if not meeting.live_state["doors"]["closed"]:
+            raise LegalRuleViolation("the doors are open", code="doors_open")
+        if meeting.live_state.get("open_vote"):
+            raise LegalRuleViolation("close the vote in progress first", code="vote_open")
+        log_append(meeting=meeting, type="doors.opened", actor=person, payload={
+            "reason": clean_text(reason, field="reason", required=False)})
+    return meeting

@@ -1,0 +1,107 @@
+"""The only writer of the meeting log: append with a hash chain, fold into the live state, broadcast.
+
+Callers hold the meeting row lock (`meeting_lock`) inside `transaction.atomic()`, so sequence numbers
+are gapless and two services never interleave on one meeting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import events, projection
+from ..exceptions import LogTampered, NotFound
+from ..models import Meeting, MeetingEvent, Person
+from ..visibility import public_payload
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_digest(*, meeting_id: int, seq: int, type: str, at: str, actor: int | None, payload: dict[str, Any],
+                 prev_digest: str) -> str:
+    body = canonical_json({"meeting": meeting_id, "seq": seq, "type": type, "at": at, "actor": actor,
+                           "payload": payload, "prev": prev_digest})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def meeting_lock(meeting_id: int) -> Meeting:
+    """Lock the meeting row for the rest of the transaction (a no-op lock on SQLite, which
+    serialises writers anyway with IMMEDIATE transactions)."""
+    try:
+        return Meeting.objects.select_for_update().select_related("body").get(id=meeting_id)
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"meeting {meeting_id} does not exist") from None
+
+
+def log_append(*, meeting: Meeting, type: str, payload: dict[str, Any], actor: Person | None = None) -> MeetingEvent:
+    """Append one event. Must run inside transaction.atomic() with `meeting` locked."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("log_append must run inside transaction.atomic()")
+    # Round-trip through JSON so that what we hash is exactly what the database will give back.
+    payload = json.loads(canonical_json(payload))
+    seq = meeting.last_seq + 1
+    prev = meeting.last_digest or GENESIS
+    at = timezone.now()
+    actor_id = actor.id if actor else None
+    digest = event_digest(meeting_id=meeting.id, seq=seq, type=type, at=at.isoformat(), actor=actor_id,
+                          payload=payload, prev_digest=prev)
+    record = {"seq": seq, "type": type, "at": at.isoformat(), "actor": actor_id, "payload": payload}
+    new_state = projection.apply(meeting.live_state or projection.initial_state(), record)
+    public = public_payload(type, payload, new_state)
+    event = MeetingEvent.objects.create(
+        meeting=meeting, seq=seq, type=type, at=at, actor=actor, payload=payload,
+        public_payload=public, prev_digest=prev, digest=digest,
+    )
+    # Public clients see a subsequence of the log; the previous public seq lets them spot a gap.
+    event.prev_public_seq = new_state.get("last_public_seq", 0)
+    if public is not None:
+        new_state["last_public_seq"] = seq
+    meeting.live_state = new_state
+    meeting.last_seq = seq
+    meeting.last_digest = digest
+    meeting.save(update_fields=["live_state", "last_seq", "last_digest", "state"])
+    events.broadcast_event_on_commit(event)
+    return event
+
+
+def event_record(event: MeetingEvent) -> dict[str, Any]:
+    return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": event.actor_id,
+            "payload": event.payload}
+
+
+def iter_events(meeting_id: int, *, after: int = 0) -> Iterator[MeetingEvent]:
+    return MeetingEvent.objects.filter(meeting_id=meeting_id, seq__gt=after).order_by("seq").iterator(chunk_size=2000)
+
+
+def log_verify(*, meeting_id: int) -> int:
+    """Check the hash chain and sequence of a meeting's log; return the number of events.
+
+    Raises LogTampered naming the first bad event.
+    """
+    if not Meeting.objects.filter(id=meeting_id).exists():
+        raise NotFound(f"meeting {meeting_id} does not exist")
+    prev = GENESIS
+    count = 0
+    for count, event in enumerate(iter_events(meeting_id), start=1):
+        if event.seq != count:
+            raise LogTampered(f"event #{event.seq}: expected sequence number {count} (an event is missing)")
+        if event.prev_digest != prev:
+            raise LogTampered(f"event #{event.seq}: does not chain to the event before it")
+        digest = event_digest(meeting_id=meeting_id, seq=event.seq, type=event.type, at=event.at.isoformat(),
+                              actor=event.actor_id, payload=event.payload, prev_digest=event.prev_digest)
+        if digest != event.digest:
+            raise LogTampered(f"event #{event.seq} ({event.type}): content does not match its digest")
+        prev = event.digest
+    last = Meeting.objects.values_list("last_digest", flat=True).get(id=meeting_id)
+    if count and last != prev:
+        raise LogTampered("the meeting's last digest does not match the end of its log (events were removed)")
+    return count

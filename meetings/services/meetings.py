@@ -1,0 +1,244 @@
+"""Meeting lifecycle: create, notice (§ 11-3), open, suspend/resume/adjourn, end, chair, modes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
+from ..legal import MANDATORY_CLOSURE_GROUNDS
+from ..models import Body, ExemptionProfile, Meeting, MeetingForm, Membership, Person, Role
+from ..state import MeetingState, next_meeting_state
+from .access import person_for_user, require_chair, require_clerk
+from .log import log_append, meeting_lock
+
+
+def _body(body_id: int) -> Body:
+    try:
+        return Body.objects.get(id=body_id)
+    except (Body.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"body {body_id} does not exist") from None
+
+
+def check_remote_allowed(*, body: Body, form: str) -> None:
+    """§ 11-7 (1): a remote meeting needs the council's decision allowing it for the body."""
+    if form == MeetingForm.REMOTE and not body.remote_allowed:
+        raise LegalRuleViolation(
+            f"{body.name} may not meet remotely: the council has not allowed remote meetings for it (kommuneloven § 11-7 (1))",
+            code="remote_not_allowed",
+        )
+
+
+def profile_allows_mandatory_closure(meeting: Meeting, on: dt.date | None = None) -> bool:
+    profile = meeting.exemption_profile
+    day = on or timezone.localdate()
+    return bool(profile and profile.allows_closed_11_5_2_remote and profile.in_force(day))
+
+
+def meeting_create(*, user: Any, body_id: int, title: str, scheduled_start: dt.datetime,
+                   form: str = MeetingForm.REMOTE, location: str = "", speaking_time_seconds: int = 180) -> Meeting:
+    body = _body(body_id)
+    require_clerk(user=user, body_id=body.id)
+    if form not in MeetingForm.values:
+        raise InvalidInput(f"form must be one of {', '.join(MeetingForm.values)}")
+    check_remote_allowed(body=body, form=form)
+    chair = Membership.objects.filter(body=body, role=Role.CHAIR).select_related("person").first()
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            body=body, title=title, scheduled_start=scheduled_start, form=form,
+            location=location or ("Fjernmøte (digitalt møterom)" if form == MeetingForm.REMOTE else ""),
+            chair=chair.person if chair else None, speaking_time_seconds=speaking_time_seconds,
+        )
+        meeting = meeting_lock(meeting.id)
+        log_append(meeting=meeting, type="meeting.created", actor=_actor(user), payload={
+            "title": title, "body": body.name, "form": form, "scheduled_start": scheduled_start.isoformat(),
+        })
+    return meeting
+
+
+def _actor(user: Any) -> Person | None:
+    return Person.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
+
+
+def meeting_set_form(*, user: Any, meeting_id: int, form: str) -> Meeting:
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        require_clerk(user=user, body_id=meeting.body_id)
+        if meeting.state not in (MeetingState.DRAFT, MeetingState.NOTICE_PUBLISHED):
+            raise LegalRuleViolation("the form of a meeting cannot change once it has opened", code="meeting_started")
+        check_remote_allowed(body=meeting.body, form=form)
+        if form == MeetingForm.REMOTE and not profile_allows_mandatory_closure(meeting):
+            if meeting.items.filter(planned_closure_ground__in=MANDATORY_CLOSURE_GROUNDS).exists():
+                raise LegalRuleViolation(
+                    "the meeting has an item that must be closed under § 11-5 (2); such a meeting cannot be "
+                    "a remote meeting (kommuneloven § 11-7 (3))", code="mandatory_closure_remote")
+        meeting.form = form
+        meeting.save(update_fields=["form"])
+    return meeting
+
+
+def meeting_publish_notice(*, user: Any, meeting_id: int, notice_text: str = "") -> Meeting:
+    """§ 11-3: the notice with its case list is published publicly, even for items to be closed."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        require_clerk(user=user, body_id=meeting.body_id)
+        meeting.state = next_meeting_state(meeting.state, "publish_notice")
+        if not meeting.items.exists():
+            raise LegalRuleViolation("a notice needs a case list (kommuneloven § 11-3)", code="empty_case_list")
+        meeting.notice_text = notice_text or meeting.notice_text
+        meeting.notice_published_at = timezone.now()
+        meeting.save(update_fields=["notice_text", "notice_published_at"])
+        log_append(meeting=meeting, type="notice.published", actor=_actor(user), payload={
+            "form": meeting.form,
+            "scheduled_start": meeting.scheduled_start.isoformat(),
+            "location": meeting.location,
+            "items": [{"item": i.id, "case_number": i.case_number, "title": i.title_for_public,
+                       "planned_closure_ground": i.planned_closure_ground or None} for i in meeting.items.all()],
+        })
+    return meeting
+
+
+def _roster(meeting: Meeting) -> dict[str, dict[str, Any]]:
+    return {
+        str(m.person_id): {"name": m.person.name, "party": m.party.short_name if m.party else "",
+                           "role": m.role, "deputy_rank": m.deputy_rank}
+        for m in Membership.objects.filter(body=meeting.body).select_related("person", "party")
+    }
+
+
+def meeting_open(*, user: Any, meeting_id: int) -> Meeting:
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_chair(meeting=meeting, person=person)
+        meeting.state = next_meeting_state(meeting.state, "open")
+        body = meeting.body
+        profile = meeting.exemption_profile
+        log_append(meeting=meeting, type="meeting.opened", actor=person, payload={
+            "body": body.name, "body_type": body.body_type, "seats": body.seats, "form": meeting.form,
+            "location": meeting.location, "chair": person.id, "chair_name": person.name,
+            "remote_decision": {"ref": body.remote_decision_ref, "date": body.remote_decision_date.isoformat()
+                                if body.remote_decision_date else None},
+            "exemption_profile": {"instrument": profile.instrument, "title": profile.title} if profile else None,
+            "roster": _roster(meeting),
+        })
+    return meeting
+
+
+def _simple_transition(event: str, log_type: str) -> Any:
+    def service(*, user: Any, meeting_id: int, reason: str = "") -> Meeting:
+        with transaction.atomic():
+            meeting = meeting_lock(meeting_id)
+            person = person_for_user(user)
+            require_chair(meeting=meeting, person=person)
+            state = meeting.live_state
+            if event == "end" and state.get("open_vote"):
+                raise LegalRuleViolation("close the vote in progress before ending the meeting", code="vote_open")
+            meeting.state = next_meeting_state(meeting.state, event)
+            if event == "end" and state.get("current_item"):
+                item_id = state["current_item"]
+                log_append(meeting=meeting, type="item.closed", actor=person, payload={"item": int(item_id)})
+            if event == "end" and state["doors"]["closed"]:
+                log_append(meeting=meeting, type="doors.opened", actor=person, payload={"reason": "meeting ended"})
+            log_append(meeting=meeting, type=log_type, actor=person, payload={"reason": reason})
+        return meeting
+
+    service.__name__ = f"meeting_{event}"
+    return service
+
+
+meeting_suspend = _simple_transition("suspend", "meeting.suspended")
+meeting_resume = _simple_transition("resume", "meeting.resumed")
+meeting_adjourn = _simple_transition("adjourn", "meeting.adjourned")
+meeting_end = _simple_transition("end", "meeting.ended")
+
+
+def meeting_set_chair(*, user: Any, meeting_id: int, person_id: int, elected: bool = False) -> Meeting:
+    """§ 11-2 (3): the deputy chair takes over, or a chair elected for the meeting."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        actor = person_for_user(user)
+        from .access import chair_id, is_clerk
+        if chair_id(meeting) != actor.id and not is_clerk(user=user, body_id=meeting.body_id):
+            raise PermissionDenied("only the chair or the clerk may hand over the chair")
+        target = Membership.objects.filter(body=meeting.body, person_id=person_id).select_related("person").first()
+        if target is None or target.role not in (Role.CHAIR, Role.DEPUTY_CHAIR, Role.MEMBER, Role.DEPUTY):
+            raise InvalidInput("the new chair must be a member of the body")
+        if target.role not in (Role.CHAIR, Role.DEPUTY_CHAIR) and not elected:
+            raise LegalRuleViolation("only the chair or deputy chair leads the meeting unless a chair is elected "
+                                     "for it (kommuneloven § 11-2 (3))", code="chair_not_elected")
+        meeting.chair = target.person
+        meeting.save(update_fields=["chair"])
+        log_append(meeting=meeting, type="meeting.chair_changed", actor=actor, payload={
+            "person": target.person_id, "name": target.person.name, "elected": elected})
+    return meeting
+
+
+def meeting_apply_exemption(*, user: Any, meeting_id: int, profile_id: int) -> Meeting:
+    """§ 11-7 (4): attach a dated exemption profile; refused outside its validity window."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        require_clerk(user=user, body_id=meeting.body_id)
+        try:
+            profile = ExemptionProfile.objects.get(id=profile_id)
+        except (ExemptionProfile.DoesNotExist, ValueError, TypeError):
+            raise NotFound(f"exemption profile {profile_id} does not exist") from None
+        day = timezone.localdate()
+        if not profile.in_force(day):
+            raise LegalRuleViolation(
+                f"{profile.instrument} is not in force on {day.isoformat()} (valid {profile.valid_from} to "
+                f"{profile.valid_to}{'' if profile.enabled else ', and not enabled'}); kommuneloven § 11-7 (4)",
+                code="exemption_not_in_force")
+        meeting.exemption_profile = profile
+        meeting.save(update_fields=["exemption_profile"])
+        log_append(meeting=meeting, type="exemption.applied", actor=_actor(user), payload={
+            "instrument": profile.instrument, "title": profile.title, "valid_from": profile.valid_from.isoformat(),
+            "valid_to": profile.valid_to.isoformat(), "allows": {
+                "audio_only": profile.allows_audio_only, "no_public_stream": profile.allows_no_public_stream,
+                "closed_11_5_2_remote": profile.allows_closed_11_5_2_remote}})
+    return meeting
+
+
+MODES = {"normal", "audio_only", "no_public_stream"}
+
+
+def meeting_set_mode(*, user: Any, meeting_id: int, mode: str, reason: str = "") -> Meeting:
+    """Switch meeting-wide mode. Anything but normal needs an exemption profile in force."""
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(sorted(MODES))}")
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_chair(meeting=meeting, person=person)
+        if meeting.state != MeetingState.IN_SESSION:
+            raise LegalRuleViolation("the meeting is not in session", code="not_in_session")
+        instrument = None
+        if mode != "normal":
+            profile = meeting.exemption_profile
+            allowed = profile and profile.in_force(timezone.localdate()) and (
+                profile.allows_audio_only if mode == "audio_only" else profile.allows_no_public_stream)
+            if not allowed:
+                raise LegalRuleViolation(
+                    f"mode {mode} needs an exemption profile in force that allows it (kommuneloven § 11-7 (2) and (4))",
+                    code="mode_not_allowed")
+            instrument = profile.instrument
+        if meeting.live_state["meeting"]["mode"] == mode:
+            return meeting
+        log_append(meeting=meeting, type="mode.changed", actor=person, payload={
+            "mode": mode, "instrument": instrument, "reason": reason})
+    return meeting
+
+
+def stream_report(*, meeting_id: int, up: bool, reason: str = "") -> bool:
+    """System call from the public stream: log when the public could or could not follow."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        if meeting.state not in (MeetingState.IN_SESSION, MeetingState.SUSPENDED):
+            return False
+        if meeting.live_state.get("stream", {}).get("up", True) == up:
+            return False
+        log_append(meeting=meeting, type="stream.state", payload={"up": up, "reason": reason})
+    return True

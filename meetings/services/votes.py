@@ -1,0 +1,233 @@
+"""Proposals, votes and their results: § 8-1 (duty to vote, blank votes), § 11-9 (quorum, majority,
+the chair's casting vote), § 11-5 (5) (the vote on closing is held in open session)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.db import transaction
+
+from ..exceptions import IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, NotFound
+from ..legal import AGAINST, BLANK, BLANK_ALLOWED, CASTING_VOTE_KINDS, FOR, VoteKind, quorum_threshold
+from ..models import Meeting
+from ..projection import State, eligible_voters, voting_persons
+from .access import person_for_user, require_chair
+from .common import clean_text, current_item, require_in_session
+from .log import log_append, meeting_lock
+
+
+def proposal_submit(*, user: Any, meeting_id: int, text: str) -> int:
+    """A member puts forward a proposal (forslag) on the current item. Returns its number."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_in_session(meeting)
+        item = current_item(meeting)
+        state = meeting.live_state
+        if str(person.id) not in voting_persons(state):
+            raise NotEligible("only members taking part may put forward proposals", code="not_a_voting_member")
+        if str(person.id) in state["items"][str(item.id)].get("recused", {}):
+            raise NotEligible("you have stepped down from this item", code="recused")
+        number = len(state["proposals"]) + 1
+        log_append(meeting=meeting, type="proposal.submitted", actor=person, payload={
+            "proposal": number, "item": item.id, "person": person.id, "name": person.name,
+            "text": clean_text(text, field="text", max_length=10000)})
+    return number
+
+
+def proposal_withdraw(*, user: Any, meeting_id: int, proposal: int) -> None:
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        state = meeting.live_state
+        p = state["proposals"].get(str(proposal))
+        if p is None:
+            raise NotFound(f"proposal {proposal} does not exist")
+        if p["by"] != str(person.id):
+            require_chair(meeting=meeting, person=person)
+        if p["withdrawn"]:
+            raise IllegalTransition("the proposal is already withdrawn", code="already_withdrawn")
+        if state.get("open_vote") and proposal in state["votes"][state["open_vote"]]["proposals"]:
+            raise LegalRuleViolation("a proposal cannot be withdrawn while it is being voted on", code="vote_open")
+        log_append(meeting=meeting, type="proposal.withdrawn", actor=person, payload={"proposal": proposal})
+
+
+def _options(kind: str, proposals: list[int], candidates: list[str]) -> list[str]:
+    if kind in (VoteKind.ELECTION, VoteKind.APPOINTMENT):
+        if not candidates:
+            raise InvalidInput("an election or appointment needs at least one candidate")
+        names = [clean_text(c, field="candidate", max_length=200) for c in candidates]
+        if len(set(names)) != len(names):
+            raise InvalidInput("candidates must be distinct")
+        return names + [BLANK]  # § 8-1 (2): blank votes only here
+    if kind == VoteKind.ORDINARY and len(proposals) >= 2:
+        return [f"p{n}" for n in proposals]  # alternative vote between proposals, no abstention
+    return [FOR, AGAINST]  # § 8-1 (2): no abstention in ordinary votes
+
+
+def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, proposals: list[int] | None = None,
+              candidates: list[str] | None = None, title: str = "") -> int:
+    """Open a vote. Ordinary: on one proposal (for/against), several (pick one), or none (the
+    recommendation). Election/appointment: candidates and blank. Closure: on the pending motion."""
+    proposals = [int(p) for p in (proposals or [])]
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        chair = person_for_user(user)
+        require_chair(meeting=meeting, person=chair)
+        require_in_session(meeting)
+        state = meeting.live_state
+        if kind not in VoteKind.values:
+            raise InvalidInput(f"kind must be one of {', '.join(VoteKind.values)}")
+        if state.get("open_vote"):
+            raise LegalRuleViolation("another vote is in progress", code="vote_open")
+        item_id = state.get("current_item")
+        decision_texts: dict[str, str] = {}
+        if kind == VoteKind.CLOSURE:
+            motion = state.get("closure_motion")
+            if not motion:
+                raise LegalRuleViolation("there is no motion to close the meeting", code="no_closure_motion")
+            if state["doors"]["closed"]:
+                # § 11-5 (5): the debate may be closed, the vote on closing is held in open session.
+                log_append(meeting=meeting, type="doors.opened", actor=chair, payload={
+                    "reason": "the vote on closing is held in open session (kommuneloven § 11-5 (5))"})
+                state = meeting.live_state
+            title = title or f"Lukking av møtet etter {motion['ground']}"
+            item_id = motion["item"] or item_id
+        elif not item_id:
+            raise LegalRuleViolation("open an agenda item before voting", code="no_item_open")
+        for n in proposals:
+            p = state["proposals"].get(str(n))
+            if p is None or p["item"] != item_id:
+                raise NotFound(f"proposal {n} is not a proposal on the current item")
+            if p["withdrawn"]:
+                raise LegalRuleViolation(f"proposal {n} was withdrawn", code="proposal_withdrawn")
+            decision_texts[f"p{n}"] = p["text"]
+        if kind == VoteKind.ORDINARY and len(proposals) == 1:
+            decision_texts[FOR] = state["proposals"][str(proposals[0])]["text"]
+        elif kind == VoteKind.ORDINARY and not proposals:
+            item = current_item(meeting)
+            if not item.recommendation:
+                raise InvalidInput("name the proposals to vote on (the item has no recommendation)")
+            decision_texts[FOR] = item.recommendation
+        elif kind == VoteKind.CLOSURE:
+            decision_texts[FOR] = f"Møtet lukkes etter {state['closure_motion']['ground']}"
+        options = _options(kind, proposals, candidates or [])
+        eligible = eligible_voters(state, item_id)
+        if not eligible:
+            raise LegalRuleViolation("nobody present is eligible to vote", code="no_eligible_voters")
+        number = len(state["votes"]) + 1
+        log_append(meeting=meeting, type="vote.opened", actor=chair, payload={
+            "vote": number, "item": int(item_id) if item_id else None, "kind": kind,
+            "title": clean_text(title or "Votering", field="title", max_length=300),
+            "proposals": proposals, "options": options, "eligible": eligible, "decision_texts": decision_texts,
+            "quorum_required": quorum_threshold(state["meeting"]["seats"])})
+    return number
+
+
+def vote_cast(*, user: Any, meeting_id: int, vote: int, choice: str) -> int:
+    """Cast one ballot. Stored once per member per vote; returns how many have voted."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        state = meeting.live_state
+        v = state["votes"].get(str(vote))
+        if v is None:
+            raise NotFound(f"vote {vote} does not exist")
+        if v["state"] != "open":
+            raise IllegalTransition("the vote is closed", code="vote_closed")
+        pid = str(person.id)
+        if pid in v["ballots"]:
+            raise LegalRuleViolation("you have already voted", code="already_voted")
+        if pid not in v["eligible"] or pid not in eligible_voters(state, v["item"]):
+            raise NotEligible("you are not eligible in this vote (not present when it opened, cannot see and hear, "
+                              "or stepped down from the item)", code="not_eligible")
+        if choice not in v["options"]:
+            allowed = ", ".join(v["options"])
+            raise InvalidInput(f"choice must be one of: {allowed}" + (
+                "" if v["kind"] in BLANK_ALLOWED else " (kommuneloven § 8-1 (2): no abstention, blank only in elections)"))
+        cast = len(v["ballots"]) + 1
+        log_append(meeting=meeting, type="vote.cast", actor=person, payload={
+            "vote": vote, "person": person.id, "name": person.name, "choice": choice, "cast": cast,
+            "eligible": len(v["eligible"])})
+    return cast
+
+
+def vote_result(state: State, vote: dict[str, Any]) -> dict[str, Any]:
+    """Count a vote under § 11-9: quorum, majority of votes cast, the chair's casting vote."""
+    ballots: dict[str, str] = vote["ballots"]
+    counts = Counter(ballots.values())
+    seats = state["meeting"]["seats"]
+    item = state["items"].get(vote["item"]) if vote["item"] else None
+    base = set(item["present_throughout"]) if item and vote["kind"] != VoteKind.CLOSURE else set(vote["eligible"])
+    voted_throughout = len([p for p in ballots if p in base])
+    quorum = {"required": quorum_threshold(seats), "present_throughout_and_voted": voted_throughout,
+              "met": voted_throughout >= quorum_threshold(seats)}
+    chair = state["meeting"]["chair"]
+    chair_choice = ballots.get(chair) if chair else None
+    result: dict[str, Any] = {
+        "counts": {o: counts.get(o, 0) for o in vote["options"]},
+        "named": {p: {"name": state["attendance"].get(p, {}).get("name", ""), "choice": c}
+                  for p, c in sorted(ballots.items(), key=lambda kv: int(kv[0]))},
+        "not_voted": [p for p in vote["eligible"] if p not in ballots],
+        "quorum": quorum, "adopted": False, "winner": None, "tie": False, "casting_vote": False, "decision": None,
+    }
+    if vote["options"] == [FOR, AGAINST]:
+        yes, no = counts.get(FOR, 0), counts.get(AGAINST, 0)
+        if yes == no:
+            result["tie"] = True
+            if chair_choice and vote["kind"] in CASTING_VOTE_KINDS:
+                result["casting_vote"] = True
+                yes, no = (1, 0) if chair_choice == FOR else (0, 1)
+        result["winner"] = FOR if yes > no else (AGAINST if no > yes else None)
+    else:
+        counted = Counter({o: n for o, n in counts.items() if o != BLANK})
+        total = sum(counted.values())
+        ranking = counted.most_common()
+        if ranking:
+            top = ranking[0][1]
+            tied = [o for o, n in ranking if n == top]
+            if len(tied) > 1:
+                result["tie"] = True
+                if chair_choice in tied and vote["kind"] in CASTING_VOTE_KINDS:
+                    result["casting_vote"] = True
+                    result["winner"] = chair_choice
+            elif top * 2 > total:
+                result["winner"] = tied[0]
+    if not quorum["met"]:
+        result["winner"] = None  # § 11-9 (1): no valid decision without a quorum
+    winner = result["winner"]
+    if vote["kind"] in (VoteKind.ELECTION, VoteKind.APPOINTMENT):
+        result["adopted"] = winner is not None
+        result["decision"] = f"Valgt: {winner}" if winner else None
+    else:
+        result["adopted"] = winner is not None and winner != AGAINST
+        result["decision"] = vote.get("decision_texts", {}).get(winner) if result["adopted"] else None
+    return result
+
+
+def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        chair = person_for_user(user)
+        require_chair(meeting=meeting, person=chair)
+        state = meeting.live_state
+        v = state["votes"].get(str(vote))
+        if v is None:
+            raise NotFound(f"vote {vote} does not exist")
+        if v["state"] != "open":
+            raise IllegalTransition("the vote is already closed", code="vote_closed")
+        result = vote_result(state, v)
+        log_append(meeting=meeting, type="vote.closed", actor=chair, payload={
+            "vote": vote, "kind": v["kind"], "item": int(v["item"]) if v["item"] else None, "title": v["title"],
+            "result": result})
+        if v["kind"] == VoteKind.CLOSURE:
+            motion = state["closure_motion"]
+            if result["adopted"]:
+                log_append(meeting=meeting, type="doors.closed", actor=chair, payload={
+                    "ground": motion["ground"], "item": int(motion["item"]) if motion["item"] else None,
+                    "vote": vote, "reason": motion.get("reason", "")})
+            else:
+                log_append(meeting=meeting, type="doors.motion_rejected", actor=chair, payload={"vote": vote})
+    return result
+

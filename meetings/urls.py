@@ -1,0 +1,26 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from . import api
+
+urlpatterns = [
+    path("bodies/", api.BodyList.as_view(), name="api-bodies"),
+    path("bodies/<int:pk>/", api.BodyDetail.as_view(), name="api-body"),
+    path("bodies/<int:pk>/members/", api.BodyMembers.as_view(), name="api-body-members"),
+    path("meetings/", api.MeetingList.as_view(), name="api-meetings"),
+    path("meetings/<int:pk>/", api.MeetingDetail.as_view(), name="api-meeting"),
+    path("meetings/<int:pk>/notice/", api.MeetingNotice.as_view(), name="api-meeting-notice"),
+    path("meetings/<int:pk>/publish-notice/", api.PublishNotice.as_view(), name="api-meeting-publish-notice"),
+    path("meetings/<int:pk>/items/", api.MeetingItems.as_view(), name="api-meeting-items"),
+    path("meetings/<int:pk>/events/", api.MeetingEvents.as_view(), name="api-meeting-events"),
+    path("meetings/<int:pk>/state/", api.MeetingState.as_view(), name="api-meeting-state"),
+    path("meetings/<int:pk>/exemption/", api.ApplyExemption.as_view(), name="api-meeting-exemption"),
+    path("meetings/<int:pk>/actions/<str:command>/", api.MeetingAction.as_view(), name="api-meeting-action"),
+    path("items/<int:pk>/documents/", api.ItemDocuments.as_view(), name="api-item-documents"),
+    path("exemption-profiles/", api.ExemptionProfileList.as_view(), name="api-exemption-profiles"),
+    path("commands/", api.CommandList.as_view(), name="api-commands"),
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class MinutesConfig(AppConfig):
+    name = "minutes"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from meetings import events
+
+        from .listeners import on_event
+
+        events.add_listener(on_event)

@@ -1,0 +1,121 @@
+"""Generating, publishing and correcting minutes. Publishing and corrections are log events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from meetings.exceptions import IllegalTransition, LogTampered, NotFound
+from meetings.models import Meeting, MeetingEvent
+from meetings.services.access import person_for_user, require_clerk
+from meetings.services.common import clean_text
+from meetings.services.log import log_append, log_verify, meeting_lock
+from meetings.state import MeetingState
+
+from . import generator
+from .models import MinutesRecord, MinutesStatus
+
+
+def records(meeting_id: int) -> list[dict[str, Any]]:
+    return [{"seq": e.seq, "type": e.type, "at": e.at.isoformat(), "actor": e.actor_id, "payload": e.payload,
+             "digest": e.digest}
+            for e in MeetingEvent.objects.filter(meeting_id=meeting_id).order_by("seq").iterator(chunk_size=5000)]
+
+
+def minutes_build(*, meeting_id: int, public: bool, lang: str = "nb") -> dict[str, Any]:
+    return generator.build(records(meeting_id), public=public, lang=lang)
+
+
+def canonical(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode()
+
+
+def minutes_on_meeting_ended(*, meeting_id: int) -> MinutesRecord:
+    """Called after `meeting.ended` commits: publish at once, or after the body's review window."""
+    meeting = Meeting.objects.select_related("body").get(id=meeting_id)
+    hours = meeting.body.minutes_review_hours
+    record, _ = MinutesRecord.objects.get_or_create(
+        meeting=meeting, defaults={"publish_due_at": timezone.now() + dt.timedelta(hours=hours)})
+    if hours == 0:
+        return minutes_publish(meeting_id=meeting_id)
+    return record
+
+
+def minutes_publish(*, meeting_id: int, user: Any = None) -> MinutesRecord:
+    """Publish the public version. Refused, and the refusal recorded, if the log does not verify."""
+    try:
+        log_verify(meeting_id=meeting_id)
+    except LogTampered as exc:
+        MinutesRecord.objects.filter(meeting_id=meeting_id).update(status=MinutesStatus.REFUSED, problem=exc.message)
+        raise LogTampered(f"publication refused: the meeting log does not verify ({exc.message})") from None
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        if user is not None:
+            require_clerk(user=user, body_id=meeting.body_id)
+        if meeting.state != MeetingState.ENDED:
+            raise IllegalTransition("minutes are published after the meeting has ended", code="meeting_not_ended")
+        record, _ = MinutesRecord.objects.select_for_update().get_or_create(
+            meeting=meeting, defaults={"publish_due_at": timezone.now()})
+        if record.status == MinutesStatus.PUBLISHED:
+            return record
+        data = minutes_build(meeting_id=meeting_id, public=True)
+        digest = hashlib.sha256(canonical(data)).hexdigest()
+        actor = person_for_user(user) if user is not None else None
+        event = log_append(meeting=meeting, type="minutes.published", actor=actor, payload={
+            "covers_seq": data["log"]["last_seq"], "covers_digest": data["log"]["last_digest"],
+            "content_digest": digest, "version": 1 + len(data["corrections"])})
+        record.status = MinutesStatus.PUBLISHED
+        record.published_at = event.at
+        record.published_seq = event.seq
+        record.content_digest = digest
+        record.problem = ""
+        record.save()
+    return record
+
+
+def minutes_correct(*, user: Any, meeting_id: int, text: str, section: str = "") -> MeetingEvent:
+    """The clerk's correction: a new, logged, visible entry; the original text stays as it was."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        require_clerk(user=user, body_id=meeting.body_id)
+        if meeting.state != MeetingState.ENDED:
+            raise IllegalTransition("corrections are made to the minutes of an ended meeting", code="meeting_not_ended")
+        person = person_for_user(user)
+        return log_append(meeting=meeting, type="minutes.correction", actor=person, payload={
+            "text": clean_text(text, field="text", max_length=10000),
+            "section": clean_text(section, field="section", max_length=200, required=False), "by": person.name})
+
+
+def publish_due(now: dt.datetime | None = None) -> list[int]:
+    """Publish minutes whose review window has passed (run by cron: `manage.py publish_due_minutes`)."""
+    now = now or timezone.now()
+    done = []
+    for record in MinutesRecord.objects.filter(status=MinutesStatus.REVIEW, publish_due_at__lte=now):
+        try:
+            minutes_publish(meeting_id=record.meeting_id)
+            done.append(record.meeting_id)
+        except (LogTampered, IllegalTransition):
+            continue
+    return done
+
+
+def minutes_status(meeting: Meeting) -> MinutesRecord | None:
+    record = MinutesRecord.objects.filter(meeting=meeting).first()
+    if record and record.status == MinutesStatus.REVIEW and record.publish_due_at <= timezone.now():
+        try:  # publish on read once due, so a missed cron run never holds minutes back
+            record = minutes_publish(meeting_id=meeting.id)
+        except (LogTampered, IllegalTransition):
+            record.refresh_from_db()
+    return record
+
+
+def require_published(meeting: Meeting) -> MinutesRecord:
+    record = minutes_status(meeting)
+    if record is None or record.status != MinutesStatus.PUBLISHED:
+        raise NotFound("the minutes of this meeting are not published yet", code="minutes_not_published")
+    return record

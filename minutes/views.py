@@ -1,0 +1,152 @@
+"""Minutes pages (HTML, PDF, JSON, API), feeds and the public archive: thin views over services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+
+from django.contrib.syndication.views import Feed
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from meetings import selectors
+from meetings.exceptions import DomainError
+from meetings.models import Meeting
+from meetings.state import MeetingState
+
+from . import render as renderers
+from .models import MinutesRecord, MinutesStatus
+from .services import minutes_build, minutes_status, require_published
+
+
+def _lang(request: HttpRequest) -> str:
+    lang = request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", "nb")
+    return "en" if lang.startswith("en") else "nb"
+
+
+def _wants_internal(request: HttpRequest, meeting: Meeting) -> bool:
+    return request.GET.get("version") == "internal" and selectors.is_participant(user=request.user, meeting=meeting)
+
+
+@lru_cache(maxsize=64)
+def _rendered(meeting_id: int, last_seq: int, public: bool, lang: str, fmt: str, published: bool) -> bytes:
+    # Keyed by the log position: the same log gives the same bytes, so caching is exact.
+    data = minutes_build(meeting_id=meeting_id, public=public, lang=lang)
+    if fmt == "html":
+        return renderers.to_html(data, meeting_id=meeting_id, published=published)
+    if fmt == "pdf":
+        return renderers.to_pdf(data)
+    return renderers.to_json(data)
+
+
+def _minutes(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
+    try:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=meeting_id)
+        internal = _wants_internal(request, meeting)
+        record = minutes_status(meeting)
+        published = bool(record and record.status == MinutesStatus.PUBLISHED)
+        if not internal:
+            require_published(meeting)
+        elif meeting.state != MeetingState.ENDED:
+            raise DomainError("the meeting has not ended", code="meeting_not_ended", http_status=404)
+    except DomainError as exc:
+        if fmt == "html":
+            return render(request, "minutes/not_available.html", {"message": exc.message}, status=exc.http_status)
+        return JsonResponse({"error": exc.as_dict()}, status=exc.http_status)
+    body = _rendered(meeting.id, meeting.last_seq, not internal, _lang(request), fmt, published)
+    types = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
+    response = HttpResponse(body, content_type=types[fmt])
+    if fmt == "pdf":
+        response["Content-Disposition"] = f'inline; filename="motebok-{meeting.id}.pdf"'
+    response["Cache-Control"] = "private, no-store" if internal else "public, max-age=60"
+    return response
+
+
+def minutes_html(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    return _minutes(request, meeting_id, "html")
+
+
+def minutes_pdf(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    return _minutes(request, meeting_id, "pdf")
+
+
+def minutes_json(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    return _minutes(request, meeting_id, "json")
+
+
+class MinutesAPI(APIView):
+    """The published minutes in an open-data shape (meeting, agenda items, proposals, votes)."""
+
+    @extend_schema(responses=inline_serializer("Minutes", {"type": serializers.CharField(),
+                                                          "meeting": serializers.DictField(),
+                                                          "agenda_items": serializers.ListField()}))
+    def get(self, request: Request, pk: int) -> Response:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
+        require_published(meeting)
+        return Response(minutes_build(meeting_id=meeting.id, public=True, lang=_lang(request)))
+
+
+def archive(request: HttpRequest) -> HttpResponse:
+    meetings = (Meeting.objects.select_related("body").exclude(state=MeetingState.DRAFT)
+                .order_by("-scheduled_start")[:200])
+    published = set(MinutesRecord.objects.filter(status=MinutesStatus.PUBLISHED).values_list("meeting_id", flat=True))
+    rows = [{"meeting": m, "minutes": m.id in published, "ended": m.state == MeetingState.ENDED} for m in meetings]
+    return render(request, "minutes/archive.html", {"rows": rows})
+
+
+class MinutesFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Møtebøker"
+    link = "/archive/"
+    subtitle = "Publiserte møtebøker (kommuneloven § 11-4)"
+
+    def items(self) -> Any:
+        return (MinutesRecord.objects.filter(status=MinutesStatus.PUBLISHED).select_related("meeting__body")
+                .order_by("-published_at")[:50])
+
+    def item_title(self, item: MinutesRecord) -> str:
+        return f"Møtebok: {item.meeting.body.name} – {item.meeting.title}"
+
+    def item_description(self, item: MinutesRecord) -> str:
+        return f"{item.meeting.body.name}, {item.meeting.scheduled_start:%d.%m.%Y}"
+
+    def item_link(self, item: MinutesRecord) -> str:
+        return f"/meetings/{item.meeting_id}/minutes/"
+
+    def item_pubdate(self, item: MinutesRecord) -> dt.datetime | None:
+        return item.published_at
+
+    def item_updateddate(self, item: MinutesRecord) -> dt.datetime | None:
+        return item.published_at
+
+
+def _ics_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def meetings_ics(request: HttpRequest) -> HttpResponse:
+    """iCalendar of meetings whose notice is published (§ 11-3), from a week ago on."""
+    since = timezone.now() - dt.timedelta(days=7)
+    meetings = (Meeting.objects.select_related("body").exclude(state=MeetingState.DRAFT)
+                .filter(scheduled_start__gte=since).order_by("scheduled_start")[:500])
+    host = request.get_host()
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//council-meetings//NO", "CALSCALE:GREGORIAN",
+             "X-WR-CALNAME:Politiske møter"]
+    stamp = timezone.now().astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for m in meetings:
+        start = m.scheduled_start.astimezone(dt.timezone.utc)
+        lines += ["BEGIN:VEVENT", f"UID:meeting-{m.id}@{host}", f"DTSTAMP:{stamp}",
+                  f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{start + dt.timedelta(hours=3):%Y%m%dT%H%M%SZ}",
+                  f"SUMMARY:{_ics_escape(m.body.name + ': ' + m.title)}",
+                  f"LOCATION:{_ics_escape(m.location or ('Fjernmøte' if m.form == 'remote' else ''))}",
+                  f"URL:{request.scheme}://{host}/meetings/{m.id}/", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return HttpResponse("\r\n".join(lines) + "\r\n", content_type="text/calendar; charset=utf-8")

@@ -1,0 +1,146 @@
+"""A whole meeting through the browser: a chair and two members join with (fake) camera and
+microphone, the floor is given, a member's picture reaches the other member, a vote is held and its
+result appears on the public page, the doors are closed and opened, the meeting ends, and the
+minutes appear in the archive."""
+
+from __future__ import annotations
+
+import pytest
+
+import json
+import urllib.request
+
+from tests.browser.conftest import axe_violations, login
+
+pytestmark = pytest.mark.browser
+
+
+def api(base: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    request = urllib.request.Request(base + path, data=json.dumps(body or {}).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Token {token}"} if token else {})})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return json.loads(response.read())
+
+
+def token(base: str, username: str) -> str:
+    return api(base, "/api/auth/token/", {"username": username, "password": "demo1234"})["token"]
+
+
+def formannskap_meeting(base: str) -> int:
+    """The clerk sets up a meeting of the 7-member Formannskapet over the API, so that three browsers
+    and one more member (over the API) make a quorum (§ 11-9: 4 of 7)."""
+    clerk = token(base, "sekretar")
+    body = next(b for b in api(base, "/api/bodies/")["results"] if b["slug"] == "formannskapet")
+    meeting = api(base, "/api/meetings/", {"body_id": body["id"], "title": "Formannskapsmøte (test)",
+                                           "scheduled_start": "2026-11-23T18:00:00+01:00"}, clerk)
+    for case, title in [("FS 1/26", "Budsjettjustering"), ("FS 2/26", "Havneplan"), ("FS 3/26", "Tomtesalg")]:
+        api(base, f"/api/meetings/{meeting['id']}/items/", {"case_number": case, "title": title,
+                                                            "recommendation": f"{title} vedtas."}, clerk)
+    api(base, f"/api/meetings/{meeting['id']}/publish-notice/", {}, clerk)
+    return meeting["id"]
+
+
+def wait_text(page, selector: str, text: str, timeout: int = 15000) -> None:
+    try:
+        page.wait_for_function("([s, t]) => (document.querySelector(s)?.innerText || '').includes(t)",
+                               arg=[selector, text], timeout=timeout)
+    except Exception:
+        shown = page.evaluate("(s) => document.querySelector(s)?.innerText", selector)
+        errors = page.evaluate("() => document.getElementById('errors')?.innerText")
+        raise AssertionError(f"{selector} never showed {text!r}; it shows {shown!r} (errors: {errors!r})") from None
+
+
+def cast_everywhere(pages, choice_label: str) -> None:
+    for page in pages:
+        page.wait_for_selector("#vote button.option", timeout=15000)
+        page.click(f"#vote button.option:has-text('{choice_label}')")
+        wait_text(page, "#vote", "Du stemte")
+
+
+def test_a_meeting_from_the_browser(browser, live_server_url, screenshot):
+    base = live_server_url
+    MEETING = formannskap_meeting(base)
+    fourth = token(base, "medlem04")  # a fourth member, on another client (the REST API)
+
+    def fourth_does(command: str, **payload):
+        return api(base, f"/api/meetings/{MEETING}/actions/{command}/", payload, fourth)
+
+    public = browser.new_context(locale="nb-NO").new_page()
+    public.goto(f"{base}/meetings/{MEETING}/")
+    chair = login(browser, base, "ordforer")
+    members = [login(browser, base, "medlem02"), login(browser, base, "medlem03")]
+    everyone = [chair, *members]
+    for page in everyone:
+        page.goto(f"{base}/meetings/{MEETING}/room/")
+        wait_text(page, "#conn-status", "Tilkoblet")
+    chair.click("text=Sett møtet")
+    for page in everyone:
+        page.click("#join-meeting")
+        page.click("#join-media")
+    fourth_does("member.join")
+    for page in everyone:
+        page.wait_for_function("document.getElementById('mute').disabled === false", timeout=20000)
+    wait_text(chair, "#members", "Ola Kristiansen")
+    # The public live stream plays in the browser (the media element advances).
+    public.wait_for_function("document.getElementById('player').currentTime > 0.5", timeout=30000)
+
+    # Before the item: every member is seen and heard (the chair's see-and-hear warning is gone),
+    # otherwise they would not count towards the quorum (§ 11-7 (2), § 11-9).
+    chair.wait_for_function("document.getElementById('warnings').hidden === true", timeout=20000)
+
+    # The chair opens an item and gives the floor to a member who asked for it.
+    chair.select_option("#item-select", index=1)
+    chair.click("#open-item")
+    wait_text(members[1], "#current-item", "FS 2/26")
+    members[0].click("#req-floor")
+    wait_text(chair, "#speakers", "Ola Kristiansen")
+    chair.click("#grant-next")
+    wait_text(public, "#speaker", "Ola Kristiansen")
+    # The other member receives the speaker's (and the chair's) picture and sound.
+    members[1].wait_for_function(
+        "[...document.querySelectorAll('#floor-videos video')].some(v => v.videoWidth > 0 && v.currentTime > 0)",
+        timeout=20000)
+    screenshot(members[1], "room-member")
+    serious = axe_violations(members[1])
+    assert serious == [], [(v["id"], v["help"]) for v in serious]
+
+    # A vote on the recommendation; the result shows on the public page.
+    chair.click("#open-vote")
+    cast_everywhere(everyone, "For")
+    vote = api(base, f"/api/meetings/{MEETING}/state/", token=fourth)["state"]["open_vote"]
+    fourth_does("vote.cast", vote=int(vote), choice="for")
+    screenshot(chair, "room-chair-vote")
+    chair.click("#close-vote")
+    evs = api(base, f"/api/meetings/{MEETING}/events/", token=fourth)["results"]
+    print("DEBUG", [(e["seq"], e["type"], e["payload"].get("person"), e["payload"].get("role")) for e in evs if e["type"] in ("member.media", "item.opened", "member.joined", "member.left", "meeting.opened", "vote.opened")])
+    st = api(base, f"/api/meetings/{MEETING}/state/", token=fourth)["state"]
+    print("DEBUG", st["items"][st["current_item"]]["present_throughout"], st["meeting"])
+    wait_text(public, "#votes", "vedtatt")  # 4 of 7 voted: a quorum (§ 11-9)
+    screenshot(public, "public-vote-result")
+
+    # Closing the doors: motion with a legal ground, vote in open session, doors closed, reopened.
+    chair.select_option("#ground", "11-5-3-a")
+    chair.click("#doors-motion")
+    chair.click("#closure-vote")
+    cast_everywhere(everyone, "For")
+    vote = api(base, f"/api/meetings/{MEETING}/state/", token=fourth)["state"]["open_vote"]
+    fourth_does("vote.cast", vote=int(vote), choice="for")
+    chair.click("#close-vote")
+    wait_text(public, "#closed-notice", "§ 11-5 tredje ledd bokstav a")
+    wait_text(members[0], "#doors-banner", "Dørene er lukket")
+    screenshot(public, "public-doors-closed")
+    chair.click("text=4. Åpne møtet igjen")
+    public.wait_for_function("document.getElementById('closed-notice').hidden === true", timeout=15000)
+
+    # The meeting ends; the minutes are published automatically and the archive lists them.
+    chair.click("#close-item")
+    wait_text(chair, "#current-item", "–")
+    chair.click("text=Hev møtet")
+    wait_text(public, "#meeting-state", "Møtet er slutt")
+    archive = browser.new_context().new_page()
+    archive.goto(f"{base}/archive/")
+    archive.wait_for_selector(f"a[href='/meetings/{MEETING}/minutes/']", timeout=15000)
+    archive.goto(f"{base}/meetings/{MEETING}/minutes/")
+    assert "FS 2/26" in archive.inner_text("main")
+    screenshot(archive, "minutes-published")

@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from meetings.legal import ClosureGround
+from meetings.models import Meeting, MeetingEvent
+from meetings.services.log import log_verify
+from tests.factories import make_council, make_meeting
+from tests.live.conftest import Socket, token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+async def setup():
+    council = await database_sync_to_async(make_council)()
+    meeting = await database_sync_to_async(make_meeting)(council)
+    return council, meeting
+
+
+async def member(council, meeting, user) -> Socket:
+    s = Socket(f"/ws/meetings/{meeting.id}/", await token_for(user))
+    ok, _ = await s.connect()
+    assert ok
+    hello = await s.recv()
+    assert hello["type"] == "hello"
+    await s.call("sync", after=0)
+    return s
+
+
+async def log_types(meeting):
+    return await database_sync_to_async(
+        lambda: list(MeetingEvent.objects.filter(meeting=meeting).order_by("seq").values_list("seq", "type")))()
+
+
+async def test_it_refuses_anonymous_foreign_and_unknown(setup):
+    council, meeting = setup
+    s = Socket(f"/ws/meetings/{meeting.id}/")
+    assert await s.connect() == (False, 4401)
+    outsider = await database_sync_to_async(make_council)(slug="other")
+    s = Socket(f"/ws/meetings/{meeting.id}/", await token_for(outsider.members[0]))
+    assert await s.connect() == (False, 4403)
+    s = Socket("/ws/meetings/999999/", await token_for(council.chair))
+    assert await s.connect() == (False, 4404)
+    s = Socket("/ws/public/meetings/999999/")
+    assert (await s.connect())[0] is False
+
+
+async def test_it_admits_a_deputy_only_while_summoned(setup):
+    council, meeting = setup
+    deputy = council.deputies[0]
+    path = f"/ws/meetings/{meeting.id}/"
+    assert await Socket(path, await token_for(deputy)).connect() == (False, 4403)
+    chair = await member(council, meeting, council.chair)
+    await chair.call("meeting.open")
+    absent = await database_sync_to_async(council.pid)(council.members[0])
+    assert (await chair.call("absence.register", person_id=absent, reason="sykdom"))["type"] == "ack"
+    r = await chair.call("deputy.summon", for_member_id=absent)
+    assert r["type"] == "ack", r
+    s = Socket(path, await token_for(deputy))
+    assert (await s.connect())[0]
+    assert (await s.recv())["role"] == "deputy"
+    for sock in (s, chair):
+        await sock.close()
+
+
+async def test_it_refuses_a_foreign_origin(setup):
+    council, meeting = setup
+    s = Socket(f"/ws/meetings/{meeting.id}/", await token_for(council.chair), origin=[(b"origin", b"http://evil.example")])
+    ok, _ = await s.connect()
+    assert not ok
+
+
+async def test_every_member_and_the_public_see_the_same_events(setup):
+    council, meeting = setup
+    chair = await member(council, meeting, council.chair)
+    members = [await member(council, meeting, u) for u in council.members]
+    public = Socket(f"/ws/public/meetings/{meeting.id}/")
+    assert (await public.connect())[0]
+    first = await public.recv()
+    assert first["type"] == "state" and first["state"]["meeting"]["id"] == meeting.id
+    assert (await chair.call("meeting.open"))["type"] == "ack"
+    for s in [chair, *members]:
+        assert (await s.call("member.join"))["type"] == "ack"
+    item = await database_sync_to_async(lambda: meeting.items.first())()
+    await chair.call("item.open", item_id=item.id)
+    await members[0].call("floor.request")
+    await chair.call("floor.grant")
+    n = (await members[0].call("proposal.submit", text="Forslag: saken utsettes"))["result"]
+    vote = (await chair.call("vote.open", proposals=[n]))["result"]
+    for s in [chair, *members]:
+        r = await s.call("vote.cast", vote=vote, choice="for")
+        assert r["type"] == "ack", r
+    result = (await chair.call("vote.close", vote=vote))["result"]
+    assert result["adopted"]
+    for s in [chair, *members, public]:
+        await s.drain()
+    logged = await log_types(meeting)
+    for s in [chair, *members]:
+        assert [(e["seq"], e["event"]) for e in s.events] == logged
+    public_seqs = [e["seq"] for e in public.events]
+    assert public_seqs == sorted(set(public_seqs))
+    assert "vote.closed" in [e["event"] for e in public.events]
+    # The public saw the tally but not who voted what until the result.
+    assert all("choice" not in json.dumps(e["payload"]) for e in public.events if e["event"] == "vote.cast")
+    for s in [chair, *members, public]:
+        await s.close()
+
+
+async def test_the_public_never_sees_the_closed_part(setup):
+    council, meeting = setup
+    chair = await member(council, meeting, council.chair)
+    others = [await member(council, meeting, u) for u in council.members]
+    for s in [chair]:
+        await s.call("meeting.open")
+    for s in [chair, *others]:
+        await s.call("member.join")
+    item = await database_sync_to_async(lambda: meeting.items.first())()
+    await chair.call("item.open", item_id=item.id)
+    public = Socket(f"/ws/public/meetings/{meeting.id}/")
+    await public.connect()
+    await public.recv()
+    await chair.call("doors.motion", ground=ClosureGround.PRIVACY, reason="helse")
+    vote = (await chair.call("vote.open", kind="closure"))["result"]
+    for s in [chair, *others]:
+        await s.call("vote.cast", vote=vote, choice="for")
+    await chair.call("vote.close", vote=vote)
+    secret = "Hemmelig forslag om navngitt person"
+    await others[0].call("floor.request")
+    await chair.call("floor.grant")
+    await others[0].call("proposal.submit", text=secret)
+    await chair.call("doors.open")
+    await public.drain()
+    kinds = [e["event"] for e in public.events]
+    assert "doors.closed" in kinds and "doors.opened" in kinds
+    closed = next(e for e in public.events if e["event"] == "doors.closed")
+    assert closed["payload"]["ground"] == ClosureGround.PRIVACY
+    dumped = json.dumps(public.events, ensure_ascii=False)
+    assert secret not in dumped
+    assert "floor.granted" not in kinds[kinds.index("doors.closed"):kinds.index("doors.opened")]
+    # The public state document never carries it either.
+    await public.call("state")
+    assert secret not in json.dumps(public.others[-1], ensure_ascii=False)
+    for s in [chair, *others, public]:
+        await s.close()
+
+
+async def test_reconnecting_mid_vote_loses_and_duplicates_nothing(setup):
+    council, meeting = setup
+    chair = await member(council, meeting, council.chair)
+    await chair.call("meeting.open")
+    await chair.call("member.join")
+    socks = {u: await member(council, meeting, u) for u in council.members}
+    for s in socks.values():
+        await s.call("member.join")
+    item = await database_sync_to_async(lambda: meeting.items.first())()
+    await chair.call("item.open", item_id=item.id)
+    vote = (await chair.call("vote.open"))["result"]
+    received = {u: [] for u in council.members}
+    for i, u in enumerate(council.members):
+        # Kill every member's connection, let others act meanwhile, then reconnect with sync.
+        await socks[u].drain(0.1)
+        received[u] += socks[u].events
+        last = received[u][-1]["seq"]
+        await socks[u].close()
+        await chair.call("floor.request") if i == 0 else None
+        s = Socket(f"/ws/meetings/{meeting.id}/", await token_for(u))
+        await s.connect()
+        await s.recv()
+        await s.call("sync", after=last)
+        r = await s.call("vote.cast", vote=vote, choice="against" if i % 2 else "for")
+        assert r["type"] == "ack"
+        socks[u] = s
+    await chair.call("vote.cast", vote=vote, choice="for")
+    await chair.call("vote.close", vote=vote)
+    logged = await log_types(meeting)
+    state = await database_sync_to_async(lambda: Meeting.objects.get(id=meeting.id).live_state)()
+    for u, s in socks.items():
+        await s.drain()
+        seen = received[u] + s.events
+        assert [e["seq"] for e in seen] == list(range(seen[0]["seq"], logged[-1][0] + 1))
+        assert [(e["seq"], e["event"]) for e in seen] == [t for t in logged if t[0] >= seen[0]["seq"]]
+        r = await s.call("state")
+        assert r["state"] == state
+        await s.close()
+    await chair.close()
+
+
+@pytest.mark.parametrize("frame,code", [
+    ("not json", "malformed_json"),
+    ("[1,2]", "invalid_envelope"),
+    ('{"id": 1}', "invalid_envelope"),
+    ('{"type": "no.such", "id": 1}', "unknown_type"),
+    ('{"type": "vote.cast", "id": 1, "payload": {"vote": "x"}}', "invalid_input"),
+    ('{"type": "vote.cast", "id": 1, "payload": []}', "invalid_envelope"),
+    ('{"type": "floor.request", "id": {"a": 1}}', "invalid_envelope"),
+    ('{"type": "vote.open", "id": 2}', "forbidden"),
+    ('{"type": "vote.cast", "id": 3, "payload": {"vote": 99, "choice": "for"}}', "not_found"),
+    ('{"type": "sync", "id": 4, "payload": {"after": -1}}', "invalid_input"),
+])
+async def test_bad_input_gets_an_error_and_the_connection_goes_on(setup, frame, code):
+    council, meeting = setup
+    s = await member(council, meeting, council.members[0])
+    await s.comm.send_to(text_data=frame)
+    reply = await s.recv()
+    assert reply["type"] == "error" and reply["error"]["code"] == code, reply
+    pong = await s.call("ping")
+    assert pong["type"] == "pong"
+    await s.close()
+
+
+async def test_oversized_frames_and_floods_are_refused(setup, settings):
+    council, meeting = setup
+    settings.WS_RATE_BURST = 5
+    settings.WS_RATE_PER_SECOND = 1
+    s = await member(council, meeting, council.members[0])
+    await s.comm.send_to(text_data=json.dumps({"type": "ping", "payload": {"x": "a" * 70_000}}))
+    assert (await s.recv())["error"]["code"] == "too_large"
+    for _ in range(10):
+        await s.comm.send_to(text_data='{"type": "ping"}')
+    replies = [await s.recv() for _ in range(10)]
+    assert any(r.get("error", {}).get("code") == "rate_limited" for r in replies)
+    await s.close()
+
+
+async def test_the_public_socket_is_read_only(setup):
+    council, meeting = setup
+    public = Socket(f"/ws/public/meetings/{meeting.id}/")
+    await public.connect()
+    await public.recv()
+    r = await public.call("member.join")
+    assert r["error"]["code"] == "forbidden"
+    assert await database_sync_to_async(log_verify)(meeting_id=meeting.id) >= 1
+    await public.close()

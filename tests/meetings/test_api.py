@@ -1,0 +1,145 @@
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from meetings.legal import ClosureGround
+from tests.factories import make_meeting, run, start_meeting
+
+
+@pytest.fixture
+def anon():
+    return APIClient()
+
+
+def client_for(user):
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+def test_it_serves_public_reads_without_login(anon, council, meeting):
+    assert anon.get("/api/bodies/").json()["results"][0]["name"] == council.body.name
+    members = anon.get(f"/api/bodies/{council.body.id}/members/").json()
+    assert {m["role"] for m in members} >= {"chair", "member", "deputy", "clerk"}
+    meetings = anon.get("/api/meetings/").json()
+    assert [m["id"] for m in meetings] == [meeting.id]
+    notice = anon.get(f"/api/meetings/{meeting.id}/notice/").json()
+    assert [i["case_number"] for i in notice["items"]] == ["PS 1/26", "PS 2/26", "PS 3/26"]
+
+
+def test_drafts_are_visible_to_the_clerk_only(anon, council):
+    draft = make_meeting(council, publish=False)
+    assert anon.get(f"/api/meetings/{draft.id}/").status_code == 404
+    assert client_for(council.clerk).get(f"/api/meetings/{draft.id}/").status_code == 200
+    r = anon.get(f"/api/meetings/{draft.id}/notice/")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_public_sees_public_titles_and_public_documents_only(anon, council):
+    meeting = make_meeting(council, closure_item=ClosureGround.PRIVACY)
+    from meetings.services import agenda
+    item = meeting.items.get(case_number="PS 99/26")
+    agenda.document_add(user=council.clerk, item_id=item.id, title="Søknad med helseopplysninger", public=False,
+                        exemption_basis="offentleglova § 13")
+    agenda.document_add(user=council.clerk, item_id=item.id, title="Offentlig saksframlegg")
+    body = anon.get(f"/api/meetings/{meeting.id}/").json()
+    closed = next(i for i in body["items"] if i["case_number"] == "PS 99/26")
+    assert closed["title"] == "Unntatt sak"
+    assert [d["title"] for d in closed["documents"]] == ["Offentlig saksframlegg"]
+    internal = client_for(council.members[0]).get(f"/api/meetings/{meeting.id}/").json()
+    closed = next(i for i in internal["items"] if i["case_number"] == "PS 99/26")
+    assert closed["title"] == "Klage på vedtak" and len(closed["documents"]) == 2
+
+
+def test_it_pages_the_log_after_a_sequence_number_and_filters_it_for_the_public(anon, council, meeting):
+    start_meeting(council, meeting)
+    run(council.chair, meeting, "item.open", item_id=meeting.items.first().id)
+    member_view = client_for(council.members[0]).get(f"/api/meetings/{meeting.id}/events/?after=0&limit=3").json()
+    assert [e["seq"] for e in member_view["results"]] == [1, 2, 3] and member_view["has_more"]
+    rest = client_for(council.members[0]).get(f"/api/meetings/{meeting.id}/events/?after=3").json()
+    assert rest["results"][0]["seq"] == 4 and rest["results"][0]["digest"]
+    public = anon.get(f"/api/meetings/{meeting.id}/events/").json()["results"]
+    opened = next(e for e in public if e["type"] == "meeting.opened")
+    assert "roster" not in opened["payload"]
+    assert all("digest" not in e for e in public)
+
+
+def test_commands_run_over_http_with_roles_enforced(council, meeting):
+    start_meeting(council, meeting)
+    item = meeting.items.first()
+    chair = client_for(council.chair)
+    r = chair.post(f"/api/meetings/{meeting.id}/actions/item.open/", {"item_id": item.id}, format="json")
+    assert r.status_code == 200 and r.json()["seq"] > 0
+    r = client_for(council.members[0]).post(f"/api/meetings/{meeting.id}/actions/vote.open/", {}, format="json")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+
+
+def test_token_authentication_works(council, meeting):
+    token = Token.objects.create(user=council.members[0])
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert c.get(f"/api/meetings/{meeting.id}/state/").status_code == 200
+    assert APIClient().get(f"/api/meetings/{meeting.id}/state/").status_code == 403
+
+
+@pytest.mark.parametrize("path,body,status,code", [
+    ("/api/meetings/{m}/actions/no.such/", {}, 400, "unknown_type"),
+    ("/api/meetings/{m}/actions/vote.cast/", {"vote": "x", "choice": 1}, 400, "invalid_input"),
+    ("/api/meetings/{m}/actions/vote.cast/", {"vote": 999, "choice": "for"}, 404, "not_found"),
+    ("/api/meetings/{m}/actions/floor.request/", {"kind": "speech", "extra": 1}, 400, "invalid_input"),
+    ("/api/meetings/{m}/actions/item.open/", {"item_id": 10**12}, 404, "not_found"),
+    ("/api/meetings/999999/actions/item.open/", {"item_id": 1}, 404, "not_found"),
+    ("/api/meetings/{m}/actions/meeting.open/", {}, 409, "illegal_transition"),
+])
+def test_bad_input_gets_a_clear_error_never_a_500(council, meeting, path, body, status, code):
+    start_meeting(council, meeting)
+    r = client_for(council.chair).post(path.format(m=meeting.id), body, format="json")
+    assert r.status_code == status, r.content
+    assert r.json()["error"]["code"] == code
+    assert r.json()["error"]["message"]
+
+
+def test_malformed_json_gets_a_clear_error(council, meeting):
+    r = client_for(council.chair).post(f"/api/meetings/{meeting.id}/actions/item.open/", "{not json",
+                                       content_type="application/json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "malformed_json"
+    r = client_for(council.chair).get(f"/api/meetings/{meeting.id}/events/?after=abc")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_clerk_creates_meetings_and_items_and_others_cannot(council):
+    clerk = client_for(council.clerk)
+    r = clerk.post("/api/meetings/", {"body_id": council.body.id, "title": "Ekstraordinært møte",
+                                      "scheduled_start": "2026-12-01T18:00:00+01:00"}, format="json")
+    assert r.status_code == 201
+    mid = r.json()["id"]
+    r = clerk.post(f"/api/meetings/{mid}/items/", {"case_number": "PS 7/26", "title": "Budsjett 2027"}, format="json")
+    assert r.status_code == 201
+    r = clerk.post(f"/api/meetings/{mid}/items/", {"case_number": "PS 8/26", "title": "Personalsak",
+                                                   "planned_closure_ground": ClosureGround.EMPLOYEE_MATTER},
+                   format="json")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "mandatory_closure_remote"
+    assert clerk.post(f"/api/meetings/{mid}/publish-notice/", {}, format="json").status_code == 200
+    member = client_for(council.members[0])
+    r = member.post("/api/meetings/", {"body_id": council.body.id, "title": "x",
+                                       "scheduled_start": "2026-12-01T18:00:00+01:00"}, format="json")
+    assert r.status_code == 403
+
+
+def test_it_serves_the_openapi_schema_and_docs(anon, db):
+    r = anon.get("/api/schema/")
+    assert r.status_code == 200 and b"/api/meetings/" in r.content
+    docs = anon.get("/api/docs/")
+    assert docs.status_code == 200 and b"cdn" not in docs.content.lower()
+
+
+def test_production_settings_pass_check_deploy():
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(60), "ALLOWED_HOSTS": "moter.example.no"}
+    out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
