@@ -22,10 +22,12 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "REDIS_URL is set: starting the media worker as its own process"; \
-		$(BIN)/python manage.py run_media_worker --worker 0 & echo $$! > .media-worker.pid; \
-		trap 'kill $$(cat .media-worker.pid) 2>/dev/null; rm -f .media-worker.pid' EXIT INT TERM; \
-		MEDIA_IN_PROCESS=0 $(BIN)/daphne -b 127.0.0.1 -p 8000 asgi:application; \
+		n=$${MEDIA_WORKERS:-1}; echo "REDIS_URL is set: starting $$n media worker(s) as their own processes"; \
+		pids=""; for w in $$(seq 0 $$((n - 1))); do \
+			MEDIA_WORKERS=$$n $(BIN)/python manage.py run_media_worker --worker $$w & pids="$$pids $$!"; \
+		done; \
+		trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+		MEDIA_WORKERS=$$n MEDIA_IN_PROCESS=0 $(BIN)/daphne -b 127.0.0.1 -p 8000 asgi:application; \
 	else \
 		$(BIN)/daphne -b 127.0.0.1 -p 8000 asgi:application; \
 	fi
