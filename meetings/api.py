@@ -101,6 +101,9 @@ def _int_param(request: Request, name: str, default: int, *, maximum: int | None
         raise InvalidInput(f"{name} must be an integer") from None
     if value < 0:
         raise InvalidInput(f"{name} must not be negative")
+    if value > commands.MAX_ID:
+        # Larger than any id or seq the database can hold; passing it on would overflow the query.
+        raise InvalidInput(f"{name} must be at most {commands.MAX_ID}")
     return min(value, maximum) if maximum else value
 
 
@@ -125,7 +128,7 @@ class BodyMembers(APIView):
 
 class MeetingList(APIView):
     class MeetingListInput(serializers.Serializer):
-        body_id = serializers.IntegerField()
+        body_id = commands.id_field()
         title = serializers.CharField(max_length=300)
         scheduled_start = serializers.DateTimeField()
         form = serializers.ChoiceField(choices=MeetingForm.choices, default=MeetingForm.REMOTE)
@@ -262,7 +265,7 @@ class MeetingAction(APIView):
 
 class ApplyExemption(APIView):
     class ApplyExemptionInput(serializers.Serializer):
-        profile_id = serializers.IntegerField()
+        profile_id = commands.id_field()
 
     @extend_schema(request=ApplyExemptionInput, responses=MeetingSerializer)
     def post(self, request: Request, pk: int) -> Response:

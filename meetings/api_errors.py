@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from .exceptions import DomainError
+
+log = logging.getLogger(__name__)
 
 
 def _flatten(detail: Any) -> str:
@@ -30,7 +34,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = drf.NotFound()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        # A bug, not bad input: log it in full, but still answer in the API's own error shape.
+        view = context.get("view")
+        log.error("unhandled error in %s", type(view).__name__ if view else "API view", exc_info=exc)
+        set_rollback()
+        return Response({"error": {"code": "internal", "message": "the server could not handle this request"}},
+                        status=500)
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, drf.ParseError):
         code = "malformed_json"
@@ -39,3 +48,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     detail = getattr(exc, "detail", str(exc))
     response.data = {"error": {"code": code, "message": _flatten(detail)}}
     return response
+
+
+def not_found(request: HttpRequest, unmatched: str = "") -> JsonResponse:
+    """Any /api/ path that names no endpoint: the API's JSON error, not Django's HTML page."""
+    return JsonResponse({"error": {"code": "not_found", "message": f"no API endpoint at {request.path}"}},
+                        status=404)

@@ -18,6 +18,20 @@ from .legal import ClosureGround, VoteKind
 from .services import agenda, attendance, conflicts, doors, floor, meetings, votes
 
 
+# Ids are 64-bit in every database we run on; a larger number would overflow the query (a 500),
+# and zero or a negative number never names a row, so both are refused here at the boundary.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """The one integer field for every person, item, proposal and vote reference in a payload."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def optional_id_field() -> serializers.IntegerField:
+    return id_field(required=False, allow_null=True, default=None)
+
+
 class Empty(serializers.Serializer):
     pass
 
@@ -27,7 +41,7 @@ class Reason(serializers.Serializer):
 
 
 class SetChair(serializers.Serializer):
-    person_id = serializers.IntegerField()
+    person_id = id_field()
     elected = serializers.BooleanField(default=False)
 
 
@@ -37,7 +51,7 @@ class SetMode(serializers.Serializer):
 
 
 class Leave(serializers.Serializer):
-    person_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    person_id = optional_id_field()
 
 
 class AudioOnly(serializers.Serializer):
@@ -45,22 +59,31 @@ class AudioOnly(serializers.Serializer):
 
 
 class RollCall(serializers.Serializer):
-    present = serializers.ListField(child=serializers.IntegerField(), max_length=500, default=list)
+    present = serializers.ListField(child=id_field(), max_length=500, default=list)
     absent = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), default=dict)
+
+    def validate_absent(self, value: dict[str, str]) -> dict[str, str]:
+        # JSON object keys are always strings; here they must be person ids like every other id.
+        if len(value) > 500:
+            raise serializers.ValidationError("at most 500 absences in one roll call")
+        for key in value:
+            if not (key.isascii() and key.isdigit() and 1 <= int(key) <= MAX_ID):
+                raise serializers.ValidationError(f"{key[:30]!r} is not a person id (a positive integer)")
+        return {str(int(key)): reason for key, reason in value.items()}
 
 
 class Absence(serializers.Serializer):
-    person_id = serializers.IntegerField()
+    person_id = id_field()
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class Summon(serializers.Serializer):
-    for_member_id = serializers.IntegerField()
-    deputy_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    for_member_id = id_field()
+    deputy_id = optional_id_field()
 
 
 class ItemRef(serializers.Serializer):
-    item_id = serializers.IntegerField()
+    item_id = id_field()
 
 
 class ItemClose(ItemRef):
@@ -72,21 +95,21 @@ class LateItem(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
     chair_objects = serializers.BooleanField(default=False)
-    objecting_person_ids = serializers.ListField(child=serializers.IntegerField(), max_length=500, default=list)
+    objecting_person_ids = serializers.ListField(child=id_field(), max_length=500, default=list)
 
 
 class FloorRequest(serializers.Serializer):
     kind = serializers.ChoiceField(choices=sorted(floor.KINDS), default="speech")
-    reply_to = serializers.IntegerField(required=False, allow_null=True, default=None)
+    reply_to = optional_id_field()
 
 
 class FloorWithdraw(serializers.Serializer):
     kind = serializers.ChoiceField(choices=sorted(floor.KINDS), default="speech")
-    person_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    person_id = optional_id_field()
 
 
 class SpeakerEntry(serializers.Serializer):
-    person = serializers.IntegerField()
+    person = id_field()
     kind = serializers.ChoiceField(choices=sorted(floor.KINDS))
 
 
@@ -95,7 +118,7 @@ class Reorder(serializers.Serializer):
 
 
 class Grant(serializers.Serializer):
-    person_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    person_id = optional_id_field()
 
 
 class Text(serializers.Serializer):
@@ -103,28 +126,28 @@ class Text(serializers.Serializer):
 
 
 class ProposalRef(serializers.Serializer):
-    proposal = serializers.IntegerField()
+    proposal = id_field()
 
 
 class VoteOpen(serializers.Serializer):
     kind = serializers.ChoiceField(choices=VoteKind.values, default=VoteKind.ORDINARY)
-    proposals = serializers.ListField(child=serializers.IntegerField(), max_length=50, default=list)
+    proposals = serializers.ListField(child=id_field(), max_length=50, default=list)
     candidates = serializers.ListField(child=serializers.CharField(max_length=200), max_length=100, default=list)
     title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class VoteCast(serializers.Serializer):
-    vote = serializers.IntegerField()
+    vote = id_field()
     choice = serializers.CharField(max_length=200)
 
 
 class VoteRef(serializers.Serializer):
-    vote = serializers.IntegerField()
+    vote = id_field()
 
 
 class DoorsMotion(serializers.Serializer):
     ground = serializers.ChoiceField(choices=ClosureGround.values)
-    item_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    item_id = optional_id_field()
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -134,7 +157,7 @@ class ConflictDeclare(ItemRef):
 
 
 class ConflictRule(ItemRef):
-    person_id = serializers.IntegerField()
+    person_id = id_field()
     recused = serializers.BooleanField()
     legal_basis = serializers.CharField(max_length=300)
     kind = serializers.ChoiceField(choices=sorted(conflicts.KINDS), default="conflict_of_interest")
@@ -183,6 +206,16 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+def _problems(errors: Any, path: str = "") -> str:
+    """DRF's nested error tree as one line: `order.0.person: ...; text: ...`."""
+    if isinstance(errors, dict):
+        return "; ".join(_problems(v, f"{path}.{k}" if path else str(k)) for k, v in errors.items())
+    if isinstance(errors, list) and errors and all(isinstance(e, (dict, list)) for e in errors):
+        return "; ".join(_problems(v, f"{path}.{i}") for i, v in enumerate(errors) if v)
+    messages = " ".join(str(m) for m in errors) if isinstance(errors, list) else str(errors)
+    return f"{path}: {messages}" if path else messages
+
+
 def validate(schema: type[serializers.Serializer], payload: Any) -> dict[str, Any]:
     if payload is None:
         payload = {}
@@ -190,9 +223,7 @@ def validate(schema: type[serializers.Serializer], payload: Any) -> dict[str, An
         raise InvalidInput("payload must be a JSON object")
     ser = schema(data=payload)
     if not ser.is_valid():
-        problems = "; ".join(f"{field}: {' '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}"
-                             for field, msgs in ser.errors.items())
-        raise InvalidInput(f"invalid payload: {problems}")
+        raise InvalidInput(f"invalid payload: {_problems(ser.errors)}")
     unknown = set(payload) - set(ser.fields)
     if unknown:
         raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")

@@ -72,8 +72,8 @@ class _LiveConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "pong", "in_response": msg.id})
         elif msg.type == "sync":
             after = msg.payload.get("after", 0)
-            if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-                raise DomainError("after must be a non-negative integer", code="invalid_input")
+            if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= commands.MAX_ID:
+                raise DomainError(f"after must be an integer from 0 to {commands.MAX_ID}", code="invalid_input")
             self.last_seq = after
             replayed = await self.catch_up()
             await self.send_json(protocol.ack(msg.id, {"replayed": replayed}, self.last_seq))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from .models import Meeting
@@ -13,7 +13,8 @@ from .public_state import public_state
 def state_json(request: HttpRequest, meeting_id: int) -> HttpResponse:
     seq = Meeting.objects.filter(id=meeting_id).exclude(state="draft").values_list("last_seq", flat=True).first()
     if seq is None:
-        raise Http404("no such meeting")
+        return JsonResponse({"error": {"code": "not_found", "message": f"meeting {meeting_id} does not exist"}},
+                            status=404)
     etag = f'"{meeting_id}-{seq}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)

@@ -1,8 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from . import api
+from . import api, api_errors
 
 urlpatterns = [
     path("bodies/", api.BodyList.as_view(), name="api-bodies"),
@@ -23,4 +23,5 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^(?P<unmatched>.*)$", api_errors.not_found),  # last: unknown /api/ paths answer JSON
 ]

@@ -63,6 +63,8 @@ def member_leave(*, user: Any, meeting_id: int, person_id: int | None = None) ->
         target_id = person_id or actor.id
         if target_id != actor.id:
             require_chair(meeting=meeting, person=actor)
+            if not Membership.objects.filter(body=meeting.body, person_id=target_id).exists():
+                raise NotFound(f"person {target_id} is not a member, deputy or clerk of {meeting.body.name}")
         att = meeting.live_state.get("attendance", {}).get(str(target_id))
         if not att or not att["present"]:
             return meeting

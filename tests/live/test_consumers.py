@@ -235,3 +235,20 @@ async def test_the_public_socket_is_read_only(setup):
     assert r["error"]["code"] == "forbidden"
     assert await database_sync_to_async(log_verify)(meeting_id=meeting.id) >= 1
     await public.close()
+
+
+async def test_it_answers_ids_out_of_range_with_invalid_input_not_internal(setup):
+    council, meeting = setup
+    chair = await member(council, meeting, council.chair)
+    await chair.call("meeting.open")
+    seq = await database_sync_to_async(lambda: Meeting.objects.get(id=meeting.id).last_seq)()
+    for type, payload in [("roll_call", {"absent": {"abc": "x"}}), ("roll_call", {"absent": {str(2**64): "x"}}),
+                          ("absence.register", {"person_id": 2**70}), ("meeting.set_chair", {"person_id": 2**70}),
+                          ("sync", {"after": 2**70})]:
+        r = await chair.reply(await chair.send(type, payload))
+        assert r["type"] == "error" and r["error"]["code"] == "invalid_input", (type, r)
+    r = await chair.call("member.leave", person_id=999999)
+    assert r["type"] == "error" and r["error"]["code"] == "not_found"
+    assert (await chair.call("ping"))["type"] == "pong"
+    assert await database_sync_to_async(lambda: Meeting.objects.get(id=meeting.id).last_seq)() == seq
+    await chair.close()

@@ -3,7 +3,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from meetings.legal import ClosureGround
-from tests.factories import make_meeting, run, start_meeting
+from meetings.models import Meeting
+from tests.factories import live, make_meeting, run, start_meeting
 
 
 @pytest.fixture
@@ -143,3 +144,100 @@ def test_production_settings_pass_check_deploy():
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+HUGE = 2**70
+
+
+@pytest.mark.parametrize("command,body", [
+    ("roll_call", {"absent": {"abc": "x"}}),
+    ("roll_call", {"absent": {str(2**63): "x"}}),
+    ("roll_call", {"absent": {"-4": "x"}}),
+    ("roll_call", {"present": [HUGE]}),
+    ("absence.register", {"person_id": HUGE}),
+    ("meeting.set_chair", {"person_id": HUGE}),
+    ("member.leave", {"person_id": HUGE}),
+    ("deputy.summon", {"for_member_id": 1, "deputy_id": HUGE}),
+    ("floor.grant", {"person_id": 0}),
+    ("speakers.reorder", {"order": [{"person": HUGE, "kind": "speech"}]}),
+    ("vote.open", {"proposals": [HUGE]}),
+    ("vote.cast", {"vote": -1, "choice": "for"}),
+    ("doors.motion", {"ground": ClosureGround.PRIVACY, "item_id": HUGE}),
+    ("conflict.rule", {"item_id": HUGE, "person_id": 1, "recused": True, "legal_basis": "fvl. § 6"}),
+])
+def test_it_refuses_ids_out_of_range_with_invalid_input(council, meeting, command, body):
+    start_meeting(council, meeting)
+    before = Meeting.objects.get(id=meeting.id).last_seq
+    r = client_for(council.chair).post(f"/api/meetings/{meeting.id}/actions/{command}/", body, format="json")
+    assert r.status_code == 400, r.content
+    error = r.json()["error"]
+    assert error["code"] == "invalid_input" and "invalid payload" in error["message"]
+    assert Meeting.objects.get(id=meeting.id).last_seq == before
+
+
+def test_it_names_the_bad_nested_field_in_plain_words(council, meeting):
+    start_meeting(council, meeting)
+    r = client_for(council.chair).post(f"/api/meetings/{meeting.id}/actions/speakers.reorder/",
+                                       {"order": [{"person": HUGE, "kind": "speech"}]}, format="json")
+    message = r.json()["error"]["message"]
+    assert "order.0.person" in message and "ErrorDetail" not in message
+
+
+def test_it_accepts_a_roll_call_with_numeric_absence_keys(council, meeting):
+    start_meeting(council, meeting, join_all=False)
+    absent = council.pid(council.members[0])
+    r = client_for(council.chair).post(f"/api/meetings/{meeting.id}/actions/roll_call/",
+                                       {"present": [council.pid(council.members[1])],
+                                        "absent": {str(absent): "sykdom"}}, format="json")
+    assert r.status_code == 200, r.content
+    assert live(meeting)["absent"][str(absent)]["reason"] == "sykdom"
+
+
+@pytest.mark.parametrize("query", ["body=99999999999999999999999", f"body={2**63}", "body=-1", "body=abc"])
+def test_it_refuses_a_meeting_list_filter_out_of_range(anon, db, query):
+    r = anon.get(f"/api/meetings/?{query}")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_it_refuses_an_event_page_after_a_seq_out_of_range(anon, meeting):
+    r = anon.get(f"/api/meetings/{meeting.id}/events/?after={2**64}")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_it_answers_not_found_when_the_chair_records_an_unknown_person_leaving(council, meeting):
+    start_meeting(council, meeting)
+    before = Meeting.objects.get(id=meeting.id).last_seq
+    r = client_for(council.chair).post(f"/api/meetings/{meeting.id}/actions/member.leave/", {"person_id": 999999},
+                                       format="json")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert Meeting.objects.get(id=meeting.id).last_seq == before
+
+
+def test_it_still_records_a_known_member_leaving(council, meeting):
+    start_meeting(council, meeting)
+    pid = council.pid(council.members[0])
+    r = client_for(council.chair).post(f"/api/meetings/{meeting.id}/actions/member.leave/", {"person_id": pid},
+                                       format="json")
+    assert r.status_code == 200 and live(meeting)["attendance"][str(pid)]["present"] is False
+
+
+def test_it_answers_json_for_an_unknown_public_state_document(anon, db):
+    r = anon.get("/public/meetings/999999/state.json")
+    assert r.status_code == 404 and r["Content-Type"] == "application/json"
+    assert r.json()["error"]["code"] == "not_found" and r.json()["error"]["message"]
+
+
+def test_it_answers_json_for_unknown_api_paths(anon, db):
+    for path in ("/api/no-such-thing/", "/api/meetings/abc/", "/api/meetings/1/nope/"):
+        r = anon.get(path)
+        assert r.status_code == 404 and r["Content-Type"] == "application/json", path
+        assert r.json()["error"]["code"] == "not_found"
+
+
+def test_it_maps_an_unexpected_error_to_a_json_500():
+    # What DRF hands the handler when a view has a bug: the answer keeps the API's error shape.
+    from meetings.api_errors import exception_handler
+
+    response = exception_handler(RuntimeError("a bug"), {"view": None})
+    assert response.status_code == 500
+    assert response.data == {"error": {"code": "internal", "message": "the server could not handle this request"}}
