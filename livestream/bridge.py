@@ -1,16 +1,26 @@
 """Runs the public stream of each meeting the media worker owns, driven by the meeting log.
 
-The media worker calls `follow(meeting_id, state, room, audio_from, video_from)` whenever the floor
-may have changed and `on_event(meeting_id, event)` for every log event. Doors closed → the gate
-closes before the composer's next tick (nothing from members is encoded); doors opened → it opens.
-Items and speeches become chapters of the recording. Encoder failures are logged as
-`stream.state` so the minutes show when the public could not follow.
+The media worker calls `follow(meeting_id, state, room, audio_from, video_from, seq=)` whenever the
+floor may have changed and `on_event(meeting_id, event)` for every log event. Doors closed → the
+gate closes before the composer's next tick (nothing from members is encoded); doors opened → it
+opens. A meeting-wide `no_public_stream` mode (only under an exemption profile) closes the gate
+too and is logged as `stream.state` down. Items and speeches become chapters of the recording.
+
+Every gate change is ordered by the log's seq: `follow` may run with a live state read before the
+newest doors or mode event was committed, and such a state must never undo what `on_event`
+already applied (that would reopen the gate on closed doors until the next refresh).
+
+A watchdog per composer checks that public segments keep coming while the public should be
+following; a stall of a few segment lengths (hung or dead composer thread) is logged as
+`stream.state` down with its reason, and up again when segments flow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +33,9 @@ from .composer import Composer
 
 log = logging.getLogger(__name__)
 LIVE_STATES = {"in_session", "suspended"}
+DOORS_EVENTS = {"doors.closed", "doors.debate_closed", "doors.opened"}
+NO_PUBLIC_STREAM = "no_public_stream"
+STALL_SEGMENTS = 4  # segment lengths without a new public segment before the stream counts as down
 
 
 def closed_slate(ground: str | None) -> str:
@@ -35,10 +48,52 @@ def closed_slate(ground: str | None) -> str:
             f"The meeting is closed to the public under the {en}.")
 
 
+def no_stream_slate(instrument: str | None) -> str:
+    under = f" ({instrument})" if instrument else ""
+    return (f"Møtet overføres ikke direkte{under}. Opptak gjøres tilgjengelig etterpå.\n"
+            f"This meeting is not streamed live{under}.")
+
+
+@dataclass
+class Gate:
+    """What the log says about the public output, as of the event with number `seq`."""
+
+    seq: int = 0
+    doors_closed: bool = False
+    ground: str | None = None
+    mode: str = "normal"
+    instrument: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.doors_closed or self.mode == NO_PUBLIC_STREAM
+
+    @property
+    def slate(self) -> str:
+        return closed_slate(self.ground) if self.doors_closed else no_stream_slate(self.instrument)
+
+
+def last_output_at(composer: Composer, started: float) -> float:
+    """Wall time of the newest public output: the live playlist is rewritten at every segment."""
+    try:
+        return (composer.out_dir / "index.m3u8").stat().st_mtime
+    except OSError:
+        return started
+
+
+def apply_gate(composer: Composer, gate: Gate) -> None:
+    # The slate text only with a closed gate: set_gate keeps a text it is given even when open.
+    composer.set_gate(gate.closed, gate.slate if gate.closed else "")
+
+
 class PublicStreams:
     def __init__(self) -> None:
         self.composers: dict[int, Composer] = {}
         self.tracks: dict[int, dict[tuple[int, str], Any]] = {}
+        self.gates: dict[int, Gate] = {}
+        self._started: dict[int, float] = {}
+        self._watchdogs: dict[int, asyncio.Task[None]] = {}
+        self._reported: dict[int, bool] = {}  # the stream state this bridge last logged
 
     def _composer(self, meeting_id: int) -> Composer:
         composer = self.composers.get(meeting_id)
@@ -46,33 +101,71 @@ class PublicStreams:
             loop = asyncio.get_running_loop()
 
             def on_state(up: bool, reason: str) -> None:  # called from the composer thread
-                loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._report(meeting_id, up, reason)))
+                # An encoder failure is logged as is; "up again" goes through the same check as the
+                # watchdog, so a composer coming up never hides a no-public-stream mode.
+                report = self._report(meeting_id, up, reason) if not up else self.check(meeting_id)
+                loop.call_soon_threadsafe(lambda: asyncio.ensure_future(report))
 
             composer = Composer(meeting_id, Path(settings.LIVESTREAM_ROOT) / str(meeting_id),
                                 width=settings.LIVESTREAM_WIDTH, height=settings.LIVESTREAM_HEIGHT,
                                 fps=settings.LIVESTREAM_FPS, segment_seconds=settings.LIVESTREAM_SEGMENT_SECONDS,
                                 window=settings.LIVESTREAM_WINDOW,
                                 on_state=on_state)
+            apply_gate(composer, self.gates.setdefault(meeting_id, Gate()))  # before the first tick
             composer.start()
             self.composers[meeting_id] = composer
             self.tracks[meeting_id] = {}
+            self._started[meeting_id] = time.time()
+            self._watchdogs[meeting_id] = loop.create_task(self._watch(meeting_id))
         return composer
 
     async def _report(self, meeting_id: int, up: bool, reason: str) -> None:
         from meetings.services.meetings import stream_report
 
+        self._reported[meeting_id] = up
         try:
             await database_sync_to_async(stream_report)(meeting_id=meeting_id, up=up, reason=reason)
         except Exception:
             log.exception("could not log the stream state of meeting %s", meeting_id)
 
+    # The gate, ordered by the log's seq --------------------------------------------------------
+
+    def _gate_from_state(self, meeting_id: int, state: dict[str, Any], seq: int) -> Gate:
+        gate = self.gates.setdefault(meeting_id, Gate())
+        if seq < gate.seq:
+            return gate  # read before an event already applied: older news, never undo it
+        doors, meeting = state.get("doors", {}), state.get("meeting", {})
+        gate.seq, gate.doors_closed, gate.ground = seq, bool(doors.get("closed")), doors.get("ground")
+        gate.mode = meeting.get("mode") or "normal"
+        if gate.mode != NO_PUBLIC_STREAM:
+            gate.instrument = None
+        return gate
+
+    def _gate_from_event(self, meeting_id: int, event: dict[str, Any]) -> Gate | None:
+        """Fold one doors or mode event into the gate; None if it is not one or is older news."""
+        kind, p, seq = event["event"], event.get("payload", {}), int(event.get("seq") or 0)
+        if kind not in DOORS_EVENTS and kind != "mode.changed":
+            return None
+        gate = self.gates.setdefault(meeting_id, Gate())
+        if seq and seq <= gate.seq:
+            return None
+        gate.seq = seq or gate.seq
+        if kind == "doors.opened":
+            gate.doors_closed, gate.ground = False, None
+        elif kind in DOORS_EVENTS:
+            gate.doors_closed, gate.ground = True, p.get("ground")
+        else:
+            gate.mode, gate.instrument = p.get("mode") or "normal", p.get("instrument")
+        return gate
+
     def follow(self, meeting_id: int, state: dict[str, Any], room: Any, audio_from: set[int],
-               video_from: set[int]) -> None:
+               video_from: set[int], *, seq: int) -> None:
+        """Apply a live state read when the log's newest event was `seq`."""
+        gate = self._gate_from_state(meeting_id, state, seq)
         if state.get("meeting", {}).get("state") not in LIVE_STATES:
             return
         composer = self._composer(meeting_id)
-        doors = state.get("doors", {})
-        composer.set_gate(bool(doors.get("closed")), closed_slate(doors.get("ground")))
+        apply_gate(composer, gate)
         publishing = room.public_tracks() if room is not None else {}
         floor = state.get("floor")
         speaker = int(floor["person"]) if floor else None
@@ -93,30 +186,77 @@ class PublicStreams:
                 log.info("no decoded %s from member %s yet", key[1], key[0])
         video = next((t for (p, k), t in current.items() if k == "video"), None)
         composer.set_sources([t for (p, k), t in current.items() if k == "audio"], video)
-        if state.get("meeting", {}).get("mode") == "audio_only" and not doors.get("closed"):
+        self._check_soon(meeting_id)
+        if gate.closed:
+            return
+        if gate.mode == "audio_only":
             composer.set_slate(f"Bare lyd – {floor['name']}" if floor else "Bare lyd / audio only")
-        elif not doors.get("closed"):
+        else:
             composer.set_slate(None)
 
     def on_event(self, meeting_id: int, event: dict[str, Any]) -> None:
+        gate = self._gate_from_event(meeting_id, event)
         composer = self.composers.get(meeting_id)
-        kind, p = event["event"], event.get("payload", {})
         if composer is None:
             return
-        if kind in ("doors.closed", "doors.debate_closed"):
-            composer.set_gate(True, closed_slate(p.get("ground")))  # at once, before any routing work
-        elif kind == "doors.opened":
-            composer.set_gate(False)
+        kind, p = event["event"], event.get("payload", {})
+        if gate is not None:
+            apply_gate(composer, gate)  # at once, before any routing work
+            if kind == "mode.changed":
+                self._check_soon(meeting_id)
         elif kind == "item.opened":
             title = p.get("public_title") if composer.gate_closed else p.get("title")
             composer.add_chapter(f"{p.get('case_number', '')} {title}".strip())
         elif kind == "floor.granted" and not composer.gate_closed:
             composer.add_chapter(p.get("name", ""))
 
+    # The watchdog ------------------------------------------------------------------------------
+
+    def stream_should_be(self, meeting_id: int) -> tuple[bool, str] | None:
+        """Whether the public can follow, and why not; None while the doors are closed (a lawful
+        closure, logged as such, not a stream failure)."""
+        composer, gate = self.composers.get(meeting_id), self.gates.get(meeting_id, Gate())
+        if composer is None:
+            return None
+        if gate.mode == NO_PUBLIC_STREAM:
+            under = f" under {gate.instrument}" if gate.instrument else ""
+            return False, f"no public stream{under} (meeting mode {NO_PUBLIC_STREAM})"
+        if gate.doors_closed:
+            return None
+        silent_for = time.time() - last_output_at(composer, self._started[meeting_id])
+        limit = STALL_SEGMENTS * composer.segment_seconds
+        if silent_for > limit:
+            return False, f"no public segment for {silent_for:.0f} s (the stream composer stalled or stopped)"
+        return True, "public segments flowing"
+
+    async def check(self, meeting_id: int) -> None:
+        wanted = self.stream_should_be(meeting_id)
+        if wanted is not None and self._reported.get(meeting_id) != wanted[0]:
+            await self._report(meeting_id, *wanted)
+
+    def _check_soon(self, meeting_id: int) -> None:
+        asyncio.ensure_future(self.check(meeting_id))
+
+    async def _watch(self, meeting_id: int) -> None:
+        while meeting_id in self.composers:
+            await asyncio.sleep(max(0.2, self.composers[meeting_id].segment_seconds / 2))
+            try:
+                await self.check(meeting_id)
+            except Exception:  # the watchdog must outlive any one failed check
+                log.exception("stream watchdog of meeting %s failed", meeting_id)
+
+    # Lifecycle ---------------------------------------------------------------------------------
+
     async def stop(self, meeting_id: int) -> None:
+        watchdog = self._watchdogs.pop(meeting_id, None)
+        if watchdog is not None:
+            watchdog.cancel()
         for track in self.tracks.pop(meeting_id, {}).values():
             track.stop()
         composer = self.composers.pop(meeting_id, None)
+        self.gates.pop(meeting_id, None)
+        self._reported.pop(meeting_id, None)
+        self._started.pop(meeting_id, None)
         if composer is not None:
             await composer.stop()
 

@@ -83,10 +83,13 @@ class AppMediaEvents:
 
 
 @database_sync_to_async
-def _live_state(meeting_id: int) -> dict[str, Any]:
+def _live_state(meeting_id: int) -> tuple[dict[str, Any], int]:
+    """The live state and the seq of the newest event folded into it, read in one query so the
+    pair is consistent (the public gate uses the seq to ignore states older than an event)."""
     from .models import Meeting
 
-    return Meeting.objects.values_list("live_state", flat=True).get(id=meeting_id)
+    state, seq = Meeting.objects.values_list("live_state", "last_seq").get(id=meeting_id)
+    return state, seq
 
 
 class MediaWorker:
@@ -199,27 +202,30 @@ class MediaWorker:
     async def _refresh_routing(self, meeting_id: int) -> None:
         from .media import gateway
 
-        state = await _live_state(meeting_id)
+        state, seq = await _live_state(meeting_id)
         audio_from, video_from, audio_only = routing_from_state(state)
         await gateway.apply_routing(meeting_id, audio_from, video_from, audio_only)
         if settings.LIVESTREAM_ENABLED:
             from livestream.bridge import streams
 
-            streams.follow(meeting_id, state, gateway.rooms.get(meeting_id), audio_from, video_from)
+            streams.follow(meeting_id, state, gateway.rooms.get(meeting_id), audio_from, video_from, seq=seq)
 
 
-_embedded: dict[int, asyncio.Task[None]] = {}
+# (id of the event loop, worker number) -> its task: every worker is kept, so none is started twice
+# and each one can be cancelled.
+_embedded: dict[tuple[int, int], asyncio.Task[None]] = {}
 
 
 def ensure_embedded_worker() -> None:
-    """Start the in-process worker(s) on this event loop once (embedded mode only)."""
+    """Start the in-process worker(s) on this event loop once (embedded mode only); restart any
+    that ended."""
     if not settings.MEDIA_IN_PROCESS:
         return
     loop = asyncio.get_running_loop()
-    task = _embedded.get(id(loop))
-    if task is None or task.done():
-        for n in range(max(1, settings.MEDIA_WORKERS)):
-            _embedded[id(loop)] = loop.create_task(MediaWorker(f"media.w{n}").run())
+    for n in range(max(1, settings.MEDIA_WORKERS)):
+        task = _embedded.get((id(loop), n))
+        if task is None or task.done():
+            _embedded[(id(loop), n)] = loop.create_task(MediaWorker(f"media.w{n}").run())
 
 
 async def submit(*, meeting_id: int, person_id: int, msg_type: str, payload: Any, reply_channel: str,

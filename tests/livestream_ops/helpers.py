@@ -1,0 +1,63 @@
+"""Driving a meeting to closed doors through the real services, and reading its log, for the
+public-stream operations tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from meetings.events import add_listener, event_message, remove_listener
+from meetings.legal import ClosureGround
+from meetings.models import Meeting, MeetingEvent
+from tests.factories import Council, run
+
+
+def close_doors(council: Council, meeting: Meeting) -> None:
+    """Motion on an optional ground, the vote on closing held in open session, everyone for."""
+    run(council.chair, meeting, "doors.motion", ground=ClosureGround.PRIVACY)
+    vote = run(council.chair, meeting, "vote.open", kind="closure")
+    eligible = Meeting.objects.get(id=meeting.id).live_state["votes"][str(vote)]["eligible"]
+    users = {str(council.pid(u)): u for u in [council.chair, *council.members]}
+    for pid in eligible:
+        run(users[pid], meeting, "vote.cast", vote=vote, choice="for")
+    run(council.chair, meeting, "vote.close", vote=vote)
+
+
+def events_of(meeting_id: int, kind: str) -> list[MeetingEvent]:
+    return list(MeetingEvent.objects.filter(meeting_id=meeting_id, type=kind).order_by("seq"))
+
+
+class Captured:
+    """Committed log events, in the form the media worker receives them."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def __call__(self, event: Any) -> None:
+        self.messages.append(event_message(event))
+
+    def __enter__(self) -> Captured:
+        add_listener(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        remove_listener(self)
+
+    def last(self, kind: str) -> dict[str, Any]:
+        return [m for m in self.messages if m["event"] == kind][-1]
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 0.1) -> float:
+    """Await until `predicate()` (sync or async) is true; return the seconds it took."""
+    start = time.monotonic()
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(step)

@@ -1,0 +1,82 @@
+"""The public gate follows the log's order: a live state read before the doors closed must never
+reopen the gate that the doors.closed event already shut (§ 11-5 (3), the legal core)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from meetings import media_worker
+from tests.factories import make_council, make_meeting, run, start_meeting
+from tests.livestream_ops.helpers import Captured, close_doors
+
+pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
+
+
+async def test_it_keeps_the_gate_closed_when_a_refresh_read_the_state_before_doors_closed(monkeypatch, streams):
+    council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="gate")
+    meeting = await database_sync_to_async(make_meeting)(council)
+    await database_sync_to_async(start_meeting)(council, meeting)
+    item = await database_sync_to_async(lambda: meeting.items.first())()
+    await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
+    worker = media_worker.MediaWorker("media.w0")
+    await worker._refresh_routing(meeting.id)
+    composer = streams.composers[meeting.id]
+    assert composer.gate_closed is False
+
+    # A refresh (as _watch_publishers makes when a member's tracks arrive) reads the live state
+    # while the doors are still open, and is slow to get on with it.
+    real_read = media_worker._live_state
+    read_done, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_read(meeting_id: int):
+        result = await real_read(meeting_id)
+        read_done.set()
+        await go_on.wait()
+        return result
+
+    monkeypatch.setattr(media_worker, "_live_state", slow_read)
+
+    async def stale_refresh() -> None:
+        async with worker._lock(meeting.id):
+            await worker._refresh_routing(meeting.id)
+
+    refresh = asyncio.ensure_future(stale_refresh())
+    await asyncio.wait_for(read_done.wait(), 5)
+    monkeypatch.setattr(media_worker, "_live_state", real_read)
+
+    # Meanwhile the council votes to close the doors; the event reaches the worker.
+    with Captured() as log:
+        await database_sync_to_async(close_doors)(council, meeting)
+    handled = asyncio.ensure_future(worker._handle_event(log.last("doors.closed")))
+    await asyncio.sleep(0.05)
+    assert composer.gate_closed is True  # closed at once, before the worker's lock is free
+
+    go_on.set()  # the stale refresh now applies what it read before the doors closed
+    await asyncio.wait_for(refresh, 5)
+    assert composer.gate_closed is True, "a state older than doors.closed reopened the public gate"
+    await asyncio.wait_for(handled, 5)
+    assert [closed for _, closed in composer.gate_events] == [True]  # never reopened, not even briefly
+
+
+async def test_it_ignores_a_doors_event_older_than_the_gate(streams):
+    council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="gate2")
+    meeting = await database_sync_to_async(make_meeting)(council)
+    await database_sync_to_async(start_meeting)(council, meeting)
+    item = await database_sync_to_async(lambda: meeting.items.first())()
+    await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
+    worker = media_worker.MediaWorker("media.w0")
+    await worker._refresh_routing(meeting.id)
+    composer = streams.composers[meeting.id]
+    with Captured() as log:
+        await database_sync_to_async(close_doors)(council, meeting)
+        await database_sync_to_async(run)(council.chair, meeting, "doors.open")
+        await database_sync_to_async(close_doors)(council, meeting)
+    closed = [m for m in log.messages if m["event"] == "doors.closed"]
+    opened = log.last("doors.opened")
+    streams.on_event(meeting.id, closed[-1])
+    streams.on_event(meeting.id, opened)  # delivered late: older than the closure just applied
+    assert composer.gate_closed is True
+    assert streams.gates[meeting.id].seq == closed[-1]["seq"]
