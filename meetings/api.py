@@ -45,22 +45,53 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class ItemSerializer(serializers.ModelSerializer):
+    """An agenda item; for the public (context internal=False) without anything exempt.
+
+    An item planned for closed doors, or handled behind them, keeps its case number, public title and
+    public documents in public (§ 11-3: the notice names every case), but not its description or
+    recommendation, which are the exempt part (`content_withheld` says so).
+    """
+
     documents = serializers.SerializerMethodField()
     title = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+    recommendation = serializers.SerializerMethodField()
+    content_withheld = serializers.SerializerMethodField()
 
     class Meta:
         model = AgendaItem
         fields = ["id", "order", "case_number", "title", "description", "recommendation", "planned_closure_ground",
-                  "is_late", "state", "documents"]
+                  "is_late", "state", "documents", "content_withheld"]
 
     def _internal(self) -> bool:
         return bool(self.context.get("internal"))
 
+    def get_content_withheld(self, obj: AgendaItem) -> bool:
+        if self._internal():
+            return False
+        if obj.planned_closure_ground:
+            return True
+        # Cached per response: one log query for the whole agenda, not one per item.
+        closed = self.context.setdefault("closed_items", {})
+        if obj.meeting_id not in closed:
+            closed[obj.meeting_id] = selectors.items_behind_closed_doors(meeting_id=obj.meeting_id)
+        return obj.id in closed[obj.meeting_id]
+
     def get_title(self, obj: AgendaItem) -> str:
         return obj.title if self._internal() else obj.title_for_public
 
+    def get_description(self, obj: AgendaItem) -> str:
+        return "" if self.get_content_withheld(obj) else obj.description
+
+    def get_recommendation(self, obj: AgendaItem) -> str:
+        return "" if self.get_content_withheld(obj) else obj.recommendation
+
     def get_documents(self, obj: AgendaItem) -> list[dict[str, Any]]:
-        docs = obj.documents.all() if self._internal() else obj.documents.filter(public=True)
+        if self._internal():
+            docs = obj.documents.all()
+        else:
+            # A document with an exemption basis is exempt even if it was left marked public.
+            docs = obj.documents.filter(public=True, exemption_basis="")
         return DocumentSerializer(docs, many=True).data
 
 

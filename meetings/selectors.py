@@ -109,3 +109,14 @@ def event_messages(*, meeting_id: int, after: int, upto: int | None = None, publ
         out.append(events.public_event_message(e))
         prev = e.seq
     return out
+
+
+def items_behind_closed_doors(*, meeting_id: int) -> set[int]:
+    """Ids of the meeting's items whose doors have been closed (now or earlier), from the log."""
+    payloads = MeetingEvent.objects.filter(meeting_id=meeting_id, type__in=("doors.closed", "doors.debate_closed")) \
+        .values_list("payload", flat=True)
+    items = {int(p["item"]) for p in payloads if p.get("item")}
+    doors = (Meeting.objects.filter(id=meeting_id).values_list("live_state", flat=True).first() or {}).get("doors", {})
+    if doors.get("closed") and doors.get("item"):
+        items.add(int(doors["item"]))
+    return items

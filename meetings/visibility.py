@@ -40,7 +40,9 @@ def public_payload(event_type: str, payload: dict[str, Any], state_after: State)
     if event_type == "member.absent":
         return {"person": payload["person"], "name": payload.get("name")}  # the reason may be private
     if event_type == "item.opened":
-        if closed:
+        # An item planned for closed doors is opened in public by its public title only: its real
+        # title and recommendation are the exempt part even before the doors close.
+        if closed or payload.get("planned_closure_ground"):
             return {"item": payload["item"], "case_number": payload["case_number"],
                     "title": payload.get("public_title") or payload["title"]}
         return payload

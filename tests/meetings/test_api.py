@@ -3,7 +3,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from meetings.legal import ClosureGround
-from meetings.models import Meeting
+from meetings.models import AgendaItem, Meeting
 from tests.factories import live, make_meeting, run, start_meeting
 
 
@@ -241,3 +241,58 @@ def test_it_maps_an_unexpected_error_to_a_json_500():
     response = exception_handler(RuntimeError("a bug"), {"view": None})
     assert response.status_code == 500
     assert response.data == {"error": {"code": "internal", "message": "the server could not handle this request"}}
+
+
+def _item(body, case_number):
+    return next(i for i in body["items"] if i["case_number"] == case_number)
+
+
+def test_it_hides_the_content_of_an_item_planned_for_closed_doors_from_the_public(anon, council):
+    meeting = make_meeting(council, closure_item=ClosureGround.PRIVACY)
+    from meetings.services import agenda
+    item = meeting.items.get(case_number="PS 99/26")
+    agenda.document_add(user=council.clerk, item_id=item.id, title="Vedlegg merket offentlig ved en feil",
+                        public=True, exemption_basis="offentleglova § 13")
+    AgendaItem.objects.filter(id=item.id).update(description="Klagerens helseopplysninger")
+    for path in (f"/api/meetings/{meeting.id}/", f"/api/meetings/{meeting.id}/notice/"):
+        public = _item(anon.get(path).json(), "PS 99/26")
+        assert public["description"] == "" and public["recommendation"] == "" and public["content_withheld"]
+        assert public["title"] == "Unntatt sak" and public["documents"] == []
+    listed = _item({"items": anon.get(f"/api/meetings/{meeting.id}/items/").json()}, "PS 99/26")
+    assert listed["recommendation"] == "" and listed["content_withheld"]
+    open_item = _item(anon.get(f"/api/meetings/{meeting.id}/").json(), "PS 1/26")
+    assert open_item["recommendation"] == "Innstilling i sak 1 vedtas." and not open_item["content_withheld"]
+    for user in (council.members[0], council.clerk):
+        internal = _item(client_for(user).get(f"/api/meetings/{meeting.id}/").json(), "PS 99/26")
+        assert internal["description"] == "Klagerens helseopplysninger"
+        assert internal["recommendation"] == "Klagen tas ikke til følge." and not internal["content_withheld"]
+        assert len(internal["documents"]) == 1
+
+
+def test_it_hides_the_content_of_an_item_once_its_doors_were_closed(anon, council, meeting):
+    start_meeting(council, meeting)
+    item = meeting.items.get(case_number="PS 2/26")
+    run(council.chair, meeting, "item.open", item_id=item.id)
+    run(council.chair, meeting, "doors.motion", ground=ClosureGround.PRIVACY)
+    vote = run(council.chair, meeting, "vote.open", kind="closure")
+    vote_no = live(meeting)["open_vote"]
+    for u in [council.chair, *council.members]:
+        run(u, meeting, "vote.cast", vote=int(vote_no), choice="for")
+    run(council.chair, meeting, "vote.close", vote=int(vote_no))
+    assert live(meeting)["doors"]["closed"], vote
+    public = _item(anon.get(f"/api/meetings/{meeting.id}/").json(), "PS 2/26")
+    assert public["recommendation"] == "" and public["content_withheld"]
+    run(council.chair, meeting, "doors.open")
+    public = _item(anon.get(f"/api/meetings/{meeting.id}/").json(), "PS 2/26")
+    assert public["recommendation"] == "" and public["content_withheld"]  # handled behind closed doors
+    assert not _item(anon.get(f"/api/meetings/{meeting.id}/").json(), "PS 1/26")["content_withheld"]
+
+
+def test_it_opens_an_item_planned_for_closed_doors_in_public_by_its_public_title_only(anon, council):
+    meeting = make_meeting(council, closure_item=ClosureGround.PRIVACY)
+    start_meeting(council, meeting)
+    run(council.chair, meeting, "item.open", item_id=meeting.items.get(case_number="PS 99/26").id)
+    public = anon.get(f"/api/meetings/{meeting.id}/events/").json()["results"]
+    opened = next(e for e in public if e["type"] == "item.opened")
+    assert opened["payload"]["title"] == "Unntatt sak"
+    assert "recommendation" not in opened["payload"] and "Klage" not in str(opened["payload"])
