@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import fake_media
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
                  "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required"]
@@ -69,29 +72,47 @@ def live_server_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path):
+def playwright_driver(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver, chromium_path):
+    b = playwright_driver.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def speaker_browser(playwright_driver, chromium_path, tmp_path_factory):
+    """A second Chromium whose camera and microphone are recognisable (tests/browser/fake_media.py):
+    fake-device files are per browser process, so the speaker gets a process of their own."""
+    tmp = tmp_path_factory.mktemp("fake-media")
+    video = fake_media.write_video(tmp / "speaker.y4m")
+    audio = fake_media.write_audio(tmp / "speaker.wav")
+    b = playwright_driver.chromium.launch(executable_path=chromium_path, headless=True, args=[
+        *CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}", f"--use-file-for-fake-audio-capture={audio}"])
+    yield b
+    b.close()
 
 
 @pytest.fixture
 def screenshot():
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def take(page, name: str) -> Path:
+    def take(page, name: str, *, full_page: bool = True) -> Path:
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
 
 
 def login(browser, base: str, username: str):
-    context = browser.new_context(permissions=["camera", "microphone"], locale="nb-NO")
+    context = browser.new_context(permissions=["camera", "microphone"], locale="nb-NO", viewport=VIEWPORT)
     page = context.new_page()
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
@@ -102,6 +123,13 @@ def login(browser, base: str, username: str):
 
 
 def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(ROOT / "frontend/static/frontend/vendor/axe.min.js"))
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(ROOT / "frontend/static/frontend/vendor/axe.min.js"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def assert_accessible(page, where: str) -> None:
+    """axe-core in the page: no serious or critical violation (WCAG 2.1 AA is the law for public sites)."""
+    serious = axe_violations(page)
+    assert serious == [], (where, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious])
