@@ -1,0 +1,42 @@
+"""docs/protocol.md must describe every command the protocol accepts, with every payload field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from meetings import commands, protocol
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+
+
+def command_rows() -> dict[str, str]:
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\|\s*`([a-z_.]+)`\s*\|", line)
+        if match:
+            rows[match.group(1)] = line
+    return rows
+
+
+def test_it_documents_every_command_in_the_command_table():
+    rows = command_rows()
+    missing = sorted(set(commands.COMMANDS) - set(rows))
+    assert not missing, f"commands missing from docs/protocol.md: {missing}"
+
+
+def test_it_documents_every_payload_field_of_every_command():
+    rows = command_rows()
+    undocumented = [f"{name}.{field}" for name, command in commands.COMMANDS.items() if name in rows
+                    for field in command.schema().fields if f"`{field}`" not in rows[name]]
+    assert not undocumented, f"payload fields missing from docs/protocol.md: {undocumented}"
+
+
+def test_it_documents_the_session_and_media_messages_and_no_stale_commands():
+    rows = command_rows()
+    text = DOC.read_text(encoding="utf-8")
+    for kind in protocol.SESSION_TYPES | protocol.MEDIA_TYPES:
+        assert f"`{kind}" in text, kind
+    # Table rows that look like message types (error-code rows have no dot) must exist in the code.
+    stale = sorted(r for r in set(rows) - set(commands.COMMANDS) - protocol.MEDIA_TYPES if "." in r)
+    assert not stale, f"documented but not in the code: {stale}"
