@@ -9,7 +9,10 @@ to audio-only, and a stream outage.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -18,6 +21,7 @@ from meetings.legal import ClosureGround
 from meetings.models import Body, Meeting, Membership, Role
 from meetings.projection import eligible_voters
 from meetings.services import agenda, attendance, meetings
+from meetings.services import log as log_service
 
 SECRET_PROPOSAL = "Søknaden avslås fordi søkeren har en alvorlig helsediagnose"
 DEMO_TITLE = "Kommunestyremøte (demo)"
@@ -30,6 +34,55 @@ ITEMS = [
     ("PS 35/26", "Rullering av trafikksikkerhetsplan", "", "Trafikksikkerhetsplanen vedtas."),
     ("PS 36/26", "Valg av leder til eldrerådet", "", ""),
 ]
+
+
+class PastClock:
+    """A clock for playing a meeting in the past: every reading moves time on by `step`, and the
+    script moves it on further between items. The log writer stamps events as it appends them, so
+    the hash chain covers these times exactly as it would real ones."""
+
+    def __init__(self, start: dt.datetime, step: dt.timedelta = dt.timedelta(seconds=15)) -> None:
+        self.t = start
+        self.step = step
+
+    def now(self) -> dt.datetime:
+        self.t += self.step
+        # UTC, as django.utils.timezone.now() gives it: the digest hashes at.isoformat(), and the
+        # database hands times back in UTC, so any other offset would fail verification.
+        return self.t.astimezone(dt.timezone.utc)
+
+    def set(self, moment: dt.datetime) -> None:
+        self.t = moment
+
+    def advance(self, minutes: float) -> None:
+        self.t += dt.timedelta(minutes=minutes)
+
+
+@contextmanager
+def _stamped_by(clock: PastClock | None) -> Iterator[None]:
+    """Let the meeting services read `clock` instead of the wall clock while the demo plays.
+
+    The services read time only through `django.utils.timezone` in these two modules (the log's
+    event time, the notice's publication time); swapping that name for the duration of the script
+    dates the meeting without changing the services. Single-threaded use only (seed_demo, tests).
+    """
+    if clock is None:
+        yield
+        return
+    modules = (log_service, meetings)
+    saved = [m.timezone for m in modules]  # type: ignore[attr-defined]
+    try:
+        for m in modules:
+            m.timezone = clock  # type: ignore[attr-defined]
+        yield
+    finally:
+        for m, original in zip(modules, saved, strict=True):
+            m.timezone = original  # type: ignore[attr-defined]
+
+
+def _pause(clock: PastClock | None, minutes: float) -> None:
+    if clock is not None:
+        clock.advance(minutes)
 
 
 def _run(user: Any, meeting_id: int, name: str, **payload: Any) -> Any:
@@ -46,10 +99,19 @@ def _vote(meeting_id: int, chair: Any, users: dict[str, Any], choices: Any, **op
     return _run(chair, meeting_id, "vote.close", vote=vote)
 
 
-def play_meeting(*, body: Body, clerk: Any, title: str = DEMO_TITLE,
-                 scheduled_start: dt.datetime | None = None) -> Meeting:
+def play_meeting(*, body: Body, clerk: Any, title: str = DEMO_TITLE, scheduled_start: dt.datetime | None = None,
+                 clock: PastClock | None = None) -> Meeting:
     """Play a whole remote meeting of `body` (which needs a chair, >= 4 members and a deputy of the
-    absent member's party) and end it. Returns the ended meeting; its minutes follow from the log."""
+    absent member's party) and end it. Returns the ended meeting; its minutes follow from the log.
+
+    With a `clock`, the events are stamped by it: the notice two weeks before `scheduled_start`,
+    the meeting from `scheduled_start` on, over about two and a half hours."""
+    with _stamped_by(clock):
+        return _play(body=body, clerk=clerk, title=title, scheduled_start=scheduled_start or timezone.now(),
+                     clock=clock)
+
+
+def _play(*, body: Body, clerk: Any, title: str, scheduled_start: dt.datetime, clock: PastClock | None) -> Meeting:
     memberships = list(Membership.objects.filter(body=body).select_related("person__user", "party"))
     chair = next(m.person.user for m in memberships if m.role == Role.CHAIR)
     seated = [m for m in memberships if m.role in (Role.MEMBER, Role.DEPUTY_CHAIR)]
@@ -57,7 +119,7 @@ def play_meeting(*, body: Body, clerk: Any, title: str = DEMO_TITLE,
     users = {str(m.person_id): m.person.user for m in memberships}
     absent = seated[-1]
     meeting = meetings.meeting_create(user=clerk, body_id=body.id, title=title,
-                                      scheduled_start=scheduled_start or timezone.now(), form="remote")
+                                      scheduled_start=scheduled_start, form="remote")
     for case, item_title, ground, recommendation in ITEMS:
         agenda.item_add(user=clerk, meeting_id=meeting.id, case_number=case, title=item_title,
                         planned_closure_ground=ground, recommendation=recommendation,
@@ -65,12 +127,15 @@ def play_meeting(*, body: Body, clerk: Any, title: str = DEMO_TITLE,
     meetings.meeting_publish_notice(user=clerk, meeting_id=meeting.id, notice_text="Innkalling til fjernmøte.")
     mid = meeting.id
     items = list(meeting.items.order_by("order"))
+    if clock is not None:
+        clock.set(scheduled_start - clock.step)  # the chair opens the meeting on time
     _run(chair, mid, "meeting.open")
     present = [chair, *[u for u in members if u != absent.person.user]]
     _run(chair, mid, "roll_call", present=[u.person.id for u in present],
          absent={str(absent.person_id): "Sykdom"})
     deputy = attendance.deputy_summon(user=chair, meeting_id=mid, for_member_id=absent.person_id)
     _run(deputy.user, mid, "member.join")
+    _pause(clock, 5)
     m0, m1, m2, m3 = members[0], members[1], members[2], members[3]
 
     # 1: a speech, a reply, a proposal adopted.
@@ -81,6 +146,7 @@ def play_meeting(*, body: Body, clerk: Any, title: str = DEMO_TITLE,
     _run(chair, mid, "floor.grant")
     number = _run(m0, mid, "proposal.submit", text="Planstrategien vedtas med tillegg om klimatilpasning.")
     _vote(mid, chair, users, "for", proposals=[number], title="Forslag fra " + m0.person.name)
+    _pause(clock, 25)
     _run(chair, mid, "item.close", item_id=items[0].id)
 
     # 2: a conflict of interest, then a tie decided by the chair's casting vote.
@@ -94,6 +160,7 @@ def play_meeting(*, body: Body, clerk: Any, title: str = DEMO_TITLE,
         leaver = users[next(p for p in voters if users[p] != chair)]
         _run(leaver, mid, "member.leave")
     _tie_vote(mid, chair, users)
+    _pause(clock, 20)
     _run(chair, mid, "item.close", item_id=items[1].id)
 
     # 3: a member degraded to audio-only and a stream outage, recorded by the system services.
@@ -104,6 +171,7 @@ def play_meeting(*, body: Body, clerk: Any, title: str = DEMO_TITLE,
     meetings.stream_report(meeting_id=mid, up=True, reason="Koderen startet på nytt")
     attendance.member_media_report(meeting_id=mid, person_id=m3.person.id, audio_only=False, reason="Forbindelsen er god")
     _vote(mid, chair, users, "for", title="Innstillingen")
+    _pause(clock, 15)
     _run(chair, mid, "item.close", item_id=items[2].id)
 
     # 4: closing the doors under § 11-5 (3) a: motion, vote in open session, closed debate, reopening.
@@ -113,20 +181,24 @@ def play_meeting(*, body: Body, clerk: Any, title: str = DEMO_TITLE,
     _run(m0, mid, "floor.request")
     _run(chair, mid, "floor.grant")
     _run(m0, mid, "proposal.submit", text=SECRET_PROPOSAL)
+    _pause(clock, 25)  # the closed debate
     _vote(mid, chair, users, "for", title="Innstillingen")
     _run(chair, mid, "doors.open", reason="Saken er ferdig behandlet")
+    _pause(clock, 5)
     _run(chair, mid, "item.close", item_id=items[3].id)
 
     # 5: a question to the chair and an ordinary vote.
     _run(chair, mid, "item.open", item_id=items[4].id)
     _run(m1, mid, "question.ask", text="Når blir gang- og sykkelveien ved skolen ferdig?")
     _vote(mid, chair, users, lambda i, pid, n: "against" if i == 0 else "for", title="Innstillingen")
+    _pause(clock, 15)
     _run(chair, mid, "item.close", item_id=items[4].id)
 
     # 6: an election with a blank vote.
     _run(chair, mid, "item.open", item_id=items[5].id)
     _vote(mid, chair, users, lambda i, pid, n: "blank" if i == 0 else "Solveig Fjell", kind="election",
           candidates=["Solveig Fjell", "Arne Li"], title="Valg av leder til eldrerådet")
+    _pause(clock, 10)
     _run(chair, mid, "item.close", item_id=items[5].id)
     _run(chair, mid, "meeting.end")
     return Meeting.objects.get(id=mid)
@@ -153,5 +225,8 @@ def ensure_past_meeting() -> Meeting | None:
     if existing:
         return existing
     clerk = Membership.objects.filter(body=body, role=Role.CLERK).select_related("person__user").first().person.user
-    start = timezone.now() - dt.timedelta(days=14)
-    return play_meeting(body=body, clerk=clerk, scheduled_start=start)
+    # 18:00 Oslo time two weeks ago; the notice goes out two weeks before that.
+    day = (timezone.now() - dt.timedelta(days=14)).astimezone(ZoneInfo("Europe/Oslo")).date()
+    start = dt.datetime.combine(day, dt.time(18, 0), tzinfo=ZoneInfo("Europe/Oslo"))
+    clock = PastClock(start - dt.timedelta(days=14, hours=6))
+    return play_meeting(body=body, clerk=clerk, scheduled_start=start, clock=clock)

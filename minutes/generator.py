@@ -1,17 +1,33 @@
 """Minutes (møtebok, kommuneloven § 11-4) derived from the meeting log alone.
 
-`build(records)` is a pure function of the event records: the same log always gives the same
-minutes. The public version leaves out what was said and proposed behind closed doors (§ 11-5),
-keeping what the law wants public: the item, the legal ground of the closure and the voting result.
+`build(records, ...)` is a pure function of the event records: the same log always gives the same
+minutes. The data is language-neutral where it can be (option codes, ids, ISO times in Europe/Oslo
+with their offset); the renderers turn codes into labels.
+
+Redaction in the public version works per closed period (§ 11-5, § 11-4): whatever happened between
+`doors.closed` (or `doors.debate_closed`) and `doors.opened` is left out (speeches, proposals,
+questions, votes), while the item, its public title, the legal ground and the closed periods
+(from-to) are always kept. A decision adopted in open session stays public even if the doors close
+later in the same item; the decision of a vote held behind closed doors is treated as exempt, since
+nothing in the log marks it public.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from meetings.legal import CLOSURE_GROUND_EN, ClosureGround
 
 Record = dict[str, Any]  # {"seq", "type", "at", "actor", "payload", "digest"}
+
+LOCAL_TZ = ZoneInfo("Europe/Oslo")
+
+
+def local_iso(at: str) -> str:
+    """The log's UTC timestamp as Oslo local time with its offset, to the second."""
+    return dt.datetime.fromisoformat(at).astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
 
 
 def ground_text(ground: str | None, lang: str = "nb") -> str:
@@ -24,18 +40,17 @@ def ground_text(ground: str | None, lang: str = "nb") -> str:
     return g.label if lang == "nb" else CLOSURE_GROUND_EN[g]
 
 
-def option_label(option: str, lang: str) -> str:
-    if option.startswith("p") and option[1:].isdigit():
-        return ("Forslag " if lang == "nb" else "Proposal ") + option[1:]
-    return {"for": "For" if lang == "en" else "For", "against": "Mot" if lang == "nb" else "Against",
-            "blank": "Blank"}.get(option, option)
+def person_id(pid: Any) -> str:
+    return f"person:{int(pid)}"
 
 
 class _Builder:
-    def __init__(self, *, public: bool, lang: str) -> None:
+    def __init__(self, *, public: bool, lang: str, meeting_id: int) -> None:
         self.public = public
         self.lang = lang
-        self.meeting: dict[str, Any] = {}
+        self.mid = meeting_id
+        self.at = ""  # local time of the event being folded in
+        self.meeting: dict[str, Any] = {"id": f"meeting:{meeting_id}"}
         self.roster: dict[str, dict[str, Any]] = {}
         self.present: dict[str, dict[str, Any]] = {}
         self.absent: dict[str, dict[str, Any]] = {}
@@ -56,104 +71,117 @@ class _Builder:
         self.last: Record | None = None
         self.count = 0
 
-    # helpers
     def item(self, item_id: Any) -> dict[str, Any]:
         key = str(item_id)
         if key not in self.items:
-            self.items[key] = {"id": int(key), "case_number": "", "title": "", "public_title": "", "late": False,
-                               "opened": None, "closed_at": None, "closed_session": None, "speakers": [],
-                               "proposals": [], "votes": [], "conflicts": [], "decision": None}
+            self.items[key] = {"id": f"item:{int(key)}", "case_number": "", "title": "", "public_title": "",
+                               "late": False, "opened": None, "closed_at": None, "closed_sessions": [],
+                               "speakers": [], "proposals": [], "votes": [], "conflicts": [], "decision": None,
+                               "decision_redacted": False}
             self.item_order.append(key)
         return self.items[key]
 
     def hidden(self) -> bool:
         return self.public and self.closed
 
-    def mark_item_closed_session(self, ground: str) -> None:
-        if self.current:
-            self.items[self.current]["closed_session"] = {"ground": ground, "ground_text": ground_text(ground, self.lang)}
+    def _open_period_on_current_item(self) -> None:
+        if self.current and self.closures and self.closures[-1]["to"] is None:
+            c = self.closures[-1]
+            self.items[self.current]["closed_sessions"].append(
+                {"from": self.at, "to": None, "ground": c["ground"], "ground_text": c["ground_text"],
+                 "debate_only": c["debate_only"]})
 
-    # event handlers
+    def _end_period_on_current_item(self) -> None:
+        if self.current:
+            sessions = self.items[self.current]["closed_sessions"]
+            if sessions and sessions[-1]["to"] is None:
+                sessions[-1]["to"] = self.at
+
     def on(self, r: Record) -> None:
         handler = getattr(self, "on_" + r["type"].replace(".", "_"), None)
         if handler:
+            self.at = local_iso(r["at"])
             handler(r, r["payload"])
 
     def on_meeting_created(self, r: Record, p: dict[str, Any]) -> None:
         self.meeting.update(title=p.get("title", ""), body=p.get("body", ""), form=p.get("form"),
-                            scheduled_start=p.get("scheduled_start"))
+                            scheduled_start=local_iso(p["scheduled_start"]) if p.get("scheduled_start") else None)
 
     def on_notice_published(self, r: Record, p: dict[str, Any]) -> None:
-        self.meeting.update(location=p.get("location", ""), notice_published=r["at"])
+        self.meeting.update(location=p.get("location", ""), notice_published=self.at)
         for entry in p.get("items", []):
             it = self.item(entry["item"])
             it.update(case_number=entry["case_number"], public_title=entry["title"])
             it["title"] = it["title"] or entry["title"]
 
     def on_meeting_opened(self, r: Record, p: dict[str, Any]) -> None:
+        chair = {"id": person_id(p["chair"]), "name": p.get("chair_name")} if p.get("chair") else None
         self.meeting.update(body=p["body"], seats=p["seats"], form=p["form"], location=p.get("location", ""),
-                            chair=p.get("chair_name"), remote_decision=p.get("remote_decision"),
-                            opened=self.meeting.get("opened") or r["at"], exemption_profile=p.get("exemption_profile"))
+                            chair=chair, remote_decision=p.get("remote_decision"),
+                            opened=self.meeting.get("opened") or self.at, exemption_profile=p.get("exemption_profile"))
         self.roster = p.get("roster", {})
         for pid, info in self.roster.items():
             self.names[pid] = info["name"]
 
     def on_meeting_ended(self, r: Record, p: dict[str, Any]) -> None:
-        self.meeting["ended"] = r["at"]
-        for pid, entry in self.present.items():
+        self.meeting["ended"] = self.at
+        for entry in self.present.values():
             if entry["periods"] and entry["periods"][-1]["to"] is None:
-                entry["periods"][-1]["to"] = r["at"]
+                entry["periods"][-1]["to"] = self.at
         for key, period in list(self.media.items()):
-            period["to"] = r["at"]
+            period["to"] = self.at
             self.media_periods.append(period)
             del self.media[key]
         if self.outages and self.outages[-1]["to"] is None:
-            self.outages[-1]["to"] = r["at"]
+            self.outages[-1]["to"] = self.at
 
     def on_meeting_chair_changed(self, r: Record, p: dict[str, Any]) -> None:
-        self.meeting.setdefault("chair_changes", []).append({"at": r["at"], "name": p["name"],
-                                                             "elected": p.get("elected", False)})
+        self.meeting.setdefault("chair_changes", []).append(
+            {"at": self.at, "person_id": person_id(p["person"]), "name": p["name"], "elected": p.get("elected", False)})
 
     def on_member_joined(self, r: Record, p: dict[str, Any]) -> None:
         pid = str(p["person"])
         self.names[pid] = p["name"]
-        entry = self.present.setdefault(pid, {"person": int(pid), "name": p["name"], "party": p.get("party", ""),
-                                              "role": p.get("role"), "substitute_for": None, "periods": []})
+        entry = self.present.setdefault(pid, {"person_id": person_id(pid), "name": p["name"],
+                                              "party": p.get("party", ""), "role": p.get("role"),
+                                              "substitute_for": None, "periods": []})
         if p.get("substitute_for"):
-            entry["substitute_for"] = self.names.get(str(p["substitute_for"]), str(p["substitute_for"]))
-        entry["periods"].append({"from": r["at"], "to": None})
+            sub = str(p["substitute_for"])
+            entry["substitute_for"] = {"person_id": person_id(sub), "name": self.names.get(sub, "")}
+        entry["periods"].append({"from": self.at, "to": None})
 
     def on_member_left(self, r: Record, p: dict[str, Any]) -> None:
         entry = self.present.get(str(p["person"]))
         if entry and entry["periods"] and entry["periods"][-1]["to"] is None:
-            entry["periods"][-1]["to"] = r["at"]
+            entry["periods"][-1]["to"] = self.at
 
     def on_member_absent(self, r: Record, p: dict[str, Any]) -> None:
         pid = str(p["person"])
-        self.absent[pid] = {"person": int(pid), "name": p.get("name") or self.names.get(pid, ""),
+        self.absent[pid] = {"person_id": person_id(pid), "name": p.get("name") or self.names.get(pid, ""),
                             "party": self.roster.get(pid, {}).get("party", ""), "deputy": None}
-        if not self.public:
+        if not self.public:  # the reason for an absence may be personal (health): internal only
             self.absent[pid]["reason"] = p.get("reason", "")
 
     def on_deputy_summoned(self, r: Record, p: dict[str, Any]) -> None:
-        member = self.absent.setdefault(str(p["for_member"]), {"person": p["for_member"], "name": p.get("for_name", ""),
-                                                               "party": "", "deputy": None})
-        member["deputy"] = p["name"]
+        member = self.absent.setdefault(str(p["for_member"]), {
+            "person_id": person_id(p["for_member"]), "name": p.get("for_name", ""), "party": "", "deputy": None})
+        member["deputy"] = {"person_id": person_id(p["deputy"]), "name": p["name"]}
+
+    _MEDIA_CONDITIONS = (("audio_only", "audio_only", True), ("receives", "cannot_hear", False),
+                         ("sends_audio", "cannot_be_heard", False), ("sends_video", "not_seen", False))
 
     def on_member_media(self, r: Record, p: dict[str, Any]) -> None:
         pid = str(p["person"])
-        conditions = {"audio_only": ("audio_only", True), "receives": ("cannot_hear", False),
-                      "sends_audio": ("cannot_be_heard", False), "sends_video": ("not_seen", False)}
-        for field, (state, bad) in conditions.items():
+        for field, state, bad in self._MEDIA_CONDITIONS:
             if field not in p:
                 continue
             key = (pid, state)
             if p[field] == bad and key not in self.media:
-                self.media[key] = {"person": int(pid), "name": p.get("name") or self.names.get(pid, ""),
-                                   "state": state, "from": r["at"], "to": None, "reason": p.get("reason", "")}
+                self.media[key] = {"person_id": person_id(pid), "name": p.get("name") or self.names.get(pid, ""),
+                                   "state": state, "from": self.at, "to": None, "reason": p.get("reason", "")}
             elif p[field] != bad and key in self.media:
                 period = self.media.pop(key)
-                period["to"] = r["at"]
+                period["to"] = self.at
                 self.media_periods.append(period)
 
     def on_item_added(self, r: Record, p: dict[str, Any]) -> None:
@@ -162,37 +190,41 @@ class _Builder:
                   late=bool(p.get("late")))
 
     def on_late_item_refused(self, r: Record, p: dict[str, Any]) -> None:
-        self.refused.append({"case_number": p["case_number"], "title": p["title"], "at": r["at"],
+        self.refused.append({"case_number": p["case_number"], "title": p["title"], "at": self.at,
                              "objectors": len(p.get("objectors", [])), "chair_objects": p.get("chair_objects")})
 
     def on_item_opened(self, r: Record, p: dict[str, Any]) -> None:
         it = self.item(p["item"])
         it.update(case_number=p["case_number"], title=p["title"], public_title=p.get("public_title") or p["title"])
-        it["opened"] = it["opened"] or r["at"]
+        it["opened"] = it["opened"] or self.at
         it["planned_closure_ground"] = p.get("planned_closure_ground")
         self.current = str(p["item"])
-        if self.closed:
-            self.mark_item_closed_session(self.closures[-1]["ground"])
+        if self.closed:  # the doors stayed closed from the previous item
+            self._open_period_on_current_item()
 
     def on_item_closed(self, r: Record, p: dict[str, Any]) -> None:
-        self.item(p["item"])["closed_at"] = r["at"]
         if self.current == str(p["item"]):
+            self._end_period_on_current_item()
             self.current = None
+        self.item(p["item"])["closed_at"] = self.at
 
     def on_floor_granted(self, r: Record, p: dict[str, Any]) -> None:
         if self.current and not self.hidden():
-            self.items[self.current]["speakers"].append({"name": p["name"], "kind": p.get("kind", "speech"),
-                                                         "at": r["at"]})
+            self.items[self.current]["speakers"].append({"person_id": person_id(p["person"]), "name": p["name"],
+                                                         "kind": p.get("kind", "speech"), "at": self.at})
 
     def on_question_asked(self, r: Record, p: dict[str, Any]) -> None:
         if not self.hidden():
-            self.questions.append({"name": p["name"], "text": p["text"], "at": r["at"]})
+            self.questions.append({"person_id": person_id(p["person"]), "name": p["name"], "text": p["text"],
+                                   "at": self.at})
 
     def on_proposal_submitted(self, r: Record, p: dict[str, Any]) -> None:
         it = self.item(p["item"])
         if self.hidden():
             return
-        it["proposals"].append({"number": p["proposal"], "by": p["name"], "text": p["text"], "withdrawn": False})
+        it["proposals"].append({"id": f"meeting:{self.mid}/proposal:{p['proposal']}", "number": p["proposal"],
+                                "proposer_id": person_id(p["person"]), "by": p["name"], "text": p["text"],
+                                "withdrawn": False, "at": self.at})
 
     def on_proposal_withdrawn(self, r: Record, p: dict[str, Any]) -> None:
         for it in self.items.values():
@@ -201,94 +233,110 @@ class _Builder:
                     prop["withdrawn"] = True
 
     def on_vote_opened(self, r: Record, p: dict[str, Any]) -> None:
-        self.votes[str(p["vote"])] = {"options": p["options"], "hidden": self.hidden() and p["kind"] != "closure"}
+        # A closure vote is always held in open session (§ 11-5 (5)); the service reopens the doors first.
+        self.votes[str(p["vote"])] = {"options": p["options"], "opened": self.at, "proposals": p.get("proposals", []),
+                                      "in_closed_session": self.closed and p["kind"] != "closure"}
 
     def on_vote_closed(self, r: Record, p: dict[str, Any]) -> None:
-        opened = self.votes.get(str(p["vote"]), {"options": list(p["result"]["counts"]), "hidden": False})
         res = p["result"]
-        vote = {"number": p["vote"], "title": p["title"], "kind": p["kind"], "at": r["at"],
-                "counts": [{"option": option_label(o, self.lang), "votes": res["counts"].get(o, 0)}
-                           for o in opened["options"]],
-                "adopted": res["adopted"], "winner": option_label(res["winner"], self.lang) if res.get("winner") else None,
-                "tie": res["tie"], "casting_vote": res["casting_vote"], "quorum": res["quorum"]}
-        if not opened["hidden"]:
-            vote["named"] = [{"name": v["name"], "choice": option_label(v["choice"], self.lang)}
-                             for v in res.get("named", {}).values()]
+        opened = self.votes.get(str(p["vote"]), {"options": list(res["counts"]), "opened": None, "proposals": [],
+                                                 "in_closed_session": self.closed})
+        vote_id = f"meeting:{self.mid}/vote:{p['vote']}"
+        if self.public and opened["in_closed_session"]:
+            # Nothing of a vote behind closed doors is published: not its title, count or ballots.
+            vote: dict[str, Any] = {"id": vote_id, "number": p["vote"], "in_closed_session": True, "redacted": True,
+                                    "start": opened["opened"], "end": self.at}
+        else:
+            vote = {"id": vote_id, "number": p["vote"], "title": p["title"], "kind": p["kind"],
+                    "in_closed_session": opened["in_closed_session"], "redacted": False,
+                    "start": opened["opened"], "end": self.at,
+                    "proposals": [f"meeting:{self.mid}/proposal:{n}" for n in opened["proposals"]],
+                    "options": list(opened["options"]),
+                    "counts": [{"option": o, "value": res["counts"].get(o, 0)} for o in opened["options"]],
+                    "result": "adopted" if res["adopted"] else "rejected", "adopted": res["adopted"],
+                    "winner": res.get("winner"), "tie": res["tie"], "casting_vote": res["casting_vote"],
+                    "quorum": res["quorum"],
+                    "votes": [{"voter_id": person_id(pid), "name": v["name"], "option": v["choice"]}
+                              for pid, v in res.get("named", {}).items()]}
         item_id = p.get("item")
-        target = self.item(item_id) if item_id else None
-        if target is not None:
-            target["votes"].append(vote)
-            if res["adopted"] and res.get("decision") and p["kind"] != "closure":
-                target["decision"] = res["decision"]
-                target["decision_hidden"] = opened["hidden"]
+        if not item_id:
+            return
+        target = self.item(item_id)
+        target["votes"].append(vote)
+        if res["adopted"] and res.get("decision") and p["kind"] != "closure":
+            target["decision"] = res["decision"]
+            target["decision_in_closed_session"] = opened["in_closed_session"]
 
     def on_doors_debate_closed(self, r: Record, p: dict[str, Any]) -> None:
-        self._close(r, p, debate_only=True)
+        self._close(p, debate_only=True)
 
     def on_doors_closed(self, r: Record, p: dict[str, Any]) -> None:
-        self._close(r, p, debate_only=False)
+        self._close(p, debate_only=False)
 
-    def _close(self, r: Record, p: dict[str, Any], *, debate_only: bool) -> None:
+    def _close(self, p: dict[str, Any], *, debate_only: bool) -> None:
         self.closed = True
         item = self.items.get(str(p.get("item"))) if p.get("item") else None
-        self.closures.append({"from": r["at"], "to": None, "ground": p["ground"],
+        self.closures.append({"from": self.at, "to": None, "ground": p["ground"],
                               "ground_text": ground_text(p["ground"], self.lang), "debate_only": debate_only,
-                              "item": item["case_number"] if item else None, "vote": p.get("vote")})
-        if not debate_only:
-            self.mark_item_closed_session(p["ground"])
+                              "item_id": item["id"] if item else None,
+                              "case_number": item["case_number"] if item else None})
+        self._open_period_on_current_item()
 
     def on_doors_opened(self, r: Record, p: dict[str, Any]) -> None:
         self.closed = False
         if self.closures and self.closures[-1]["to"] is None:
-            self.closures[-1]["to"] = r["at"]
+            self.closures[-1]["to"] = self.at
+        self._end_period_on_current_item()
 
     def on_conflict_ruled(self, r: Record, p: dict[str, Any]) -> None:
-        self.item(p["item"])["conflicts"].append({"name": p["name"], "kind": p["kind"], "recused": p["recused"],
-                                                  "legal_basis": p["legal_basis"], "at": r["at"]})
+        # § 11-4 (2): the legal basis of every ruling is minuted, also one made behind closed doors.
+        self.item(p["item"])["conflicts"].append({"person_id": person_id(p["person"]), "name": p["name"],
+                                                  "kind": p["kind"], "recused": p["recused"],
+                                                  "legal_basis": p["legal_basis"], "at": self.at})
 
     def on_stream_state(self, r: Record, p: dict[str, Any]) -> None:
         if not p["up"]:
-            self.outages.append({"from": r["at"], "to": None, "reason": p.get("reason", "")})
+            self.outages.append({"from": self.at, "to": None, "reason": p.get("reason", "")})
         elif self.outages and self.outages[-1]["to"] is None:
-            self.outages[-1]["to"] = r["at"]
+            self.outages[-1]["to"] = self.at
 
     def on_exemption_applied(self, r: Record, p: dict[str, Any]) -> None:
-        self.exemptions.append({"at": r["at"], "instrument": p["instrument"], "title": p["title"],
+        self.exemptions.append({"at": self.at, "instrument": p["instrument"], "title": p["title"],
                                 "kind": "profile", "allows": p.get("allows")})
 
     def on_mode_changed(self, r: Record, p: dict[str, Any]) -> None:
-        self.exemptions.append({"at": r["at"], "kind": "mode", "mode": p["mode"], "instrument": p.get("instrument"),
+        self.exemptions.append({"at": self.at, "kind": "mode", "mode": p["mode"], "instrument": p.get("instrument"),
                                 "reason": p.get("reason", "")})
 
     def on_minutes_correction(self, r: Record, p: dict[str, Any]) -> None:
-        self.corrections.append({"seq": r["seq"], "at": r["at"], "section": p.get("section", ""), "text": p["text"],
+        self.corrections.append({"seq": r["seq"], "at": self.at, "section": p.get("section", ""), "text": p["text"],
                                  "by": p.get("by", "")})
 
+    def _item_result(self, it: dict[str, Any]) -> dict[str, Any]:
+        it = dict(it)
+        public_title = it.pop("public_title")
+        in_closed = it.pop("decision_in_closed_session", False)
+        if self.public:
+            it["title"] = public_title or it["title"]  # the title as published on the notice
+            if it["decision"] is not None and in_closed:
+                it["decision"] = None
+                it["decision_redacted"] = True
+        return it
+
     def result(self) -> dict[str, Any]:
-        items = []
-        for key in self.item_order:
-            it = dict(self.items[key])
-            if it["opened"] is None and not it["votes"]:
-                continue  # on the notice but not handled
-            closed = it["closed_session"] is not None
-            if self.public:
-                it["title"] = it["public_title"] if closed else it["title"]
-                if closed or it.get("decision_hidden"):
-                    it["decision"] = None
-                    it["decision_redacted"] = True
-            it.pop("public_title", None)
-            it.pop("decision_hidden", None)
-            items.append(it)
+        items = [self._item_result(self.items[key]) for key in self.item_order
+                 if self.items[key]["opened"] is not None or self.items[key]["votes"]]  # else: not handled
         seated = {pid for pid, info in self.roster.items() if info["role"] in ("member", "chair", "deputy_chair")}
         never = sorted(seated - set(self.present) - set(self.absent), key=int)
         absent = list(self.absent.values()) + [
-            {"person": int(pid), "name": self.roster[pid]["name"], "party": self.roster[pid].get("party", ""),
+            {"person_id": person_id(pid), "name": self.roster[pid]["name"], "party": self.roster[pid].get("party", ""),
              "deputy": None} for pid in never]
         present = [p for p in self.present.values() if p["role"] != "clerk"]
         return {
             "type": "Minutes",
             "visibility": "public" if self.public else "internal",
             "lang": self.lang,
+            "timezone": "Europe/Oslo",
             "meeting": self.meeting,
             "attendance": {"present": sorted(present, key=lambda p: p["name"]),
                            "absent": sorted(absent, key=lambda p: p["name"])},
@@ -305,10 +353,10 @@ class _Builder:
         }
 
 
-def build(records: list[Record], *, public: bool, lang: str = "nb") -> dict[str, Any]:
+def build(records: list[Record], *, public: bool, meeting_id: int, lang: str = "nb") -> dict[str, Any]:
     """Minutes from the event records of one meeting (ordered by seq). The log digest covered is the
     one of `meeting.ended`; corrections appended after it are listed, never merged into the text."""
-    b = _Builder(public=public, lang=lang)
+    b = _Builder(public=public, lang=lang, meeting_id=meeting_id)
     ended = False
     for r in records:
         if not ended:

@@ -1,47 +1,127 @@
-"""Labels of the minutes in bokmål (default) and English."""
+"""Labels and time formats of the minutes, in bokmål (default) and English.
 
-LABELS = {
-    "nb": {
-        "minutes": "Møtebok", "body": "Organ", "time": "Tid", "place": "Sted", "remote": "Fjernmøte",
-        "remote_basis": "Fjernmøte etter kommuneloven § 11-7, jf. vedtak", "opened": "Møtet satt", "ended": "Møtet hevet",
-        "attended": "Møtt", "absent": "Forfall", "deputies": "Varamedlemmer", "for": "for", "arrived": "kom",
-        "left": "gikk", "cases": "Saker behandlet", "case": "Sak", "decision": "Vedtak", "no_decision": "Intet vedtak",
-        "proposals": "Forslag", "proposed_by": "fremmet av", "votes": "Votering", "result": "Resultat",
-        "adopted": "vedtatt", "rejected": "falt", "named": "Navnestemmer", "quorum": "Beslutningsdyktighet (§ 11-9)",
-        "quorum_met": "oppfylt", "quorum_not_met": "ikke oppfylt", "casting": "møteleders dobbeltstemme (§ 11-9 annet ledd)",
-        "closures": "Lukkede møter", "closed_from": "Lukket", "closed_to": "åpnet", "ground": "Hjemmel",
-        "conflicts": "Habilitet og fritak", "recused": "fratrådte", "not_recused": "erklært habil",
-        "media": "Bild og lyd (§ 11-7 annet ledd)", "stream": "Direkteoverføring", "stream_down": "Publikum kunne ikke følge møtet",
-        "exemptions": "Unntaksregler brukt", "questions": "Spørsmål til møteleder (§ 11-2 fjerde ledd)",
-        "speakers": "Talere", "reply": "replikk", "redacted": "Unntatt offentlighet", "digest": "Kontrollsum for møteloggen",
-        "corrections": "Rettelser", "late": "Sak ikke på sakslisten (§ 11-3)", "chair": "Møteleder",
-        "closed_decision": "Behandlet for lukkede dører; vedtaket er unntatt offentlighet i den utstrekning loven krever",
-        "audio_only": "bare lyd", "cannot_hear": "kunne ikke høre", "cannot_be_heard": "kunne ikke høres",
-        "not_seen": "kunne ikke ses", "draft": "Utkast – ikke publisert", "internal": "Intern versjon for medlemmer",
-        "public": "Offentlig versjon", "blank": "blank", "elected": "Valgt", "until": "til",
-    },
-    "en": {
-        "minutes": "Minutes", "body": "Body", "time": "Time", "place": "Place", "remote": "Remote meeting",
-        "remote_basis": "Remote meeting under the Local Government Act § 11-7, council decision",
-        "opened": "Opened", "ended": "Closed", "attended": "Present", "absent": "Absent", "deputies": "Deputies",
-        "for": "for", "arrived": "arrived", "left": "left", "cases": "Cases handled", "case": "Case",
-        "decision": "Decision", "no_decision": "No decision", "proposals": "Proposals", "proposed_by": "put forward by",
-        "votes": "Vote", "result": "Result", "adopted": "adopted", "rejected": "rejected", "named": "Named votes",
-        "quorum": "Quorum (§ 11-9)", "quorum_met": "met", "quorum_not_met": "not met",
-        "casting": "the chair's casting vote (§ 11-9 (2))", "closures": "Closed sessions", "closed_from": "Closed",
-        "closed_to": "reopened", "ground": "Legal basis", "conflicts": "Conflicts of interest and exemptions",
-        "recused": "stepped down", "not_recused": "found not disqualified", "media": "See and hear (§ 11-7 (2))",
-        "stream": "Live stream", "stream_down": "The public could not follow the meeting",
-        "exemptions": "Exemption rules used", "questions": "Questions to the chair (§ 11-2 (4))", "speakers": "Speakers",
-        "reply": "reply", "redacted": "Exempt from public access", "digest": "Digest of the meeting log",
-        "corrections": "Corrections", "late": "Case not on the notice (§ 11-3)", "chair": "Chair",
-        "closed_decision": "Handled behind closed doors; the decision is exempt from public access as far as the law requires",
-        "audio_only": "audio only", "cannot_hear": "could not hear", "cannot_be_heard": "could not be heard",
-        "not_seen": "could not be seen", "draft": "Draft – not published", "internal": "Internal version for members",
-        "public": "Public version", "blank": "blank", "elected": "Elected", "until": "until",
-    },
+The texts are gettext messages (English msgids, bokmål in minutes/locale/nb), resolved under
+`translation.override(lang)` so that the minutes never depend on the request's or the server's
+locale. Dates are formatted by hand for the same reason: `25. november 2026 kl. 18.02` in bokmål,
+`25 November 2026, 18:02` in English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
+
+from .generator import LOCAL_TZ
+
+LANGS = ("nb", "en")
+
+_MESSAGES = {
+    "minutes": "Minutes", "body": "Body", "time": "Time", "place": "Place",
+    "remote_basis": "Remote meeting under the Local Government Act § 11-7, council decision",
+    "opened": "Opened", "ended": "Ended", "attended": "Present", "absent": "Absent", "deputies": "Deputy",
+    "for": "for", "cases": "Cases handled", "decision": "Decision", "no_decision": "No decision",
+    "proposals": "Proposals", "proposed_by": "put forward by", "withdrawn": "withdrawn", "votes": "Vote",
+    "result": "Result", "count": "Number of votes", "adopted": "adopted", "rejected": "rejected", "named": "Named votes",
+    "quorum": "Quorum (§ 11-9)", "quorum_met": "met", "quorum_not_met": "not met",
+    "casting": "the chair's casting vote (§ 11-9 (2))", "closures": "Closed sessions",
+    "closed_debate": "Debate on closing held in closed session (§ 11-5 (5))",
+    "closed_session": "Closed session", "ground": "Legal basis",
+    "conflicts": "Conflicts of interest and exemptions", "recused": "stepped down",
+    "not_recused": "found not disqualified", "conflict_of_interest": "Conflict of interest",
+    "personal_exemption": "Personal exemption (§ 11-11)", "media": "See and hear (§ 11-7 (2))",
+    "stream": "Live stream", "stream_down": "The public could not follow the meeting",
+    "exemptions": "Exemption rules used", "questions": "Questions to the chair (§ 11-2 (4))",
+    "speakers": "Speakers", "reply": "reply", "digest": "Digest of the meeting log",
+    "corrections": "Corrections", "late": "Case not on the notice (§ 11-3)", "chair": "Chair",
+    "closed_decision": "The decision was made behind closed doors and is exempt from public access",
+    "closed_vote": "Vote held behind closed doors; exempt from public access",
+    "audio_only": "audio only", "cannot_hear": "could not hear", "cannot_be_heard": "could not be heard",
+    "not_seen": "could not be seen", "draft": "Draft – not published", "internal": "Internal version for members",
+    "public": "Public version", "name": "Name", "party": "Party", "role": "Role",
+    "arrived_left": "Arrived – left", "option": "Option", "member": "Member", "deputy": "Deputy member",
+    "deputy_chair": "Deputy chair", "clerk": "Clerk", "elected": "Elected", "proposal": "Proposal",
+    "archive": "Archive", "meetings": "Meetings", "date": "Date", "meeting": "Meeting", "notice": "Notice",
+    "notice_link": "Notice and agenda", "recording": "Recording", "chapters": "chapters",
+    "no_meetings": "No meetings yet.", "atom": "Atom feed of published minutes",
+    "ics": "Meeting calendar (iCalendar)", "not_available": "The minutes are not available",
+    "other_language": "Norsk", "mode": "Mode",
+}
+
+# Vote options are codes in the data; these are their labels (candidates' names stay as they are).
+_OPTIONS = {"for": "For", "against": "Against", "blank": "Blank"}
+
+_MONTHS = {
+    "nb": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
+           "november", "desember"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
 }
 
 
+def lang_of(lang: str | None) -> str:
+    return "en" if (lang or "").startswith("en") else "nb"
+
+
+@lru_cache(maxsize=4)
 def labels(lang: str) -> dict[str, str]:
-    return LABELS.get(lang, LABELS["nb"])
+    with translation.override(lang_of(lang)):
+        table = {key: gettext(msgid) for key, msgid in _MESSAGES.items()}
+        table.update({f"option:{code}": pgettext("vote option", msgid) for code, msgid in _OPTIONS.items()})
+    return table
+
+
+def option_label(option: str, lang: str) -> str:
+    if option.startswith("p") and option[1:].isdigit():
+        return f"{labels(lang)['proposal']} {option[1:]}"
+    return labels(lang).get(f"option:{option}", option)
+
+
+def _local(value: str | dt.datetime) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(LOCAL_TZ)
+
+
+def format_datetime(value: str | dt.datetime | None, lang: str) -> str:
+    """`25. november 2026 kl. 18.02` (nb) or `25 November 2026, 18:02` (en), in Oslo time."""
+    if not value:
+        return ""
+    t = _local(value)
+    if lang_of(lang) == "en":
+        return f"{t.day} {_MONTHS['en'][t.month - 1]} {t.year}, {t:%H:%M}"
+    return f"{t.day}. {_MONTHS['nb'][t.month - 1]} {t.year} kl. {t:%H.%M}"
+
+
+def format_date(value: str | dt.date | dt.datetime | None, lang: str) -> str:
+    """A day: a moment in Oslo time, or a plain date (`2026-01-15`) as it is."""
+    if not value:
+        return ""
+    if isinstance(value, str) and len(value) == 10:
+        t: dt.date = dt.date.fromisoformat(value)
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        t = value
+    else:
+        t = _local(value)
+    if lang_of(lang) == "en":
+        return f"{t.day} {_MONTHS['en'][t.month - 1]} {t.year}"
+    return f"{t.day}. {_MONTHS['nb'][t.month - 1]} {t.year}"
+
+
+def format_time(value: str | dt.datetime | None, lang: str) -> str:
+    """The clock time alone (`18.02` / `18:02`), for periods within the meeting's day."""
+    if not value:
+        return ""
+    t = _local(value)
+    return f"{t:%H:%M}" if lang_of(lang) == "en" else f"{t:%H.%M}"
+
+
+def format_period(start: str | None, end: str | None, lang: str) -> str:
+    """`kl. 18.02–18.40` within one day, full dates otherwise; an open end stays open."""
+    if not start:
+        return ""
+    if end and _local(start).date() == _local(end).date():
+        prefix = "" if lang_of(lang) == "en" else "kl. "
+        return f"{prefix}{format_time(start, lang)}–{format_time(end, lang)}"
+    return f"{format_datetime(start, lang)} – {format_datetime(end, lang)}"

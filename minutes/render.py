@@ -1,5 +1,9 @@
 """Minutes as HTML, JSON and PDF. Every format is a pure function of the minutes data: the same
-log gives the same bytes (the PDF uses reportlab's invariant mode: fixed dates and document id)."""
+log gives the same bytes (the PDF uses reportlab's invariant mode: fixed dates and document id).
+
+The data carries codes and ISO times; `display()` adds the human texts (labels, local times) once,
+so the HTML template and the PDF say the same thing and neither depends on the server's locale.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,60 @@ import json
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
-from .labels import labels
+from .labels import format_date, format_datetime, format_period, labels, option_label
 
 
-def _with_media_labels(data: dict[str, Any]) -> dict[str, Any]:
-    L = labels(data["lang"])
-    for period in data["media_periods"]:
-        period["label"] = L.get(period["state"], period["state"])
-    return data
+def display(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the minutes with display texts added (`*_text` keys); the input is left as it is."""
+    d = json.loads(json.dumps(data))
+    lang = d["lang"]
+    L = labels(lang)
+    m = d["meeting"]
+    m["opened_text"] = format_datetime(m.get("opened"), lang)
+    m["ended_text"] = format_datetime(m.get("ended"), lang)
+    m["chair_name"] = (m.get("chair") or {}).get("name", "")
+    decision = m.get("remote_decision") or {}
+    m["place_text"] = m.get("location", "")
+    if m.get("form") == "remote" and decision.get("ref"):
+        m["place_text"] += f" – {L['remote_basis']} {decision['ref']} ({format_date(decision.get('date'), lang)})"
+    for p in d["attendance"]["present"]:
+        p["role_text"] = L.get(p.get("role") or "", p.get("role") or "")
+        p["periods_text"] = "; ".join(format_period(x["from"], x["to"], lang) for x in p["periods"])
+    for it in d["agenda_items"]:
+        for s in it["closed_sessions"]:
+            s["period_text"] = format_period(s["from"], s["to"], lang)
+        for c in it["conflicts"]:
+            c["kind_text"] = L.get(c["kind"], c["kind"])
+        for v in it["votes"]:
+            v["period_text"] = format_datetime(v["end"], lang)
+            if v["redacted"]:
+                continue
+            for c in v["counts"]:
+                c["label"] = option_label(c["option"], lang)
+            for b in v["votes"]:
+                b["label"] = option_label(b["option"], lang)
+            v["winner_text"] = option_label(v["winner"], lang) if v.get("winner") else ""
+    for c in d["closures"]:
+        c["period_text"] = format_period(c["from"], c["to"], lang)
+    for p in d["media_periods"]:
+        p["label"] = L.get(p["state"], p["state"])
+        p["period_text"] = format_period(p["from"], p["to"], lang)
+    for o in d["stream_outages"]:
+        o["period_text"] = format_period(o["from"], o["to"], lang)
+    for key in ("exemptions", "corrections", "questions"):
+        for e in d[key]:
+            e["at_text"] = format_datetime(e["at"], lang)
+    return d
 
 
 def to_html(data: dict[str, Any], *, meeting_id: int, published: bool) -> bytes:
-    data = _with_media_labels(json.loads(json.dumps(data)))
-    return render_to_string("minutes/minutes.html", {"m": data, "L": labels(data["lang"]), "published": published,
-                                                     "meeting_id": meeting_id}).encode()
+    """The minutes as an HTML fragment (an <article>): the page view places it in the site layout."""
+    d = display(data)
+    with translation.override(d["lang"]):
+        return render_to_string("minutes/minutes_body.html", {
+            "m": d, "L": labels(d["lang"]), "published": published, "meeting_id": meeting_id}).encode()
 
 
 def to_json(data: dict[str, Any]) -> bytes:
@@ -30,81 +73,87 @@ def to_json(data: dict[str, Any]) -> bytes:
 
 
 def to_pdf(data: dict[str, Any]) -> bytes:
+    from xml.sax.saxutils import escape
+
     from reportlab import rl_config
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-    from xml.sax.saxutils import escape
 
     rl_config.invariant = 1  # reproducible bytes: no creation date, fixed document id
-    L = labels(data["lang"])
+    d = display(data)
+    L = labels(d["lang"])
     styles = getSampleStyleSheet()
     story: list[Any] = []
 
     def para(text: str, style: str = "BodyText") -> None:
         story.append(Paragraph(escape(str(text)), styles[style]))
 
-    m = data["meeting"]
+    m = d["meeting"]
     para(f"{L['minutes']}: {m.get('body', '')}", "Title")
     para(m.get("title", ""), "Heading2")
-    para(f"{L['opened']}: {m.get('opened', '')}  {L['ended']}: {m.get('ended', '')}")
-    place = m.get("location", "")
-    if m.get("form") == "remote" and m.get("remote_decision"):
-        place += f" – {L['remote_basis']} {m['remote_decision'].get('ref')} ({m['remote_decision'].get('date')})"
-    para(f"{L['place']}: {place}")
-    para(f"{L['chair']}: {m.get('chair', '')}")
+    para(L["public"] if d["visibility"] == "public" else L["internal"])
+    para(f"{L['opened']}: {m['opened_text']}. {L['ended']}: {m['ended_text']}")
+    para(f"{L['place']}: {m['place_text']}")
+    para(f"{L['chair']}: {m['chair_name']}")
     para(L["attended"], "Heading2")
-    for p in data["attendance"]["present"]:
-        periods = "; ".join(f"{x['from']} – {x['to'] or ''}" for x in p["periods"])
-        sub = f" ({L['for']} {p['substitute_for']})" if p.get("substitute_for") else ""
-        para(f"{p['name']} ({p['party']}){sub}: {periods}")
+    for p in d["attendance"]["present"]:
+        sub = f" ({L['for']} {p['substitute_for']['name']})" if p.get("substitute_for") else ""
+        para(f"{p['name']} ({p['party']}), {p['role_text']}{sub}: {p['periods_text']}")
     para(L["absent"], "Heading2")
-    for a in data["attendance"]["absent"]:
-        deputy = f" – {L['deputies']}: {a['deputy']}" if a.get("deputy") else ""
+    for a in d["attendance"]["absent"]:
+        deputy = f" – {L['deputies']}: {a['deputy']['name']}" if a.get("deputy") else ""
         reason = f": {a['reason']}" if a.get("reason") else ""
         para(f"{a['name']} ({a['party']}){reason}{deputy}")
     para(L["cases"], "Heading2")
-    for it in data["agenda_items"]:
+    for it in d["agenda_items"]:
         para(f"{it['case_number']} {it['title']}", "Heading3")
-        if it.get("closed_session"):
-            para(f"{L['closures']}: {L['ground']} {it['closed_session']['ground_text']}")
+        for s in it["closed_sessions"]:
+            kind = L["closed_debate"] if s["debate_only"] else L["closed_session"]
+            para(f"{kind} {s['period_text']}. {L['ground']}: {s['ground_text']}")
         for c in it["conflicts"]:
-            para(f"{L['conflicts']}: {c['name']} {L['recused'] if c['recused'] else L['not_recused']} – "
+            para(f"{c['kind_text']}: {c['name']} {L['recused'] if c['recused'] else L['not_recused']} – "
                  f"{L['ground']}: {c['legal_basis']}")
         if it["speakers"]:
             para(f"{L['speakers']}: " + ", ".join(s["name"] + (f" ({L['reply']})" if s["kind"] == "reply" else "")
                                                     for s in it["speakers"]))
         for p in it["proposals"]:
-            para(f"{L['proposals']} {p['number']} ({L['proposed_by']} {p['by']}): {p['text']}")
+            withdrawn = f" ({L['withdrawn']})" if p["withdrawn"] else ""
+            para(f"{L['proposal']} {p['number']} ({L['proposed_by']} {p['by']}): {p['text']}{withdrawn}")
         for v in it["votes"]:
-            counts = ", ".join(f"{c['option']}: {c['votes']}" for c in v["counts"])
+            if v["redacted"]:
+                para(f"{L['votes']} {v['number']} ({v['period_text']}): {L['closed_vote']}")
+                continue
+            counts = ", ".join(f"{c['label']}: {c['value']}" for c in v["counts"])
             outcome = L["adopted"] if v["adopted"] else L["rejected"]
             casting = f" – {L['casting']}" if v["casting_vote"] else ""
             quorum = L["quorum_met"] if v["quorum"]["met"] else L["quorum_not_met"]
             para(f"{L['votes']} {v['number']} ({v['title']}): {counts}. {outcome}{casting}. {L['quorum']}: {quorum}")
-            if v.get("named"):
-                para(f"{L['named']}: " + ", ".join(f"{n['name']}: {n['choice']}" for n in v["named"]))
-        decision = it.get("decision") or (L["closed_decision"] if it.get("decision_redacted") else L["no_decision"])
+            if v["votes"]:
+                para(f"{L['named']}: " + ", ".join(f"{b['name']}: {b['label']}" for b in v["votes"]))
+        decision = it["decision"] or (L["closed_decision"] if it["decision_redacted"] else L["no_decision"])
         para(f"{L['decision']}: {decision}")
-    sections = [("closures", lambda c: f"{L['closed_from']} {c['from']} – {L['closed_to']} {c['to'] or ''}: "
-                                       f"{L['ground']} {c['ground_text']}"),
-                ("media_periods", lambda p: f"{p['name']}: {labels(data['lang']).get(p['state'], p['state'])} "
-                                            f"{p['from']} – {p['to'] or ''}"),
-                ("stream_outages", lambda o: f"{L['stream_down']}: {o['from']} – {o['to'] or ''} {o['reason']}"),
-                ("exemptions", lambda e: f"{e['at']}: {e.get('instrument') or ''} {e.get('title') or e.get('mode', '')}"),
-                ("questions", lambda q: f"{q['name']}: {q['text']}"),
-                ("corrections", lambda c: f"{c['at']} ({c['by']}) {c['section']}: {c['text']}")]
+    sections = [
+        ("closures", lambda c: f"{L['closed_debate'] if c['debate_only'] else L['closed_session']} {c['period_text']}"
+                               f"{' (' + c['case_number'] + ')' if c['case_number'] else ''}: "
+                               f"{L['ground']} {c['ground_text']}"),
+        ("media_periods", lambda p: f"{p['name']}: {p['label']} {p['period_text']}"),
+        ("stream_outages", lambda o: f"{L['stream_down']}: {o['period_text']} {o['reason']}"),
+        ("exemptions", lambda e: f"{e['at_text']}: {e.get('instrument') or ''} {e.get('title') or e.get('mode', '')}"),
+        ("questions", lambda q: f"{q['name']}: {q['text']}"),
+        ("corrections", lambda c: f"{c['at_text']} ({c['by']}) {c['section']}: {c['text']}"),
+    ]
     titles = {"closures": L["closures"], "media_periods": L["media"], "stream_outages": L["stream"],
               "exemptions": L["exemptions"], "questions": L["questions"], "corrections": L["corrections"]}
     for key, fmt in sections:
-        if data[key]:
+        if d[key]:
             para(titles[key], "Heading2")
-            for entry in data[key]:
+            for entry in d[key]:
                 para(fmt(entry))
     story.append(Spacer(1, 12))
-    para(f"{L['digest']}: {data['log']['last_digest']} (#{data['log']['last_seq']})")
+    para(f"{L['digest']}: {d['log']['last_digest']} (#{d['log']['last_seq']})")
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, title=f"{L['minutes']} {m.get('body', '')} {m.get('title', '')}",
-                            author=m.get("body", ""), subject=L["minutes"], lang=data["lang"])
+                            author=m.get("body", ""), subject=L["minutes"], lang=d["lang"])
     doc.build(story)
     return out.getvalue()

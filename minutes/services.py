@@ -28,7 +28,7 @@ def records(meeting_id: int) -> list[dict[str, Any]]:
 
 
 def minutes_build(*, meeting_id: int, public: bool, lang: str = "nb") -> dict[str, Any]:
-    return generator.build(records(meeting_id), public=public, lang=lang)
+    return generator.build(records(meeting_id), public=public, meeting_id=meeting_id, lang=lang)
 
 
 def canonical(data: dict[str, Any]) -> bytes:
@@ -39,8 +39,11 @@ def minutes_on_meeting_ended(*, meeting_id: int) -> MinutesRecord:
     """Called after `meeting.ended` commits: publish at once, or after the body's review window."""
     meeting = Meeting.objects.select_related("body").get(id=meeting_id)
     hours = meeting.body.minutes_review_hours
+    # The review window runs from the end as the log records it (a meeting replayed later keeps its dates).
+    ended = (MeetingEvent.objects.filter(meeting_id=meeting_id, type="meeting.ended")
+             .values_list("at", flat=True).first()) or timezone.now()
     record, _ = MinutesRecord.objects.get_or_create(
-        meeting=meeting, defaults={"publish_due_at": timezone.now() + dt.timedelta(hours=hours)})
+        meeting=meeting, defaults={"publish_due_at": ended + dt.timedelta(hours=hours)})
     if hours == 0:
         return minutes_publish(meeting_id=meeting_id)
     return record

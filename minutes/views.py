@@ -9,7 +9,8 @@ from typing import Any
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.feedgenerator import Atom1Feed
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -22,14 +23,18 @@ from meetings.exceptions import DomainError
 from meetings.models import Meeting
 from meetings.state import MeetingState
 
+from livestream.views import stream_dir
+
 from . import render as renderers
+from .generator import local_iso
+from .labels import format_date, labels, lang_of
 from .models import MinutesRecord, MinutesStatus
 from .services import minutes_build, minutes_status, require_published
 
 
 def _lang(request: HttpRequest) -> str:
-    lang = request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", "nb")
-    return "en" if lang.startswith("en") else "nb"
+    """`?lang=` wins over the session's language (links to one language stay in it)."""
+    return lang_of(request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", "nb"))
 
 
 def _wants_internal(request: HttpRequest, meeting: Meeting) -> bool:
@@ -37,8 +42,9 @@ def _wants_internal(request: HttpRequest, meeting: Meeting) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _rendered(meeting_id: int, last_seq: int, public: bool, lang: str, fmt: str, published: bool) -> bytes:
-    # Keyed by the log position: the same log gives the same bytes, so caching is exact.
+def _rendered(meeting_id: int, last_digest: str, public: bool, lang: str, fmt: str, published: bool) -> bytes:
+    # Keyed by the digest of the last event, which covers the whole log: the same log gives the
+    # same bytes, so caching is exact (a sequence number alone would not tell two logs apart).
     data = minutes_build(meeting_id=meeting_id, public=public, lang=lang)
     if fmt == "html":
         return renderers.to_html(data, meeting_id=meeting_id, published=published)
@@ -59,9 +65,22 @@ def _minutes(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
             raise DomainError("the meeting has not ended", code="meeting_not_ended", http_status=404)
     except DomainError as exc:
         if fmt == "html":
-            return render(request, "minutes/not_available.html", {"message": exc.message}, status=exc.http_status)
+            lang = _lang(request)
+            with translation.override(lang):
+                return render(request, "minutes/not_available.html", {"message": exc.message, "L": labels(lang)},
+                              status=exc.http_status)
         return JsonResponse({"error": exc.as_dict()}, status=exc.http_status)
-    body = _rendered(meeting.id, meeting.last_seq, not internal, _lang(request), fmt, published)
+    lang = _lang(request)
+    body = _rendered(meeting.id, meeting.last_digest, not internal, lang, fmt, published)
+    if fmt == "html":
+        # The minutes themselves are a cached, deterministic fragment; the site layout around them
+        # (navigation, language switch, login state) is per request.
+        with translation.override(lang):
+            page = render(request, "minutes/page.html", {
+                "body": mark_safe(body.decode()),  # noqa: S308 - rendered by our own autoescaping template
+                "title": f"{labels(lang)['minutes']} – {meeting.body.name} – {meeting.title}"})
+        page["Cache-Control"] = "private, no-store"  # the layout carries the login state and a CSRF token
+        return page
     types = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
     response = HttpResponse(body, content_type=types[fmt])
     if fmt == "pdf":
@@ -94,12 +113,24 @@ class MinutesAPI(APIView):
         return Response(minutes_build(meeting_id=meeting.id, public=True, lang=_lang(request)))
 
 
+def _recording_files(meeting_id: int) -> tuple[bool, bool]:
+    """Link a recording only if the composer wrote one (a meeting without a stream has none)."""
+    folder = stream_dir(meeting_id)
+    return (folder / "recording.m3u8").is_file(), (folder / "chapters.vtt").is_file()
+
+
 def archive(request: HttpRequest) -> HttpResponse:
+    lang = _lang(request)
     meetings = (Meeting.objects.select_related("body").exclude(state=MeetingState.DRAFT)
                 .order_by("-scheduled_start")[:200])
     published = set(MinutesRecord.objects.filter(status=MinutesStatus.PUBLISHED).values_list("meeting_id", flat=True))
-    rows = [{"meeting": m, "minutes": m.id in published, "ended": m.state == MeetingState.ENDED} for m in meetings]
-    return render(request, "minutes/archive.html", {"rows": rows})
+    rows = []
+    for m in meetings:
+        recording, chapters = _recording_files(m.id) if m.state == MeetingState.ENDED else (False, False)
+        rows.append({"meeting": m, "minutes": m.id in published, "recording": recording, "chapters": chapters,
+                     "start_iso": local_iso(m.scheduled_start.isoformat()), "date_text": format_date(m.scheduled_start, lang)})
+    with translation.override(lang):
+        return render(request, "minutes/archive.html", {"rows": rows, "L": labels(lang)})
 
 
 class MinutesFeed(Feed):

@@ -19,7 +19,7 @@ def metadata_xml(meeting: Meeting, data: dict, pdf: bytes) -> str:
     m = data["meeting"]
     items = "".join(
         f"<registrering><tittel>{escape(i['case_number'] + ' ' + i['title'])}</tittel>"
-        f"<skjerming>{'ja' if i.get('closed_session') else 'nei'}</skjerming></registrering>"
+        f"<skjerming>{'ja' if i['closed_sessions'] else 'nei'}</skjerming></registrering>"
         for i in data["agenda_items"])
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
