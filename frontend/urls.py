@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("meetings/<int:meeting_id>/", views.meeting_page, name="meeting"),
     path("meetings/<int:meeting_id>/room/", views.room, name="room"),
+    path("meetings/<int:meeting_id>/documents/<int:document_id>/", views.public_document, name="public-document"),
     path("clerk/", views.clerk, name="clerk"),
     path("clerk/meetings/<int:meeting_id>/", views.clerk_meeting, name="clerk-meeting"),
     path("accounts/", include("django.contrib.auth.urls")),

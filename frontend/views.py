@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,15 +18,23 @@ from django.utils.translation import gettext_lazy as _
 from meetings import selectors
 from meetings.exceptions import DomainError
 from meetings.legal import ClosureGround
-from meetings.models import Body, Meeting, Membership, Role
+from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
 from meetings.services import access, agenda, meetings
 from meetings.state import MeetingState
 from minutes.models import MinutesRecord, MinutesStatus
 
 
+def _public_documents() -> Prefetch:
+    """Only an item's public documents (§ 11-3); a document with an exemption basis is exempt even
+    if it was left marked public, as in meetings/api.py."""
+    return Prefetch("documents", queryset=Document.objects.filter(public=True, exemption_basis=""),
+                    to_attr="public_documents")
+
+
 def home(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - dt.timedelta(hours=12)
-    upcoming = (Meeting.objects.select_related("body").prefetch_related("items")
+    upcoming = (Meeting.objects.select_related("body").prefetch_related(
+                    Prefetch("items", queryset=AgendaItem.objects.prefetch_related(_public_documents())))
                 .exclude(state__in=[MeetingState.DRAFT, MeetingState.ENDED]).filter(scheduled_start__gte=since)
                 .order_by("scheduled_start")[:50])
     return render(request, "frontend/home.html", {"meetings": upcoming})
@@ -38,9 +47,20 @@ def meeting_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
         raise Http404("no such meeting") from None
     minutes = MinutesRecord.objects.filter(meeting=meeting, status=MinutesStatus.PUBLISHED).exists()
     participant = selectors.is_participant(user=request.user, meeting=meeting)
+    items = meeting.items.prefetch_related(_public_documents())
     return render(request, "frontend/meeting.html", {
-        "meeting": meeting, "items": meeting.items.all(), "minutes": minutes, "participant": participant,
+        "meeting": meeting, "items": items, "minutes": minutes, "participant": participant,
         "ended": meeting.state == MeetingState.ENDED})
+
+
+def public_document(request: HttpRequest, meeting_id: int, document_id: int) -> HttpResponse:
+    """A public case document's text, for documents stored in the platform rather than linked."""
+    document = (Document.objects.select_related("item__meeting__body")
+                .filter(id=document_id, item__meeting_id=meeting_id, public=True, exemption_basis="",
+                        item__meeting__notice_published_at__isnull=False).first())
+    if document is None:
+        raise Http404("no such public document")
+    return render(request, "frontend/document.html", {"document": document, "meeting": document.item.meeting})
 
 
 @login_required

@@ -37,10 +37,17 @@ def formannskap_meeting(base: str) -> int:
     meeting = api(base, "/api/meetings/", {"body_id": body["id"], "title": "Formannskapsmøte (test)",
                                            "scheduled_start": "2026-11-23T18:00:00+01:00"}, clerk)
     for case, title in [("FS 1/26", "Budsjettjustering"), ("FS 2/26", "Havneplan"), ("FS 3/26", "Tomtesalg")]:
-        api(base, f"/api/meetings/{meeting['id']}/items/", {"case_number": case, "title": title,
-                                                            "recommendation": f"{title} vedtas."}, clerk)
-    api(base, f"/api/meetings/{meeting['id']}/publish-notice/", {}, clerk)
+        item = api(base, f"/api/meetings/{meeting['id']}/items/", {"case_number": case, "title": title,
+                                                                   "recommendation": f"{title} vedtas."}, clerk)
+        api(base, f"/api/items/{item['id']}/documents/", {"title": f"Saksframlegg {case}",
+                                                          "text": f"Rådmannens saksframlegg om {title.lower()}."}, clerk)
+        api(base, f"/api/items/{item['id']}/documents/", {"title": f"Unntatt vedlegg {case}", "public": False,
+                                                          "exemption_basis": "offentleglova § 13"}, clerk)
+    api(base, f"/api/meetings/{meeting['id']}/publish-notice/", {"notice_text": NOTICE}, clerk)
     return meeting["id"]
+
+
+NOTICE = "Formannskapet innkalles til fjernmøte. Møtet strømmes direkte."
 
 
 def wait_text(page, selector: str, text: str, timeout: int = 15000) -> None:
@@ -71,6 +78,12 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     public = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
     public.goto(f"{base}/meetings/{MEETING}/")
     public.wait_for_timeout(300)
+    # The notice (§ 11-3): its text, the case list and the public documents, never the exempt ones.
+    main = public.inner_text("main")
+    assert NOTICE in main and "Saksframlegg FS 2/26" in main and "Unntatt vedlegg" not in main
+    public.click("text=Saksframlegg FS 2/26")
+    assert "Rådmannens saksframlegg om havneplan." in public.inner_text("main")
+    public.go_back()
     assert_accessible(public, "public page, notice published")
     chair = login(browser, base, "ordforer")
     # The speaker-to-be has a recognisable camera and microphone, in a browser of their own.
@@ -118,6 +131,9 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     screenshot(chair, "room-chair-vote")
     chair.click("#close-vote")
     wait_text(public, "#votes", "vedtatt")  # 4 of 7 voted: a quorum (§ 11-9)
+    # In words, not the protocol's keys.
+    assert "For: 4, Mot: 0 – vedtatt" in public.inner_text("#votes"), public.inner_text("#votes")
+    assert "Havneplan vedtas." in public.inner_text("#votes")
     screenshot(public, "public-vote-result", full_page=False)
     assert_accessible(public, "public page, live, with a vote result")
 
@@ -144,6 +160,11 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     public.goto(f"{base}/meetings/{MEETING}/")
     public.wait_for_timeout(300)
     assert_accessible(public, "public page, ended (recording)")
+    # The recording's chapters, one per item, as a list anyone can use to jump to an item.
+    public.wait_for_selector("#chapters:not([hidden]) li button", timeout=15000)
+    chapter = public.locator("#chapters button", has_text="FS 2/26")
+    chapter.click()
+    assert public.evaluate("document.activeElement.id") == "player"
     archive = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
     archive.goto(f"{base}/archive/")
     archive.wait_for_selector(f"a[href='/meetings/{MEETING}/minutes/']", timeout=15000)

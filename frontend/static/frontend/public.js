@@ -2,6 +2,8 @@
 // socket for pushes. Only what the public may see ever reaches this page (meetings/public_state.py).
 import { LiveSocket, debounce, el, t } from "./live.js";
 import { attachPlayer } from "./player.js";
+import { resultSummary, voteTitle } from "./votes.js";
+import { showChapters } from "./chapters.js";
 
 const root = document.getElementById("public");
 const meetingId = Number(root.dataset.meeting);
@@ -13,8 +15,13 @@ const STATES = {
   adjourned: t("Hevet til senere", "Adjourned"), ended: t("Møtet er slutt", "Ended"),
 };
 
+// Proposals leave the public document when their item closes; remember their texts so that a
+// result on an earlier item still names them.
+const proposalTexts = new Map();
+
 function render(doc) {
   if (!doc) return;
+  for (const p of doc.proposals) proposalTexts.set(p.id, p.text);
   $("meeting-state").textContent = STATES[doc.meeting.state] || doc.meeting.state;
   const closed = doc.doors.closed;
   $("closed-notice").hidden = !closed;
@@ -24,10 +31,10 @@ function render(doc) {
   $("speakers").replaceChildren(...doc.speakers.map((s) => el("li", {}, s.name, s.kind === "reply" ? t(" (replikk)", " (reply)") : "")));
   $("proposals").replaceChildren(...doc.proposals.map((p) => el("li", { value: p.id }, `${p.text} – ${p.by}`)));
   $("votes").replaceChildren(...doc.votes.slice().reverse().map((v) => el("div", { class: "vote-result" },
-    el("h4", {}, v.title),
+    el("h4", {}, voteTitle(v)),
     v.state === "open" ? el("p", {}, t(`Votering pågår: ${v.cast} av ${v.eligible} har stemt`, `Voting: ${v.cast} of ${v.eligible} have voted`))
-      : el("p", {}, Object.entries(v.result.counts).map(([o, n]) => `${o}: ${n}`).join(", "), " – ",
-        v.result.adopted ? t("vedtatt", "adopted") : t("falt", "not adopted")))));
+      : el("p", {}, resultSummary(v.result, (id) => proposalTexts.get(id))),
+    v.result && v.result.decision && v.kind !== "closure" ? el("p", { class: "decision" }, t("Vedtak: ", "Decision: "), v.result.decision) : "")));
   $("player-status").textContent = doc.stream.up ? "" : t("Direkteoverføringen er nede.", "The live stream is down.");
 }
 
@@ -45,3 +52,4 @@ new LiveSocket(`/ws/public/meetings/${meetingId}/`, {
 });
 fetchState();
 attachPlayer($("player"));
+if ($("chapters")) showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);

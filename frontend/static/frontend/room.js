@@ -2,6 +2,7 @@
 // projection of the log the server keeps) after every event, so what it shows is always the log.
 import { LiveSocket, debounce, el, t } from "./live.js";
 import { MemberMedia } from "./media.js";
+import { optionLabel, resultSummary, voteTitle } from "./votes.js";
 
 const root = document.getElementById("room");
 const meetingId = Number(root.dataset.meeting);
@@ -65,9 +66,9 @@ function renderVote() {
   box.hidden = !open;
   if (!open) return box.replaceChildren();
   const mine = open.ballots[me];
-  const label = (o) => ({ for: t("For", "For"), against: t("Mot", "Against"), blank: t("Blank", "Blank") }[o] || (o.startsWith("p") ? t(`Forslag ${o.slice(1)}`, `Proposal ${o.slice(1)}`) : o));
+  const label = (o) => optionLabel(o, proposalText);
   box.replaceChildren(
-    el("h3", {}, t("Votering: ", "Vote: "), open.title),
+    el("h3", {}, voteTitle(open)),
     el("p", {}, t(`${Object.keys(open.ballots).length} av ${open.eligible.length} har stemt`, `${Object.keys(open.ballots).length} of ${open.eligible.length} have voted`)),
     open.eligible.includes(me)
       ? (mine ? el("p", {}, t("Du stemte: ", "You voted: "), label(mine))
@@ -79,12 +80,10 @@ function renderVote() {
 
 function renderResults() {
   const closed = Object.values(state.votes).filter((v) => v.state === "closed").slice(-3).reverse();
-  $("results").replaceChildren(...closed.map((v) => el("p", {}, `${v.title}: `,
-    Object.entries(v.result.counts).map(([o, n]) => `${o} ${n}`).join(", "), " – ",
-    v.result.adopted ? t("vedtatt", "adopted") : t("falt", "not adopted"),
-    v.result.casting_vote ? t(" (møteleders dobbeltstemme)", " (chair's casting vote)") : "",
-    v.result.quorum.met ? "" : t(" – ikke beslutningsdyktig", " – no quorum"))));
+  $("results").replaceChildren(...closed.map((v) => el("p", {}, `${voteTitle(v)}: `, resultSummary(v.result, proposalText))));
 }
+
+const proposalText = (id) => state.proposals[String(id)]?.text || null;
 
 function renderMembers() {
   if (!state) return;
