@@ -2,32 +2,63 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import VIEWPORT, assert_accessible
 
 pytestmark = pytest.mark.browser
 
 
-def test_public_pages_render_and_pass_the_accessibility_scan(browser, live_server_url, screenshot):
-    context = browser.new_context(locale="nb-NO")
-    page = context.new_page()
-    for path, name in [("/", "home"), ("/meetings/1/", "meeting-public"), ("/archive/", "archive"),
-                       ("/meetings/2/minutes/", "minutes")]:
+def first_link(page, pattern: str) -> str:
+    """The first link on the page whose href matches `pattern` (ids come from the seeded data)."""
+    hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.getAttribute('href'))")
+    found = next((h for h in hrefs if re.fullmatch(pattern, h)), None)
+    assert found, f"no link like {pattern} among {hrefs}"
+    return found
+
+
+def test_it_renders_the_public_pages_accessibly(browser, live_server_url, screenshot):
+    page = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
+    page.goto(live_server_url + "/")
+    meeting = first_link(page, r"/meetings/\d+/")
+    page.goto(live_server_url + "/archive/")
+    minutes = first_link(page, r"/meetings/\d+/minutes/")
+    for path, name in [("/", "home"), (meeting, "meeting-public"), ("/archive/", "archive"), (minutes, "minutes"),
+                       ("/accounts/login/", "login")]:
         response = page.goto(live_server_url + path)
         assert response.status == 200, path
         page.wait_for_timeout(300)
         screenshot(page, name)
-        serious = axe_violations(page)
-        assert serious == [], (path, [(v["id"], v["help"]) for v in serious])
+        assert_accessible(page, path)
     page.goto(live_server_url + "/")
     assert "Kommende møter" in page.inner_text("h1")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "Hopp til innholdet"
-    context.close()
+    page.context.close()
 
 
-def test_language_switch_to_english(browser, live_server_url):
+def test_it_shows_the_notice_and_public_documents_on_the_front_page(browser, live_server_url):
+    page = browser.new_context(locale="nb-NO").new_page()
+    page.goto(live_server_url + "/")
+    main = page.inner_text("main")
+    assert "Kommunestyret innkalles til fjernmøte" in main  # the seeded notice text
+    assert "Planbeskrivelse" in main and "Politiattest" not in main  # public document, not the exempt one
+    page.click("text=Planbeskrivelse")
+    assert page.inner_text("h1") == "Planbeskrivelse"
+    page.context.close()
+
+
+def test_it_refuses_an_exempt_or_unknown_document(browser, live_server_url):
+    page = browser.new_context().new_page()
+    page.goto(live_server_url + "/")
+    meeting = first_link(page, r"/meetings/\d+/")
+    assert page.goto(f"{live_server_url}{meeting}documents/999999/").status == 404
+    page.context.close()
+
+
+def test_it_switches_the_language_to_english(browser, live_server_url):
     page = browser.new_context().new_page()
     page.goto(live_server_url + "/")
     page.select_option("#language", "en")
@@ -35,3 +66,4 @@ def test_language_switch_to_english(browser, live_server_url):
     page.wait_for_load_state()
     assert page.inner_text("h1") == "Upcoming meetings"
     assert page.evaluate("document.documentElement.lang") == "en"
+    page.context.close()
