@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from meetings import selectors
 from meetings.exceptions import DomainError
-from meetings.models import Meeting
+from meetings.models import Meeting, MeetingEvent
 from meetings.state import MeetingState
 
 from livestream.views import stream_dir
@@ -159,25 +159,52 @@ class MinutesFeed(Feed):
         return item.published_at
 
 
+ICS_DEFAULT_DURATION = dt.timedelta(hours=3)  # the model has no planned duration; used until a meeting ends
+
+
 def _ics_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
+def ics_fold(line: str) -> str:
+    """RFC 5545 3.1: lines of at most 75 octets, continued after CRLF + space, never splitting a
+    UTF-8 character (Norwegian letters take two octets)."""
+    out: list[str] = []
+    current, size, limit = "", 0, 75
+    for ch in line:
+        width = len(ch.encode())
+        if size + width > limit:
+            out.append(current)
+            current, size, limit = "", 0, 74  # a continuation line starts with the space
+        current += ch
+        size += width
+    out.append(current)
+    return "\r\n ".join(out)
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 def meetings_ics(request: HttpRequest) -> HttpResponse:
-    """iCalendar of meetings whose notice is published (§ 11-3), from a week ago on."""
+    """iCalendar of meetings whose notice is published (§ 11-3), from a week ago on. An ended
+    meeting ends when its log says it did; one not yet held gets ICS_DEFAULT_DURATION."""
     since = timezone.now() - dt.timedelta(days=7)
-    meetings = (Meeting.objects.select_related("body").exclude(state=MeetingState.DRAFT)
-                .filter(scheduled_start__gte=since).order_by("scheduled_start")[:500])
+    meetings = list(Meeting.objects.select_related("body").exclude(state=MeetingState.DRAFT)
+                    .filter(scheduled_start__gte=since).order_by("scheduled_start")[:500])
+    ended = dict(MeetingEvent.objects.filter(meeting__in=meetings, type="meeting.ended")
+                 .values_list("meeting_id", "at"))
     host = request.get_host()
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//council-meetings//NO", "CALSCALE:GREGORIAN",
              "X-WR-CALNAME:Politiske møter"]
-    stamp = timezone.now().astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _utc(timezone.now())
     for m in meetings:
-        start = m.scheduled_start.astimezone(dt.timezone.utc)
+        end = ended.get(m.id) or m.scheduled_start + ICS_DEFAULT_DURATION
         lines += ["BEGIN:VEVENT", f"UID:meeting-{m.id}@{host}", f"DTSTAMP:{stamp}",
-                  f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{start + dt.timedelta(hours=3):%Y%m%dT%H%M%SZ}",
+                  f"DTSTART:{_utc(m.scheduled_start)}", f"DTEND:{_utc(max(end, m.scheduled_start))}",
                   f"SUMMARY:{_ics_escape(m.body.name + ': ' + m.title)}",
                   f"LOCATION:{_ics_escape(m.location or ('Fjernmøte' if m.form == 'remote' else ''))}",
                   f"URL:{request.scheme}://{host}/meetings/{m.id}/", "END:VEVENT"]
     lines.append("END:VCALENDAR")
-    return HttpResponse("\r\n".join(lines) + "\r\n", content_type="text/calendar; charset=utf-8")
+    return HttpResponse("".join(ics_fold(line) + "\r\n" for line in lines),
+                        content_type="text/calendar; charset=utf-8")
