@@ -1,15 +1,18 @@
-"""The public mix of one meeting: decode the floor, mix, encode H.264/AAC once, write HLS.
+"""The public mix of one meeting: decode the floor, mix, encode once, write HLS, feed WebRTC viewers.
 
 A composer thread ticks in real time. Each tick it takes the latest picture of the video source
 and the audio received since the last tick from the audio sources, or, while the gate is closed
-(doors closed, § 11-5), a slate and digital silence. The gate is applied *before* encoding and
-closing it cuts the segment in progress, so no member media recorded after the gate instant can
-reach a public segment, the recording, or anything built from them.
+(doors closed, § 11-5), a slate and digital silence. The gate is applied *before* any encoder, so
+no member media received after the gate instant reaches a public segment, the recording or a
+WebRTC viewer; closing it also cuts the segment in progress.
 
-Segments are MPEG-TS files of about `segment_seconds`, one container each, with continuous
-timestamps; `index.m3u8` is the live sliding window, `recording.m3u8` lists the open-part
-segments only (an EVENT playlist that becomes the published recording), `chapters.vtt` marks items
-and speeches on the recording timeline.
+Encoders live as long as the composer (`encoders.StreamEncoders`): timestamps are continuous
+across segments, tick n has video PTS n (1/fps) and audio PTS n * 48000/fps, and tick n belongs
+to wall time `epoch + (n - n0)/fps`, which is what each segment's PROGRAM-DATE-TIME says. Segments
+are MPEG-TS files cut at forced IDR frames. `index.m3u8` is the live window, `recording.m3u8`
+the open-part segments (EVENT, VOD once ended), `chapters.vtt` items and speeches placed by the
+log's own timestamps. `state.json` lets a restarted composer continue the numbering and the
+recording instead of overwriting them.
 """
 
 from __future__ import annotations
@@ -17,22 +20,33 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
-import fractions
+import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
 
+from . import playlists
+from .encoders import SAMPLE_RATE, StreamEncoders
 from .slate import slate_rgb
 
 log = logging.getLogger(__name__)
-SAMPLE_RATE = 48000
+PTS_ORIGIN_SECONDS = 1  # timestamps start at 1 s, so AAC priming never makes them negative
+KEYFRAME_REQUEST_INTERVAL = 1.0
+
+
+class PacketSink(Protocol):
+    """Receives the composer's encoded output, on the composer thread (e.g. the WebRTC viewers)."""
+
+    def video_packet(self, packet: av.Packet) -> None: ...
+    def audio_packet(self, packet: av.Packet) -> None: ...
+    def composer_stopped(self) -> None: ...
 
 
 class _AudioBuffer:
@@ -75,6 +89,15 @@ class _AudioBuffer:
             self.size = 0
 
 
+class _Segment:
+    def __init__(self, *, seq: int, path: Path, container: Any, streams: tuple[Any, Any], first_tick: int,
+                 start: dt.datetime, open_part: bool) -> None:
+        self.seq, self.path, self.container = seq, path, container
+        self.video, self.audio = streams
+        self.first_tick, self.start, self.open_part = first_tick, start, open_part
+        self.frames = 0
+
+
 class Composer:
     def __init__(self, meeting_id: int, out_dir: Path, *, width: int = 640, height: int = 360, fps: int = 15,
                  segment_seconds: float = 1.0, window: int = 6, video_bitrate: int = 800_000,
@@ -89,21 +112,22 @@ class Composer:
         self.gate_closed = False
         self.slate_text: str | None = None
         self.gate_events: list[tuple[float, bool]] = []  # (wall time, closed) for tests and the bench
-        self._gate_changed = threading.Event()
         self._audio: dict[Any, _AudioBuffer] = {}
-        self._video_frame: np.ndarray | None = None
+        self._video_frame: av.VideoFrame | None = None
         self._video_source: Any = None
         self._readers: dict[Any, asyncio.Task[None]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._segments: list[dict[str, Any]] = []  # live window
-        self._recording: list[dict[str, Any]] = []  # open-part segments
-        self._chapters: list[tuple[float, str]] = []
+        self._sinks: list[PacketSink] = []
+        self._keyframe_requested = False
+        self._last_forced_keyframe = 0.0
+        self._slates: dict[str, av.VideoFrame] = {}
+        # Persisted across restarts (state.json):
+        self._segments: list[dict[str, Any]] = []  # every segment written, open or closed
+        self._chapters: list[tuple[dt.datetime, str]] = []
         self._seq = 0
-        self._recorded_seconds = 0.0
-        self._segment_started = 0.0
-        self._segment_open_part = True
+        self._epoch = 0
         self.up = False
 
     # Sources (called on the event loop that owns the tracks) ---------------------------------
@@ -137,16 +161,15 @@ class Composer:
                     if buf is not None:
                         buf.push(frame)
                 elif self._video_source == key:
-                    rgb = frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
-                    with self._lock:
+                    with self._lock:  # scaling happens on the composer thread, not here
                         if not self.gate_closed:
-                            self._video_frame = rgb
+                            self._video_frame = frame
         except asyncio.CancelledError:
             raise
         except Exception:  # the track ended (member left): the mix goes on without it
             return
 
-    # Gate and slates --------------------------------------------------------------------------
+    # Gate, slates, chapters, sinks ------------------------------------------------------------
 
     def set_gate(self, closed: bool, slate_text: str = "") -> None:
         """Close (or open) the public output now. Closing drops everything buffered from members."""
@@ -160,8 +183,7 @@ class Composer:
                 self._video_frame = None
                 for buf in self._audio.values():
                     buf.clear()
-            self.gate_events.append((time.time(), closed))
-        self._gate_changed.set()  # the thread cuts the segment in progress
+            self.gate_events.append((time.time(), closed))  # the next tick cuts the segment in progress
 
     def set_slate(self, text: str | None) -> None:
         """Audio continues, the picture is a slate (audio-only meeting, or naming the speaker)."""
@@ -169,18 +191,34 @@ class Composer:
             if not self.gate_closed:
                 self.slate_text = text
 
-    def add_chapter(self, title: str) -> None:
+    def add_chapter(self, title: str, at: dt.datetime | str | None = None) -> None:
+        """Mark `title` at `at`, the log event's own timestamp (now if not given); it is placed
+        on the recording timeline through the segments' PROGRAM-DATE-TIME."""
+        if isinstance(at, str):
+            at = dt.datetime.fromisoformat(at)
         with self._lock:
-            offset = self._recorded_seconds
-            if self._segment_open_part and not self.gate_closed:
-                offset += max(0.0, time.time() - self._segment_started)
-            self._chapters.append((offset, title))
+            self._chapters.append((at or dt.datetime.now(dt.timezone.utc), title))
         self._write_chapters()
+
+    def add_sink(self, sink: PacketSink) -> None:
+        with self._lock:
+            self._sinks.append(sink)
+            self._keyframe_requested = True  # a new viewer needs a picture to start from
+
+    def remove_sink(self, sink: PacketSink) -> None:
+        with self._lock:
+            if sink in self._sinks:
+                self._sinks.remove(sink)
+
+    def request_keyframe(self) -> None:
+        with self._lock:
+            self._keyframe_requested = True
 
     # Lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._load_state()
         self._thread = threading.Thread(target=self._run, name=f"composer-{self.meeting_id}", daemon=True)
         self._thread.start()
 
@@ -191,6 +229,11 @@ class Composer:
         if self._thread:
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 10)
         self._write_playlists(ended=True)
+        self._write_chapters()
+        with self._lock:
+            sinks, self._sinks = list(self._sinks), []
+        for sink in sinks:
+            sink.composer_stopped()
 
     def _report(self, up: bool, reason: str) -> None:
         if up != self.up:
@@ -201,6 +244,31 @@ class Composer:
                 except Exception:
                     log.exception("stream state callback failed")
 
+    # Persistence across restarts ------------------------------------------------------------
+
+    def _load_state(self) -> None:
+        for stale in self.out_dir.glob("*.tmp"):
+            stale.unlink(missing_ok=True)  # a segment a crashed run never finished
+        existing = [int(p.name[4:9]) for p in self.out_dir.glob("seg_*.ts") if p.name[4:9].isdigit()]
+        try:
+            state = json.loads((self.out_dir / "state.json").read_text())
+            self._segments = [{**e, "start": dt.datetime.fromisoformat(e["start"])} for e in state["segments"]]
+            self._chapters = [(dt.datetime.fromisoformat(at), title) for at, title in state["chapters"]]
+            self._epoch = int(state["epoch"]) + 1
+        except FileNotFoundError:
+            pass
+        except (ValueError, KeyError, TypeError):
+            log.exception("unreadable state.json of meeting %s: starting a new recording list", self.meeting_id)
+        # Never reuse a number: an immutable segment may already sit in a CDN under that name.
+        self._seq = max([0, *existing, *(e["seq"] for e in self._segments)])
+
+    def _save_state(self) -> None:
+        with self._lock:
+            state = {"epoch": self._epoch,
+                     "segments": [{**e, "start": e["start"].isoformat()} for e in self._segments],
+                     "chapters": [(at.isoformat(), title) for at, title in self._chapters]}
+        self._write("state.json", json.dumps(state))
+
     # The composer thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -210,112 +278,144 @@ class Composer:
             except Exception as exc:  # report, wait, retry: the meeting goes on without the stream
                 log.exception("composer of meeting %s failed", self.meeting_id)
                 self._report(False, f"encoder error: {exc.__class__.__name__}")
+                self._epoch += 1  # new encoders: the playlists mark the discontinuity
                 self._stop.wait(1.0)
 
-    def _open_segment(self) -> tuple[Any, Any, Any, Path]:
-        self._seq += 1
-        path = self.out_dir / f"seg_{self._seq:05d}.ts.tmp"
-        container = av.open(str(path), mode="w", format="mpegts")
-        video = container.add_stream("libx264", rate=self.fps)
-        video.width, video.height, video.pix_fmt = self.width, self.height, "yuv420p"
-        video.bit_rate = self.video_bitrate
-        video.options = {"preset": "veryfast", "tune": "zerolatency", "g": str(self.fps), "keyint_min": str(self.fps)}
-        video.codec_context.time_base = fractions.Fraction(1, self.fps)
-        audio = container.add_stream("aac", rate=SAMPLE_RATE)
-        audio.layout = "mono"
-        audio.bit_rate = 96_000
-        with self._lock:
-            self._segment_started = time.time()
-            self._segment_open_part = not self.gate_closed
-        return container, video, audio, path
-
-    def _close_segment(self, container: Any, video: Any, audio: Any, path: Path, frames: int) -> None:
-        for packet in video.encode(None):
-            container.mux(packet)
-        for packet in audio.encode(None):
-            container.mux(packet)
-        container.close()
-        final = path.with_suffix("")  # seg_00001.ts
-        os.replace(path, final)
-        duration = frames / self.fps
-        with self._lock:
-            entry = {"name": final.name, "seq": self._seq, "duration": duration,
-                     "start": dt.datetime.fromtimestamp(self._segment_started, dt.timezone.utc),
-                     "open": self._segment_open_part}
-            if entry["open"]:
-                self._recorded_seconds += duration
-        self._segments.append(entry)
-        self._segments = self._segments[-self.window:]
-        if entry["open"]:
-            self._recording.append(entry)
-        self._write_playlists()
-
     def _encode_until_stopped(self) -> None:
-        tick = 1.0 / self.fps
+        encoders = StreamEncoders(width=self.width, height=self.height, fps=self.fps,
+                                  video_bitrate=self.video_bitrate)
         samples_per_tick = SAMPLE_RATE // self.fps
         frames_per_segment = max(1, round(self.segment_seconds * self.fps))
-        next_tick = time.monotonic()
-        while not self._stop.is_set():
-            container, vstream, astream, path = self._open_segment()
-            self._gate_changed.clear()
-            frames = 0
-            while frames < frames_per_segment and not self._stop.is_set():
-                if self._gate_changed.is_set() and frames > 0:
-                    break  # the gate moved: cut here, the next segment starts on the other side
-                self._encode_tick(container, vstream, astream, samples_per_tick)
-                frames += 1
+        first_tick = tick = PTS_ORIGIN_SECONDS * self.fps
+        epoch_wall, epoch_mono = time.time(), time.monotonic()
+        segment: _Segment | None = None
+        closing: _Segment | None = None  # cut, waiting for the AAC packets of its last samples
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    closed = self.gate_closed
+                if segment is not None and (segment.frames >= frames_per_segment or segment.open_part == closed):
+                    if closing is not None:
+                        self._close_segment(closing)
+                    # Full, or the gate moved: cut here. AAC lags its input by a frame or two, so
+                    # the old segment stays open until the packets of its last samples are out.
+                    closing, segment = segment, None
+                if segment is None:
+                    start = dt.datetime.fromtimestamp(epoch_wall + (tick - first_tick) / self.fps, dt.timezone.utc)
+                    segment = self._open_segment(encoders, tick, start, open_part=not closed)
+                if self._encode_tick(encoders, segment, closing, tick, samples_per_tick,
+                                     keyframe=segment.frames == 0) and closing is not None:
+                    self._close_segment(closing)
+                    closing = None
+                segment.frames += 1
                 self._report(True, "")
-                next_tick += tick
-                delay = next_tick - time.monotonic()
+                tick += 1
+                delay = epoch_mono + (tick - first_tick) / self.fps - time.monotonic()
                 if delay > 0:
-                    self._stop.wait(delay)
+                    self._stop.wait(delay)  # ticks stay on the wall clock (PDT = epoch + PTS)
                 elif delay < -1.0:
-                    next_tick = time.monotonic()  # fell behind (overload): skip ahead, never build a backlog
-            self._close_segment(container, vstream, astream, path, frames)
+                    # Fell behind (overload): skip ahead, never build a backlog. The PTS jump keeps
+                    # timestamps equal to wall time, so PROGRAM-DATE-TIME stays true.
+                    tick = first_tick + int((time.monotonic() - epoch_mono) * self.fps)
+            if segment is not None:
+                video, audio = encoders.flush()
+                self._mux(segment, video, [])
+                self._route_audio(audio, segment, closing)
+                if closing is not None:
+                    self._close_segment(closing)
+                self._close_segment(segment)
+        finally:
+            encoders.close()
 
-    def _encode_tick(self, container: Any, vstream: Any, astream: Any, samples: int) -> None:
+    def _open_segment(self, encoders: StreamEncoders, tick: int, start: dt.datetime, *, open_part: bool) -> _Segment:
+        self._seq += 1
+        while (self.out_dir / f"seg_{self._seq:05d}.ts").exists():
+            self._seq += 1
+        path = self.out_dir / f"seg_{self._seq:05d}.ts.tmp"
+        container = av.open(str(path), mode="w", format="mpegts")
+        return _Segment(seq=self._seq, path=path, container=container, streams=encoders.add_to(container),
+                        first_tick=tick, start=start, open_part=open_part)
+
+    def _route_audio(self, packets: list[av.Packet], segment: _Segment, closing: _Segment | None) -> bool:
+        """Mux AAC packets into the segment their timestamp belongs to; True once a packet of
+        the current segment came out, i.e. `closing` is complete."""
+        boundary = segment.first_tick * (SAMPLE_RATE // self.fps)
+        done = False
+        for packet in packets:
+            if closing is not None and packet.pts is not None and packet.pts < boundary:
+                self._mux(closing, [], [packet])
+            else:
+                self._mux(segment, [], [packet])
+                done = True
+        return done
+
+    def _mux(self, segment: _Segment, video: list[av.Packet], audio: list[av.Packet]) -> None:
+        for packet in video:
+            packet.stream = segment.video
+            segment.container.mux(packet)
+        for packet in audio:
+            packet.stream = segment.audio
+            segment.container.mux(packet)
+
+    def _close_segment(self, segment: _Segment) -> None:
+        segment.container.close()
+        final = segment.path.with_suffix("")  # seg_00001.ts
+        os.replace(segment.path, final)
+        entry = {"name": final.name, "seq": segment.seq, "duration": segment.frames / self.fps,
+                 "start": segment.start, "open": segment.open_part, "epoch": self._epoch}
         with self._lock:
-            closed = self.gate_closed
+            self._segments.append(entry)
+        self._save_state()
+        self._write_playlists()
+        self._write_chapters()
+
+    def _picture(self, closed: bool, slate: str | None) -> av.VideoFrame:
+        with self._lock:
+            frame = None if closed or slate else self._video_frame
+        if frame is not None:
+            return frame.reformat(width=self.width, height=self.height, format="yuv420p")
+        text = slate or "Direkteoverføring – venter på bilde\nLive stream – waiting for a picture"
+        cached = self._slates.get(text)
+        if cached is None:
+            rgb = slate_rgb(text, self.width, self.height)
+            cached = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            self._slates = {text: cached}  # one slate at a time; a new text replaces it
+        return cached
+
+    def _encode_tick(self, encoders: StreamEncoders, segment: _Segment, closing: _Segment | None, tick: int,
+                     samples: int, *, keyframe: bool) -> bool:
+        with self._lock:
+            closed = self.gate_closed  # read once: picture and sound of a tick agree
             slate = self.slate_text
-            picture = None if closed or slate else self._video_frame
-        if closed or slate or picture is None:
-            picture = slate_rgb(slate or "Direkteoverføring – venter på bilde", self.width, self.height)
-        if closed:
-            pcm = np.zeros(samples, dtype=np.float32)
-        else:
-            pcm = np.zeros(samples, dtype=np.float32)
+            sinks = list(self._sinks)
+            now = time.monotonic()
+            if self._keyframe_requested and now - self._last_forced_keyframe >= KEYFRAME_REQUEST_INTERVAL:
+                keyframe, self._keyframe_requested = True, False
+            if keyframe:
+                self._last_forced_keyframe = now
+        picture = self._picture(closed, slate)
+        pcm = np.zeros(samples, dtype=np.float32)
+        if not closed:
             for buf in list(self._audio.values()):
                 pcm += buf.take(samples)
-            np.clip(pcm, -1.0, 1.0, out=pcm)
-        vframe = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
-        vframe.pts = None
-        for packet in vstream.encode(vframe):
-            container.mux(packet)
-        aframe = av.AudioFrame.from_ndarray((pcm * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
-        aframe.sample_rate = SAMPLE_RATE
-        aframe.pts = None
-        for packet in astream.encode(aframe):
-            container.mux(packet)
+        video = encoders.encode_video(picture, pts=tick, keyframe=keyframe)
+        audio_pts = tick * samples
+        aac = encoders.encode_aac(pcm, pts=audio_pts)
+        # Viewers get their own packet objects: muxing rescales a packet's timestamps in place.
+        for packet in video:
+            copy = av.Packet(bytes(packet))
+            copy.pts, copy.dts, copy.time_base = packet.pts, packet.dts, packet.time_base
+            copy.is_keyframe = packet.is_keyframe
+            for sink in sinks:
+                sink.video_packet(copy)
+        if sinks:  # Opus is only for WebRTC viewers: no viewer, no encode
+            for packet in encoders.encode_opus(pcm, pts=audio_pts):
+                for sink in sinks:
+                    sink.audio_packet(packet)
+        self._mux(segment, video, [])
+        return self._route_audio(aac, segment, closing)
 
     # Playlists --------------------------------------------------------------------------------
-
-    def _playlist(self, entries: list[dict[str, Any]], *, kind: str | None, ended: bool, first_seq: int) -> str:
-        target = max([1] + [int(e["duration"] + 0.999) for e in entries])
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{target}",
-                 f"#EXT-X-MEDIA-SEQUENCE:{first_seq}"]
-        if kind:
-            lines.append(f"#EXT-X-PLAYLIST-TYPE:{kind}")
-        previous = None
-        for e in entries:
-            if previous is not None and e["seq"] != previous + 1:
-                lines.append("#EXT-X-DISCONTINUITY")  # a closed part was left out here
-            previous = e["seq"]
-            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{e['start'].isoformat(timespec='milliseconds').replace('+00:00', 'Z')}")
-            lines.append(f"#EXTINF:{e['duration']:.3f},")
-            lines.append(e["name"])
-        if ended:
-            lines.append("#EXT-X-ENDLIST")
-        return "\n".join(lines) + "\n"
 
     def _write(self, name: str, text: str) -> None:
         tmp = self.out_dir / f".{name}.tmp"
@@ -323,30 +423,35 @@ class Composer:
         os.replace(tmp, self.out_dir / name)
 
     def _write_playlists(self, ended: bool = False) -> None:
-        live = self._segments
-        first = int(live[0]["name"][4:9]) if live else 0
-        self._write("index.m3u8", self._playlist(live, kind=None, ended=ended, first_seq=first))
-        self._write("recording.m3u8", self._playlist(self._recording, kind="VOD" if ended else "EVENT", ended=ended,
-                                                     first_seq=0))
+        with self._lock:
+            segments = list(self._segments)
+        first = max(0, len(segments) - self.window)
+        self._write("index.m3u8", playlists.media_playlist(
+            segments[first:], kind=None, ended=ended,
+            discontinuity_sequence=playlists.discontinuities_before(segments, first)))
+        recording = [e for e in segments if e["open"]]
+        self._write("recording.m3u8", playlists.media_playlist(recording, kind="VOD" if ended else "EVENT",
+                                                               ended=ended))
 
     def _write_chapters(self) -> None:
-        def ts(seconds: float) -> str:
-            ms = int(round(seconds * 1000))
-            return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
-
         with self._lock:
             chapters = list(self._chapters)
-            total = self._recorded_seconds
-        lines = ["WEBVTT", ""]
-        for i, (start, title) in enumerate(chapters):
-            end = chapters[i + 1][0] if i + 1 < len(chapters) else max(total, start + 1)
-            lines += [f"{i + 1}", f"{ts(start)} --> {ts(max(end, start + 0.001))}", title, ""]
-        self._write("chapters.vtt", "\n".join(lines))
+            recording = [e for e in self._segments if e["open"]]
+        self._write("chapters.vtt", playlists.chapters_vtt(chapters, recording))
+
+    @property
+    def segments(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._segments)
 
     @property
     def recording(self) -> list[dict[str, Any]]:
-        return list(self._recording)
+        return [e for e in self.segments if e["open"]]
 
     @property
     def chapters(self) -> list[tuple[float, str]]:
-        return list(self._chapters)
+        """(offset on the recording timeline in seconds, title), in time order."""
+        with self._lock:
+            chapters = sorted(self._chapters, key=lambda c: c[0])
+        recording = self.recording
+        return [(playlists.recording_offset(recording, at), title) for at, title in chapters]

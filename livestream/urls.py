@@ -3,5 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("live/<int:meeting_id>/webrtc/offer", views.webrtc_offer, name="live-webrtc-offer"),
     path("live/<int:meeting_id>/<str:name>", views.stream_file, name="live-file"),
 ]

@@ -1,101 +1,169 @@
-"""The legal core of the public stream: while the doors are closed, nothing from members reaches a
-public segment or the recording. Real encoding with PyAV; the segments are decoded and analysed."""
+"""The composer with real encoding (PyAV): the gate acts before encoding, sample by sample on the
+wall clock; timestamps run on across segments; the recording leaves closed parts out; chapters sit
+where the log says; a restart continues numbering and recording without overwriting a segment."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
 from livestream.composer import Composer
+from tests.livestream_http.signal import segment_starts, timed_audio, tone_amplitude, windows
 from tests.media.clients import ColourTrack, ToneTrack
 
 pytestmark = pytest.mark.media
 TONE = 1000
+FPS = 10
+TICK = 1 / FPS
+# The gate acts at the next tick, and the tick in progress carries audio received up to it.
+GATE_SLACK = TICK + 0.1
 
 
-def segment_audio(path: Path) -> np.ndarray:
-    with av.open(str(path)) as c:
-        chunks = [f.to_ndarray().reshape(-1).astype(np.float32) for f in c.decode(audio=0)]
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+def recorded_names(playlist: str) -> list[str]:
+    return [line for line in playlist.splitlines() if line.startswith("seg_")]
 
 
-def tone_energy(pcm: np.ndarray, freq: float = TONE, rate: int = 48000) -> float:
-    """Share of the spectrum's energy within ±20 Hz of `freq` (0 for silence)."""
-    if len(pcm) < rate // 20 or np.abs(pcm).max() < 1e-4:
-        return 0.0
-    spectrum = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm)))) ** 2
-    freqs = np.fft.rfftfreq(len(pcm), 1 / rate)
-    return float(spectrum[(freqs > freq - 20) & (freqs < freq + 20)].sum() / spectrum.sum())
+def tone_windows(out: Path, playlist: str = "index.m3u8") -> list[tuple[float, float, float]]:
+    """(first sample time, last sample time, tone amplitude) for every 50 ms of decoded audio."""
+    result = []
+    for name, start in segment_starts((out / playlist).read_text()).items():
+        t0, pcm = timed_audio(out / name, start)
+        result += [(a, b, tone_amplitude(w, TONE)) for a, b, w in windows(t0, pcm)]
+    return result
 
 
-def segment_starts(playlist: str) -> dict[str, dt.datetime]:
-    starts, current = {}, None
-    for line in playlist.splitlines():
-        if line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
-            current = dt.datetime.fromisoformat(line.split(":", 1)[1].replace("Z", "+00:00"))
-        elif line and not line.startswith("#"):
-            starts[line] = current
-    return starts
-
-
-async def test_closed_doors_cut_member_media_before_encoding(tmp_path):
-    composer = Composer(1, tmp_path, width=160, height=90, fps=10, segment_seconds=1.0, window=100)
+async def run_gated(composer: Composer, *, open_s: float, closed_s: float, reopened_s: float) -> tuple[float, float]:
     tone, camera = ToneTrack(TONE), ColourTrack((200, 80, 80))
     composer.set_sources([tone], camera)
     composer.start()
     try:
-        await asyncio.sleep(3.2)
+        await asyncio.sleep(open_s)
         composer.set_gate(True, "Møtet er lukket for publikum etter kommuneloven § 11-5 tredje ledd bokstav a")
-        closed_at = dt.datetime.now(dt.timezone.utc)
-        composer.add_chapter("PS 34/26 (lukket)")
-        await asyncio.sleep(2.5)
+        closed_at = time.time()
+        await asyncio.sleep(closed_s)
         composer.set_gate(False)
-        opened_at = dt.datetime.now(dt.timezone.utc)
-        composer.add_chapter("PS 35/26 Trafikksikkerhetsplan")
-        await asyncio.sleep(2.5)
+        opened_at = time.time()
+        await asyncio.sleep(reopened_s)
     finally:
         await composer.stop()
         tone.stop()
         camera.stop()
-    segments = sorted(tmp_path.glob("seg_*.ts"))
-    starts = segment_starts((tmp_path / "index.m3u8").read_text())
-    assert len(segments) >= 6
-    before, during, after = [], [], []
-    for seg in segments:
-        start = starts[seg.name]
-        energy = tone_energy(segment_audio(seg))
-        if start < closed_at - dt.timedelta(seconds=1.0) and start > starts[segments[0].name]:
-            before.append(energy)
-        elif closed_at <= start < opened_at:
-            during.append(energy)
-        elif start >= opened_at + dt.timedelta(seconds=0.5):
-            after.append(energy)
-    assert before and min(before) > 0.5, before  # the tone is public while the doors are open
-    assert during and max(during) < 1e-3, during  # nothing at that frequency behind closed doors
-    assert after and max(after) > 0.5, after  # and it returns when they reopen
+    return closed_at, opened_at
+
+
+async def test_it_cuts_member_audio_at_the_gate_sample_by_sample(tmp_path):
+    composer = Composer(1, tmp_path, width=160, height=90, fps=FPS, segment_seconds=1.0, window=100)
+    closed_at, opened_at = await run_gated(composer, open_s=2.35, closed_s=2.2, reopened_s=2.0)
+    measured = tone_windows(tmp_path)
+    before = [amp for a, b, amp in measured if closed_at - 1.5 < a and b < closed_at - 0.1]
+    during = [amp for a, b, amp in measured if a > closed_at + GATE_SLACK and b < opened_at]
+    after = [amp for a, b, amp in measured if a > opened_at + 0.5]
+    assert before and min(before) > 0.2, before  # the tone (amplitude 0.3) is public while open
+    assert len(during) >= 30 and max(during) < 0.01, during  # nothing behind closed doors
+    assert after and min(after) > 0.2, after  # and it returns when they reopen
     # The segment in progress was cut at the gate: a segment starts within a tick of it.
-    assert min(abs((s - closed_at).total_seconds()) for s in starts.values()) < 0.25
-    # The recording holds only open-part segments.
+    starts = segment_starts((tmp_path / "index.m3u8").read_text())
+    assert min(abs(s.timestamp() - closed_at) for s in starts.values()) <= TICK + 0.05
+    # The recording holds only open-part segments, and none of their audio is from the closed part.
     recording = (tmp_path / "recording.m3u8").read_text()
-    recorded = [line for line in recording.splitlines() if line.startswith("seg_")]
-    for name in recorded:
-        assert not (closed_at <= starts[name] < opened_at), name
     assert "#EXT-X-ENDLIST" in recording and "#EXT-X-DISCONTINUITY" in recording
-    # Chapters sit on the recording timeline (closed time excluded), within a segment's length.
+    in_recording = tone_windows(tmp_path, "recording.m3u8")
+    assert not [w for w in in_recording if closed_at + GATE_SLACK < w[0] and w[1] < opened_at]
+    assert max(amp for a, b, amp in in_recording if a > opened_at + 0.5) > 0.2  # the reopened part is in it
+
+
+async def test_it_writes_contiguous_timestamps_across_segments(tmp_path):
+    composer = Composer(2, tmp_path, width=160, height=90, fps=FPS, segment_seconds=1.0, window=100)
+    closed_at, _ = await run_gated(composer, open_s=2.25, closed_s=1.2, reopened_s=1.0)
+    index = (tmp_path / "index.m3u8").read_text()
+    assert "#EXT-X-DISCONTINUITY" not in index  # one encoder run: nothing restarts
+    names = recorded_names(index)
+    assert len(names) >= 5
+    starts = segment_starts(index)
+    previous = None
+    for name in names:
+        with av.open(str(tmp_path / name)) as c:
+            video = [(f.time, f.key_frame) for f in c.decode(video=0)]
+        with av.open(str(tmp_path / name)) as c:
+            audio = [(f.time, f.samples / f.sample_rate) for f in c.decode(audio=0)]
+        assert video[0][1], name  # every segment starts at a keyframe
+        assert all(abs(b[0] - a[0] - TICK) < 1e-6 for a, b in zip(video, video[1:], strict=False)), name
+        assert all(abs(b[0] - (a[0] + a[1])) < 1e-4 for a, b in zip(audio, audio[1:], strict=False)), name
+        if previous is not None:
+            prev_video, prev_audio, prev_start = previous
+            assert abs(video[0][0] - (prev_video[-1][0] + TICK)) < 1e-6, name  # video PTS runs on
+            assert abs(audio[0][0] - (prev_audio[-1][0] + prev_audio[-1][1])) < 1e-4, name  # so does audio
+            # PROGRAM-DATE-TIME advances exactly as the timestamps do.
+            pdt_step = (starts[name] - prev_start).total_seconds()
+            assert abs(pdt_step - (video[0][0] - prev_video[0][0])) < 0.002, name
+        previous = (video, audio, starts[name])
+
+
+async def test_it_places_chapters_by_the_log_time_on_the_recording_timeline(tmp_path):
+    composer = Composer(3, tmp_path, width=160, height=90, fps=FPS, segment_seconds=1.0, window=100)
+    composer.start()
+    try:
+        await asyncio.sleep(1.5)
+        # The log's own timestamps, not the moment the composer hears about them.
+        item_1 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=0.7)
+        composer.add_chapter("PS 1/26 Budsjett", at=item_1.isoformat())
+        await asyncio.sleep(0.8)
+        composer.set_gate(True, "Lukket")
+        await asyncio.sleep(1.5)
+        composer.add_chapter("PS 2/26 (lukket sak)", at=dt.datetime.now(dt.timezone.utc))
+        await asyncio.sleep(0.3)
+        composer.set_gate(False)
+        reopened = dt.datetime.now(dt.timezone.utc)
+        await asyncio.sleep(1.2)
+        item_3 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=0.5)
+        composer.add_chapter("PS 3/26 Trafikksikkerhetsplan", at=item_3)
+        await asyncio.sleep(1.3)
+    finally:
+        await composer.stop()
+    recording = composer.recording
+    first = recording[0]["start"]
+    closed_s = sum(e["duration"] for e in composer.segments if not e["open"])
+    marks = dict((title, offset) for offset, title in composer.chapters)
+    segment = 1.0
+    assert abs(marks["PS 1/26 Budsjett"] - (item_1 - first).total_seconds()) <= segment
+    # A closed item starts where the recording resumes: the closed time is not in it.
+    resumed_at = sum(e["duration"] for e in recording if e["start"] < reopened - dt.timedelta(seconds=0.2))
+    assert abs(marks["PS 2/26 (lukket sak)"] - resumed_at) <= segment
+    assert abs(marks["PS 3/26 Trafikksikkerhetsplan"] - ((item_3 - first).total_seconds() - closed_s)) <= segment
     vtt = (tmp_path / "chapters.vtt").read_text()
-    assert vtt.startswith("WEBVTT") and "PS 35/26 Trafikksikkerhetsplan" in vtt
-    offsets = [o for o, _ in composer.chapters]
-    recorded_before = sum(e["duration"] for e in composer.recording if e["start"] < closed_at)
-    assert abs(offsets[1] - recorded_before) <= 1.0
+    assert vtt.startswith("WEBVTT") and vtt.index("PS 1/26") < vtt.index("PS 3/26")
+
+
+async def test_it_continues_numbering_and_the_recording_after_a_restart(tmp_path):
+    first = Composer(4, tmp_path, width=160, height=90, fps=FPS, segment_seconds=1.0, window=100)
+    first.start()
+    await asyncio.sleep(2.3)
+    first.add_chapter("PS 1/26 Budsjett")
+    await first.stop()
+    written = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in tmp_path.glob("seg_*.ts")}
+    second = Composer(4, tmp_path, width=160, height=90, fps=FPS, segment_seconds=1.0, window=100)
+    second.start()
+    await asyncio.sleep(2.3)
+    await second.stop()
+    for name, stamp in written.items():  # immutable: never rewritten
+        path = tmp_path / name
+        assert (path.stat().st_ino, path.stat().st_mtime_ns) == stamp, name
+    recording = (tmp_path / "recording.m3u8").read_text()
+    names = recorded_names(recording)
+    assert names[: len(written)] == sorted(written) and len(names) > len(written)
+    numbers = [int(n[4:9]) for n in names]
+    assert numbers == sorted(set(numbers))  # numbering continued, no reuse
+    assert recording.count("#EXT-X-DISCONTINUITY") == 1  # new encoders at the restart
+    assert "PS 1/26 Budsjett" in (tmp_path / "chapters.vtt").read_text()
 
 
 async def test_the_picture_is_the_slate_while_closed(tmp_path):
-    composer = Composer(2, tmp_path, width=160, height=90, fps=10, segment_seconds=1.0)
+    composer = Composer(5, tmp_path, width=160, height=90, fps=FPS, segment_seconds=1.0)
     camera = ColourTrack((200, 80, 80))
     composer.set_sources([], camera)
     composer.start()

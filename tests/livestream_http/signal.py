@@ -1,0 +1,64 @@
+"""Signal analysis of what the public receives: decode HLS segments with PyAV and place every
+decoded sample on the wall clock (PROGRAM-DATE-TIME + its offset in the segment), then measure a
+tone's amplitude in short windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import av
+import numpy as np
+
+RATE = 48000
+
+
+def segment_starts(playlist: str) -> dict[str, dt.datetime]:
+    starts: dict[str, dt.datetime] = {}
+    current = None
+    for line in playlist.splitlines():
+        if line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            current = dt.datetime.fromisoformat(line.split(":", 1)[1].replace("Z", "+00:00"))
+        elif line and not line.startswith("#"):
+            starts[line] = current
+    return starts
+
+
+def segment_timestamps(path: Path) -> tuple[list[float], list[float]]:
+    """Presentation times (s) of the decoded video frames and of the decoded audio frames."""
+    with av.open(str(path)) as c:
+        video = [float(f.time) for f in c.decode(video=0)]
+    with av.open(str(path)) as c:
+        audio = [float(f.time) for f in c.decode(audio=0)]
+    return video, audio
+
+
+def timed_audio(path: Path, start: dt.datetime) -> tuple[float, np.ndarray]:
+    """(wall time of the first decoded sample as a POSIX timestamp, the segment's mono samples).
+
+    PROGRAM-DATE-TIME names the wall time of the segment's first video frame, so audio plays at
+    PDT + (its PTS - that frame's PTS). Decoded audio frames within a segment are contiguous."""
+    with av.open(str(path)) as c:
+        first_video = next(iter(c.decode(video=0))).time
+    with av.open(str(path)) as c:
+        frames = list(c.decode(audio=0))
+    if not frames:
+        return start.timestamp(), np.zeros(0, dtype=np.float32)
+    pcm = np.concatenate([f.to_ndarray().reshape(len(f.layout.channels), -1)[0] for f in frames]).astype(np.float32)
+    return start.timestamp() + float(frames[0].time - first_video), pcm
+
+
+def windows(t0: float, pcm: np.ndarray, seconds: float = 0.05) -> list[tuple[float, float, np.ndarray]]:
+    """Cut samples starting at wall time `t0` into windows: (first sample time, last sample time, samples)."""
+    size = int(RATE * seconds)
+    return [(t0 + i / RATE, t0 + (i + len(pcm[i:i + size]) - 1) / RATE, pcm[i:i + size])
+            for i in range(0, len(pcm), size) if len(pcm[i:i + size]) >= size // 2]
+
+
+def tone_amplitude(pcm: np.ndarray, freq: float) -> float:
+    """Amplitude (full scale = 1) of the sinusoid at `freq` in `pcm` (Hann-windowed DFT bin)."""
+    if len(pcm) == 0:
+        return 0.0
+    w = np.hanning(len(pcm))
+    t = np.arange(len(pcm)) / RATE
+    return float(2 * abs(np.sum(pcm * w * np.exp(-2j * np.pi * freq * t))) / w.sum())
