@@ -302,7 +302,8 @@ class _Builder:
 
     def on_exemption_applied(self, r: Record, p: dict[str, Any]) -> None:
         self.exemptions.append({"at": self.at, "instrument": p["instrument"], "title": p["title"],
-                                "kind": "profile", "allows": p.get("allows")})
+                                "kind": "profile", "allows": p.get("allows"), "valid_from": p.get("valid_from"),
+                                "valid_to": p.get("valid_to")})
 
     def on_mode_changed(self, r: Record, p: dict[str, Any]) -> None:
         self.exemptions.append({"at": self.at, "kind": "mode", "mode": p["mode"], "instrument": p.get("instrument"),

@@ -47,7 +47,9 @@ _MESSAGES = {
     "notice_link": "Notice and agenda", "recording": "Recording", "chapters": "chapters",
     "no_meetings": "No meetings yet.", "atom": "Atom feed of published minutes",
     "ics": "Meeting calendar (iCalendar)", "not_available": "The minutes are not available",
-    "other_language": "Norsk", "mode": "Mode",
+    "other_language": "Norsk", "mode": "Mode", "valid": "in force",
+    "mode:normal": "Ordinary meeting", "mode:audio_only": "Audio-only meeting (all members)",
+    "mode:no_public_stream": "Meeting without a public stream",
 }
 
 # Vote options are codes in the data; these are their labels (candidates' names stay as they are).

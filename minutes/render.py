@@ -57,6 +57,16 @@ def display(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("exemptions", "corrections", "questions"):
         for e in d[key]:
             e["at_text"] = format_datetime(e["at"], lang)
+    for e in d["exemptions"]:
+        if e["kind"] == "mode":
+            e["text"] = f"{L['mode']}: {L.get('mode:' + e['mode'], e['mode'])}"
+            e["text"] += f" ({L['ground']}: {e['instrument']})" if e.get("instrument") else ""
+        else:
+            e["text"] = f"{e['instrument']} {e['title']}"
+            if e.get("valid_from"):
+                e["text"] += (f" ({L['valid']} {format_date(e['valid_from'], lang)} – "
+                              f"{format_date(e.get('valid_to'), lang)})")
+        e["text"] += f". {e['reason']}" if e.get("reason") else ""
     return d
 
 
@@ -139,7 +149,7 @@ def to_pdf(data: dict[str, Any]) -> bytes:
                                f"{L['ground']} {c['ground_text']}"),
         ("media_periods", lambda p: f"{p['name']}: {p['label']} {p['period_text']}"),
         ("stream_outages", lambda o: f"{L['stream_down']}: {o['period_text']} {o['reason']}"),
-        ("exemptions", lambda e: f"{e['at_text']}: {e.get('instrument') or ''} {e.get('title') or e.get('mode', '')}"),
+        ("exemptions", lambda e: f"{e['at_text']}: {e['text']}"),
         ("questions", lambda q: f"{q['name']}: {q['text']}"),
         ("corrections", lambda c: f"{c['at_text']} ({c['by']}) {c['section']}: {c['text']}"),
     ]
