@@ -42,3 +42,75 @@ async def test_it_answers_media_unavailable_when_the_media_tier_is_missing(monke
     assert r["type"] == "error" and r["error"]["code"] == "media_unavailable"
     assert (await s.call("ping"))["type"] == "pong"
     await s.close()
+
+
+@pytest.mark.media
+async def test_it_keeps_a_members_media_flowing_across_a_socket_reconnect(monkeypatch, settings):
+    """The media worker owns the peer connection, not the consumer: closing the member's socket and
+    opening a new one neither interrupts what others hear from them nor what they receive."""
+    import asyncio
+    import time
+
+    import aioice.stun
+
+    from meetings import media_worker
+    from meetings.media import gateway
+    from meetings.models import MeetingEvent
+    from tests.factories import run, start_meeting
+    from tests.integration.test_media_follows_the_log import connect
+    from tests.media.clients import Client
+
+    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
+    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
+    settings.MEDIA_IN_PROCESS = True
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    council = await database_sync_to_async(make_council)(seats=3, deputies=0, slug="reconn")
+    meeting = await database_sync_to_async(make_meeting)(council)
+    await database_sync_to_async(start_meeting)(council, meeting)
+    member = council.members[0]
+    chair_id, member_id = [await database_sync_to_async(council.pid)(u) for u in (council.chair, member)]
+    await database_sync_to_async(run)(council.chair, meeting, "floor.grant", person_id=member_id)
+    chair, speaker = Client(1, video=False), Client(2)
+    socket = Socket(f"/ws/meetings/{meeting.id}/", await token_for(member))
+    tasks = []
+    try:
+        media_worker.ensure_embedded_worker()
+        tasks = list(media_worker._embedded.values())
+        await connect(meeting.id, chair_id, chair)
+        assert (await socket.connect())[0]
+        await socket.recv()  # hello
+        answer = await socket.reply(await socket.send("media.offer", await speaker.offer()), timeout=10)
+        assert answer["type"] == "media.answer", answer
+        await speaker.accept({"sdp": answer["sdp"], "type": "answer"})
+        deadline = time.monotonic() + 10
+        while not (chair.heard(0.4) == {2} and 2 in chair.seen(0.4) and speaker.heard(0.4) == {1}):
+            assert time.monotonic() < deadline, "media never flowed"
+            await asyncio.sleep(0.1)
+
+        await socket.close()  # the member's browser loses its socket ...
+        gap_start = time.monotonic()
+        while time.monotonic() - gap_start < 2.0:  # ... and the call goes on without it
+            assert chair.heard(0.4) == {2} and 2 in chair.seen(0.4), "media stopped with the socket"
+            assert speaker.heard(0.4) == {1}
+            await asyncio.sleep(0.2)
+
+        socket = Socket(f"/ws/meetings/{meeting.id}/", await token_for(member))
+        assert (await socket.connect())[0]
+        await socket.recv()  # hello
+        # The worker still has the member's peer: a media message on the new socket finds it.
+        reply = await socket.call("media.audio_only", on=False)
+        assert reply == {"type": "media.audio_only", "on": False, "in_response": reply["in_response"]}, reply
+        assert chair.heard(0.4) == {2} and 2 in chair.seen(0.4) and speaker.heard(0.4) == {1}
+        assert speaker.pc.connectionState == "connected"
+        lost = await database_sync_to_async(lambda: [
+            e.payload for e in MeetingEvent.objects.filter(meeting=meeting, type="member.media")
+            if e.payload["person"] == member_id])()
+        assert lost == []  # nothing measured as lost: the log never saw a gap
+    finally:
+        await socket.close()
+        await chair.close()
+        await speaker.close()
+        for task in tasks:
+            task.cancel()
+        media_worker._embedded.clear()
+        await gateway.rooms.close_all()
