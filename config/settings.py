@@ -97,7 +97,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so two services racing on one meeting
     # queue on the lock instead of failing with "database is locked" on upgrade.
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / ".test-db.sqlite3"))}
+    # A file, not :memory: (async tests reach it from other threads), and one per test run, so that
+    # two runs on one machine never flush each other's tables.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3"))}
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -8,6 +8,7 @@ commit callbacks and may overtake each other) triggers a catch-up from the datab
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -17,7 +18,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import commands, events, protocol, public_state, selectors
+from . import commands, events, protocol, public_feed, public_state, selectors
 from .exceptions import DomainError, NotFound
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,12 @@ class MeetingConsumer(_LiveConsumer):
 
 
 class PublicMeetingConsumer(_LiveConsumer):
-    """`/ws/public/meetings/<id>/`: anyone, read-only, public events only."""
+    """`/ws/public/meetings/<id>/`: anyone, read-only, public events only.
+
+    Viewers do not join the channel-layer group themselves: `public_feed` holds one subscription
+    per process and meeting and hands each event, serialised once, to every local viewer, so a
+    thousand viewers cost one Redis message per event per process, not a thousand.
+    """
 
     public = True
     allowed_types = protocol.PUBLIC_TYPES
@@ -206,13 +212,41 @@ class PublicMeetingConsumer(_LiveConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.accept()
-        # Join first, then read the document: an event committed in between is either in the
+        self.delivery = asyncio.Lock()  # the feed and a client's `sync` must not interleave sends
+        # Subscribe first, then read the document: an event committed in between is either in the
         # document or queued for us, never lost.
-        await self.join_groups(events.public_group(self.meeting_id))
-        doc = await database_sync_to_async(public_state.public_state_for)(self.meeting_id)
-        # The document is the state at doc["seq"]; live events continue from there.
-        self.last_seq = doc["seq"]
-        await self.send_json({"type": "state", "in_response": None, "seq": doc["seq"], "state": doc})
+        self.subscription = await public_feed.subscribe(self.meeting_id)
+        await self.send_state(None)
+        self.feed_task = asyncio.ensure_future(self.follow_feed())
+
+    async def follow_feed(self) -> None:
+        while True:
+            try:
+                event, text = await self.subscription.next()
+            except public_feed.Lagging:  # fell behind: the state document replaces what was dropped
+                async with self.delivery:
+                    await self.send_state(None)
+                continue
+            async with self.delivery:
+                if event["seq"] <= self.last_seq:
+                    continue  # already in the document or delivered by a replay
+                if self.is_next(event):
+                    await self.send(text_data=text)
+                    self.last_seq = event["seq"]
+                else:
+                    await self.catch_up(upto=event["seq"])
+
+    async def handle(self, msg: protocol.Message) -> None:
+        async with self.delivery:
+            await super().handle(msg)
+
+    async def disconnect(self, code: int) -> None:
+        task = getattr(self, "feed_task", None)
+        if task is not None:
+            task.cancel()
+        subscription = getattr(self, "subscription", None)
+        if subscription is not None:
+            await public_feed.unsubscribe(subscription)
 
     def is_next(self, event: dict[str, Any]) -> bool:
         prev = event.get("prev_public_seq")
@@ -220,5 +254,7 @@ class PublicMeetingConsumer(_LiveConsumer):
 
     async def send_state(self, request_id: Any) -> None:
         doc = await database_sync_to_async(public_state.public_state_for)(self.meeting_id)
-        await self.send_json({"type": "state", "in_response": request_id, "seq": doc["seq"] if doc else 0,
-                              "state": doc})
+        seq = doc["seq"] if doc else 0
+        # The document is the state at its seq; live events continue from there.
+        self.last_seq = max(self.last_seq or 0, seq)
+        await self.send_json({"type": "state", "in_response": request_id, "seq": seq, "state": doc})

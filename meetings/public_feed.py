@@ -78,7 +78,9 @@ class _MeetingFeed:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.channel = await self.layer.new_channel("public-feed.")
+        # The layer's default prefix: channels_redis receives every process-local channel through one
+        # shared Redis list per prefix; a list of its own would wait behind the consumers' receive loop.
+        self.channel = await self.layer.new_channel()
         await self.layer.group_add(events.public_group(self.meeting_id), self.channel)
         self.task = asyncio.ensure_future(self._pump())
 
