@@ -8,6 +8,7 @@ from meetings.health import healthz
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("minutes.api_urls")),  # before meetings' api/ catch-all, which would shadow it
     path("api/", include("meetings.urls")),
 ]
 

@@ -8,8 +8,8 @@ Redaction in the public version works per closed period (§ 11-5, § 11-4): what
 `doors.closed` (or `doors.debate_closed`) and `doors.opened` is left out (speeches, proposals,
 questions, votes), while the item, its public title, the legal ground and the closed periods
 (from-to) are always kept. A decision adopted in open session stays public even if the doors close
-later in the same item; the decision of a vote held behind closed doors is treated as exempt, since
-nothing in the log marks it public.
+later in the same item; the decision of a vote held behind closed doors is exempt unless the clerk
+has released it (a `minutes.correction` with `release_decision_of_vote`, see services).
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class _Builder:
         self.refused: list[dict[str, Any]] = []
         self.corrections: list[dict[str, Any]] = []
         self.votes: dict[str, dict[str, Any]] = {}
+        self.released: set[int] = set()  # votes behind closed doors whose decision the clerk found not exempt
         self.names: dict[str, str] = {}
         self.last: Record | None = None
         self.count = 0
@@ -77,7 +78,7 @@ class _Builder:
             self.items[key] = {"id": f"item:{int(key)}", "case_number": "", "title": "", "public_title": "",
                                "late": False, "opened": None, "closed_at": None, "closed_sessions": [],
                                "speakers": [], "proposals": [], "votes": [], "conflicts": [], "decision": None,
-                               "decision_redacted": False}
+                               "decision_vote": None, "decision_redacted": False}
             self.item_order.append(key)
         return self.items[key]
 
@@ -265,6 +266,7 @@ class _Builder:
         target["votes"].append(vote)
         if res["adopted"] and res.get("decision") and p["kind"] != "closure":
             target["decision"] = res["decision"]
+            target["decision_vote"] = p["vote"]
             target["decision_in_closed_session"] = opened["in_closed_session"]
 
     def on_doors_debate_closed(self, r: Record, p: dict[str, Any]) -> None:
@@ -310,8 +312,12 @@ class _Builder:
                                 "reason": p.get("reason", "")})
 
     def on_minutes_correction(self, r: Record, p: dict[str, Any]) -> None:
-        self.corrections.append({"seq": r["seq"], "at": self.at, "section": p.get("section", ""), "text": p["text"],
-                                 "by": p.get("by", "")})
+        correction = {"seq": r["seq"], "at": self.at, "section": p.get("section", ""), "text": p["text"],
+                      "by": p.get("by", "")}
+        if p.get("release_decision_of_vote"):
+            correction["releases_decision_of"] = f"meeting:{self.mid}/vote:{p['release_decision_of_vote']}"
+            self.released.add(p["release_decision_of_vote"])
+        self.corrections.append(correction)
 
     def _item_result(self, it: dict[str, Any]) -> dict[str, Any]:
         it = dict(it)
@@ -319,7 +325,7 @@ class _Builder:
         in_closed = it.pop("decision_in_closed_session", False)
         if self.public:
             it["title"] = public_title or it["title"]  # the title as published on the notice
-            if it["decision"] is not None and in_closed:
+            if it["decision"] is not None and in_closed and it.get("decision_vote") not in self.released:
                 it["decision"] = None
                 it["decision_redacted"] = True
         return it

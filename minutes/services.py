@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from meetings.exceptions import IllegalTransition, LogTampered, NotFound
+from meetings.exceptions import IllegalTransition, InvalidInput, LogTampered, NotFound
 from meetings.models import Meeting, MeetingEvent
 from meetings.services.access import person_for_user, require_clerk
 from meetings.services.common import clean_text
@@ -95,6 +95,36 @@ def minutes_correct(*, user: Any, meeting_id: int, text: str, section: str = "")
         return log_append(meeting=meeting, type="minutes.correction", actor=person, payload={
             "text": clean_text(text, field="text", max_length=10000),
             "section": clean_text(section, field="section", max_length=200, required=False), "by": person.name})
+
+
+def minutes_release_decision(*, user: Any, meeting_id: int, vote: int, reason: str) -> MeetingEvent:
+    """The clerk's finding that the decision of a vote held behind closed doors is not itself exempt
+    (§ 11-4 (1), offentleglova): the public minutes then show that decision (the vote's ballots stay
+    redacted). Logged as a visible correction, so the published original stays as it was."""
+    meeting = Meeting.objects.filter(id=meeting_id).first()
+    if meeting is None:
+        raise NotFound(f"meeting {meeting_id} does not exist")
+    require_clerk(user=user, body_id=meeting.body_id)  # before anything about the closed votes is said
+    data = minutes_build(meeting_id=meeting_id, public=False)
+    found = [(item, v) for item in data["agenda_items"] for v in item["votes"] if v["number"] == vote]
+    if not found:
+        raise NotFound(f"vote {vote} does not exist in this meeting", code="vote_not_found")
+    item, held = found[0]
+    if not held["in_closed_session"]:
+        raise InvalidInput(f"vote {vote} was held in open session; its decision is public already",
+                           code="vote_not_closed")
+    if item.get("decision_vote") != vote:
+        raise InvalidInput(f"vote {vote} did not make the decision of {item['case_number']}", code="no_decision")
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        require_clerk(user=user, body_id=meeting.body_id)
+        if meeting.state != MeetingState.ENDED:
+            raise IllegalTransition("decisions are released in the minutes of an ended meeting",
+                                    code="meeting_not_ended")
+        person = person_for_user(user)
+        return log_append(meeting=meeting, type="minutes.correction", actor=person, payload={
+            "text": clean_text(reason, field="reason", max_length=2000), "section": item["case_number"],
+            "by": person.name, "release_decision_of_vote": vote})
 
 
 def publish_due(now: dt.datetime | None = None) -> list[int]:

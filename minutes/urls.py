@@ -6,7 +6,6 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/minutes/", views.minutes_html, name="minutes-html"),
     path("meetings/<int:meeting_id>/minutes.pdf", views.minutes_pdf, name="minutes-pdf"),
     path("meetings/<int:meeting_id>/minutes.json", views.minutes_json, name="minutes-json"),
-    path("api/meetings/<int:pk>/minutes/", views.MinutesAPI.as_view(), name="api-minutes"),
     path("archive/", views.archive, name="archive"),
     path("feeds/minutes.atom", views.MinutesFeed(), name="feed-minutes"),
     path("feeds/meetings.ics", views.meetings_ics, name="feed-meetings"),

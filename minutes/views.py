@@ -29,7 +29,7 @@ from . import render as renderers
 from .generator import local_iso
 from .labels import format_date, labels, lang_of
 from .models import MinutesRecord, MinutesStatus
-from .services import minutes_build, minutes_status, require_published
+from .services import minutes_build, minutes_release_decision, minutes_status, require_published
 
 
 def _lang(request: HttpRequest) -> str:
@@ -111,6 +111,22 @@ class MinutesAPI(APIView):
         meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
         require_published(meeting)
         return Response(minutes_build(meeting_id=meeting.id, public=True, lang=_lang(request)))
+
+
+class ReleaseDecisionAPI(APIView):
+    """The clerk releases the decision of a vote held behind closed doors (not itself exempt)."""
+
+    class InputSerializer(serializers.Serializer):
+        vote = serializers.IntegerField(min_value=1)
+        reason = serializers.CharField(max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses=inline_serializer("DecisionReleased", {
+        "seq": serializers.IntegerField()}))
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = minutes_release_decision(user=request.user, meeting_id=pk, **data.validated_data)
+        return Response({"seq": event.seq}, status=201)
 
 
 def _recording_files(meeting_id: int) -> tuple[bool, bool]:

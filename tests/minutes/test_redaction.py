@@ -109,7 +109,9 @@ def test_it_leaks_nothing_said_or_voted_during_the_closure(meeting):
     html = c.get(f"/meetings/{m.id}/minutes/").content.decode()
     body = c.get(f"/meetings/{m.id}/minutes.json").content.decode()
     pdf = pdf_text(c.get(f"/meetings/{m.id}/minutes.pdf").content)
-    api = c.get(f"/api/meetings/{m.id}/minutes/").content.decode()
+    api_response = c.get(f"/api/meetings/{m.id}/minutes/")
+    assert api_response.status_code == 200  # a 404 would make the leak check below vacuous
+    api = api_response.content.decode()
     for text in (html, body, pdf, api):
         assert CLOSED_SPEECH_PROPOSAL not in text
         assert CLOSED_VOTE_PROPOSAL not in text
@@ -133,3 +135,31 @@ def test_it_keeps_everything_in_the_internal_version(meeting):
     assert first["proposals"][0]["text"] == CLOSED_SPEECH_PROPOSAL
     assert second["decision"] == CLOSED_VOTE_PROPOSAL and not second["decision_redacted"]
     assert full["questions"][0]["text"].startswith("Hemmelig")
+
+
+def test_it_publishes_a_closed_decision_only_once_the_clerk_releases_it(meeting):
+    council, m = meeting
+    closed_vote = next(v["number"] for v in services.minutes_build(meeting_id=m.id, public=False)
+                       ["agenda_items"][1]["votes"] if v["in_closed_session"])
+    url = f"/api/meetings/{m.id}/minutes/release-decision/"
+    assert Client().post(url, {"vote": closed_vote, "reason": "x"}).status_code == 403  # the public
+    member = Client()
+    member.force_login(council.members[0])
+    assert member.post(url, {"vote": closed_vote, "reason": "x"}).status_code == 403
+    clerk = Client()
+    clerk.force_login(council.clerk)
+    refused = clerk.post(url, {"vote": 1, "reason": "x"})  # the vote held in open session
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "vote_not_closed"
+    assert clerk.post(url, {"vote": 99, "reason": "x"}).status_code == 404
+    assert clerk.post(url, {"vote": "many"}).status_code == 400
+    before = Client().get(f"/meetings/{m.id}/minutes.json").json()
+    done = clerk.post(url, {"vote": closed_vote, "reason": "Vedtaket inneholder ikke taushetsbelagte opplysninger."})
+    assert done.status_code == 201
+    after = Client().get(f"/meetings/{m.id}/minutes.json").json()
+    second = after["agenda_items"][1]
+    assert second["decision"] == CLOSED_VOTE_PROPOSAL and not second["decision_redacted"]
+    assert next(v for v in second["votes"] if v["in_closed_session"])["redacted"]  # ballots stay exempt
+    assert after["corrections"][0]["releases_decision_of"] == f"meeting:{m.id}/vote:{closed_vote}"
+    after.pop("corrections"), before.pop("corrections")
+    assert after["agenda_items"][0] == before["agenda_items"][0]  # nothing else changes
+    assert "Hemmelig spørsmål" not in json.dumps(after, ensure_ascii=False)
