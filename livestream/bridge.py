@@ -21,7 +21,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -30,12 +29,12 @@ from django.conf import settings
 from meetings.legal import CLOSURE_GROUND_EN, ClosureGround
 
 from .composer import Composer
+from .health import last_output_at, stall_limit, stream_dir
 
 log = logging.getLogger(__name__)
 LIVE_STATES = {"in_session", "suspended"}
 DOORS_EVENTS = {"doors.closed", "doors.debate_closed", "doors.opened"}
 NO_PUBLIC_STREAM = "no_public_stream"
-STALL_SEGMENTS = 4  # segment lengths without a new public segment before the stream counts as down
 
 
 def closed_slate(ground: str | None) -> str:
@@ -73,14 +72,6 @@ class Gate:
         return closed_slate(self.ground) if self.doors_closed else no_stream_slate(self.instrument)
 
 
-def last_output_at(composer: Composer, started: float) -> float:
-    """Wall time of the newest public output: the live playlist is rewritten at every segment."""
-    try:
-        return (composer.out_dir / "index.m3u8").stat().st_mtime
-    except OSError:
-        return started
-
-
 def apply_gate(composer: Composer, gate: Gate) -> None:
     # The slate text only with a closed gate: set_gate keeps a text it is given even when open.
     composer.set_gate(gate.closed, gate.slate if gate.closed else "")
@@ -106,7 +97,7 @@ class PublicStreams:
                 report = self._report(meeting_id, up, reason) if not up else self.check(meeting_id)
                 loop.call_soon_threadsafe(lambda: asyncio.ensure_future(report))
 
-            composer = Composer(meeting_id, Path(settings.LIVESTREAM_ROOT) / str(meeting_id),
+            composer = Composer(meeting_id, stream_dir(meeting_id),
                                 width=settings.LIVESTREAM_WIDTH, height=settings.LIVESTREAM_HEIGHT,
                                 fps=settings.LIVESTREAM_FPS, segment_seconds=settings.LIVESTREAM_SEGMENT_SECONDS,
                                 window=settings.LIVESTREAM_WINDOW,
@@ -223,9 +214,8 @@ class PublicStreams:
             return False, f"no public stream{under} (meeting mode {NO_PUBLIC_STREAM})"
         if gate.doors_closed:
             return None
-        silent_for = time.time() - last_output_at(composer, self._started[meeting_id])
-        limit = STALL_SEGMENTS * composer.segment_seconds
-        if silent_for > limit:
+        silent_for = time.time() - (last_output_at(composer.out_dir) or self._started[meeting_id])
+        if silent_for > stall_limit(composer.segment_seconds):
             return False, f"no public segment for {silent_for:.0f} s (the stream composer stalled or stopped)"
         return True, "public segments flowing"
 

@@ -9,7 +9,7 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
-from livestream.bridge import STALL_SEGMENTS
+from livestream.health import STALL_SEGMENTS
 from meetings import media_worker
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.livestream_ops.helpers import close_doors, events_of, eventually
