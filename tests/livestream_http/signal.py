@@ -62,3 +62,19 @@ def tone_amplitude(pcm: np.ndarray, freq: float) -> float:
     w = np.hanning(len(pcm))
     t = np.arange(len(pcm)) / RATE
     return float(2 * abs(np.sum(pcm * w * np.exp(-2j * np.pi * freq * t))) / w.sum())
+
+
+def segment_audio(path: Path) -> np.ndarray:
+    """All decoded audio of one segment, mono."""
+    with av.open(str(path)) as c:
+        chunks = [f.to_ndarray().reshape(len(f.layout.channels), -1)[0].astype(np.float32) for f in c.decode(audio=0)]
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+
+
+def tone_energy(pcm: np.ndarray, freq: float = 1000, rate: int = RATE) -> float:
+    """Share of the spectrum's energy within ±20 Hz of `freq` (0 for silence)."""
+    if len(pcm) < rate // 20 or np.abs(pcm).max() < 1e-4:
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm)))) ** 2
+    freqs = np.fft.rfftfreq(len(pcm), 1 / rate)
+    return float(spectrum[(freqs > freq - 20) & (freqs < freq + 20)].sum() / spectrum.sum())
