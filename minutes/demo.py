@@ -41,7 +41,7 @@ class PastClock:
     script moves it on further between items. The log writer stamps events as it appends them, so
     the hash chain covers these times exactly as it would real ones."""
 
-    def __init__(self, start: dt.datetime, step: dt.timedelta = dt.timedelta(seconds=15)) -> None:
+    def __init__(self, start: dt.datetime, step: dt.timedelta = dt.timedelta(seconds=8)) -> None:
         self.t = start
         self.step = step
 
