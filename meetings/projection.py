@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 State = dict[str, Any]
-Event = dict[str, Any]  # {"seq", "type", "at", "actor", "payload"}
+Event = dict[str, Any]  # {"seq", "type", "at", "actor", "payload"} and, in a replay, "public"
 
 
 def initial_state() -> State:
@@ -105,6 +105,10 @@ def replay(events: Iterable[Event]) -> State:
     state = initial_state()
     for event in events:
         apply_in_place(state, event)
+        # Whether an event is public is decided when it is written (visibility.py) and stored with it;
+        # log_append keeps last_public_seq the same way, so the replay matches the snapshot.
+        if event.get("public"):
+            state["last_public_seq"] = event["seq"]
     return state
 
 

@@ -74,8 +74,9 @@ def log_append(*, meeting: Meeting, type: str, payload: dict[str, Any], actor: P
 
 
 def event_record(event: MeetingEvent) -> dict[str, Any]:
+    """The event as `projection.replay` takes it; `public` lets the replay rebuild last_public_seq."""
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "actor": event.actor_id,
-            "payload": event.payload}
+            "payload": event.payload, "public": event.public_payload is not None}
 
 
 def iter_events(meeting_id: int, *, after: int = 0) -> Iterator[MeetingEvent]:

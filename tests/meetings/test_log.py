@@ -69,10 +69,8 @@ def test_replaying_the_log_gives_the_stored_live_state(council, meeting):
     play(council, meeting)
     records = [event_record(e) for e in MeetingEvent.objects.filter(meeting=meeting).order_by("seq")]
     stored = live(meeting)
-    stored.pop("last_public_seq")  # delivery bookkeeping written by log_append, not derived state
-    replayed = projection.replay(records)
-    replayed.pop("last_public_seq")
-    assert replayed == stored
+    assert stored["last_public_seq"] > 0
+    assert projection.replay(records) == stored
 
 
 def test_it_broadcasts_each_event_once_after_commit(council, meeting, django_capture_on_commit_callbacks):
