@@ -75,11 +75,15 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
         return render(request, "frontend/forbidden.html", {"meeting": meeting}, status=403)
     ice = [{"urls": settings.MEDIA_ICE_SERVERS, "username": settings.MEDIA_TURN_USERNAME,
             "credential": settings.MEDIA_TURN_PASSWORD}] if settings.MEDIA_ICE_SERVERS else []
+    members = selectors.body_members(body=meeting.body)
+    # The chair's roll call lists every seated member, also those who never connect.
+    roster = [{"id": str(m.person_id), "name": m.person.name, "party": m.party.short_name if m.party else "",
+               "role": m.role} for m in members if m.is_seated]
     return render(request, "frontend/room.html", {
         "meeting": meeting, "items": meeting.items.all(), "person": person, "role": membership.role,
         "grounds": [(g.value, g.label) for g in ClosureGround], "ice_servers": ice,
-        "is_chair": access.chair_id(meeting) == person.id,
-        "members": selectors.body_members(body=meeting.body)})
+        "grounds_data": {g.value: g.label for g in ClosureGround}, "roster": roster,
+        "is_chair": access.chair_id(meeting) == person.id, "members": members})
 
 
 class MeetingForm(forms.Form):

@@ -3,13 +3,17 @@
 // (2 audio, 2 video) that the server re-points when the floor changes, with no renegotiation.
 // aiortc does not trickle ICE, so the offer is sent once gathering is complete.
 
+const LIVE_STATES = new Set(["new", "connecting", "connected"]);
+
 export class MemberMedia {
-  constructor(live, { iceServers = [], onTrack, onState } = {}) {
+  constructor(live, { iceServers = [], onTrack, onState, onReset } = {}) {
     this.live = live;
     this.iceServers = iceServers;
     this.onTrack = onTrack || (() => {});
     this.onState = onState || (() => {});
+    this.onReset = onReset || (() => {});
     this.stream = null;
+    this.pc = null;
   }
 
   static async devices() {
@@ -22,27 +26,49 @@ export class MemberMedia {
       audio: microphoneId ? { deviceId: { exact: microphoneId } } : true,
       video: { width: 640, height: 360, frameRate: 20, ...(cameraId ? { deviceId: { exact: cameraId } } : {}) },
     });
-    this.pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
+    await this.connect();
+    return this.stream;
+  }
+
+  // A new peer connection for the same camera and microphone. The server replaces the member's
+  // previous call when an offer comes from a new connection (meetings/media/gateway.py).
+  async connect() {
+    if (this.pc) {
+      this.pc.onconnectionstatechange = null;
+      this.pc.close();
+      this.onReset();
+    }
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
+    this.pc = pc;
     for (const track of this.stream.getTracks()) {
-      const sender = this.pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] }).sender;
+      const sender = pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] }).sender;
       if (track.kind === "video") {
         const params = sender.getParameters();
         params.encodings = [{ maxBitrate: 600_000 }];  // no simulcast: cap what everyone receives
         sender.setParameters(params).catch(() => {});
       }
     }
-    for (const kind of ["audio", "audio", "video", "video"]) this.pc.addTransceiver(kind, { direction: "recvonly" });
-    this.pc.ontrack = (e) => this.onTrack(e.track, e.transceiver);
-    this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
-    await this.pc.setLocalDescription(await this.pc.createOffer());
+    for (const kind of ["audio", "audio", "video", "video"]) pc.addTransceiver(kind, { direction: "recvonly" });
+    pc.ontrack = (e) => this.onTrack(e.track, e.transceiver);
+    pc.onconnectionstatechange = () => {
+      this.onState(pc.connectionState);
+      // A call that failed while the socket stayed up (e.g. the media worker restarted) is set up again.
+      if (pc.connectionState === "failed") this.recover().catch(() => {});
+    };
+    await pc.setLocalDescription(await pc.createOffer());
     await new Promise((resolve) => {
-      if (this.pc.iceGatheringState === "complete") return resolve();
-      this.pc.onicegatheringstatechange = () => this.pc.iceGatheringState === "complete" && resolve();
+      if (pc.iceGatheringState === "complete") return resolve();
+      pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && resolve();
       setTimeout(resolve, 3000);
     });
-    const answer = await this.live.request("media.offer", { sdp: this.pc.localDescription.sdp, type: "offer" });
-    await this.pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
-    return this.stream;
+    const answer = await this.live.request("media.offer", { sdp: pc.localDescription.sdp, type: "offer" });
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+  }
+
+  // After the socket comes back: keep a call that is still alive, set up a new one otherwise.
+  async recover() {
+    if (!this.stream || (this.pc && LIVE_STATES.has(this.pc.connectionState) && this.pc.signalingState !== "closed")) return;
+    await this.connect();
   }
 
   setMuted(muted) {

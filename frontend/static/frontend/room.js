@@ -3,19 +3,31 @@
 import { LiveSocket, debounce, el, t } from "./live.js";
 import { MemberMedia } from "./media.js";
 import { optionLabel, resultSummary, voteTitle } from "./votes.js";
+import { ConflictLog, KINDS } from "./conflicts.js";
+import { setupChair, speakerControls } from "./chair.js";
 
 const root = document.getElementById("room");
 const meetingId = Number(root.dataset.meeting);
 const me = String(root.dataset.person);
 const $ = (id) => document.getElementById(id);
+const json = (id) => JSON.parse($(id).textContent);
+const grounds = json("grounds-data");
 let state = null;
-let talking = new Map();
+const talking = new Map();
+const conflicts = new ConflictLog();
+let wasOffline = false;
 
 const live = new LiveSocket(`/ws/meetings/${meetingId}/`, {
-  onEvent: () => refresh(),
+  onEvent: (msg) => { conflicts.apply(msg); refresh(); },
   onStatus: (s) => {
     $("conn-status").textContent = { online: t("Tilkoblet", "Connected"), offline: t("Frakoblet – kobler til igjen …", "Disconnected – reconnecting …"), connecting: t("Kobler til …", "Connecting …") }[s];
-    if (s === "online") refresh();
+    if (s === "offline") wasOffline = true;
+    if (s !== "online") return;
+    refresh();
+    // The media worker keeps a member's call across socket drops; if the call did not survive
+    // (server restart, network change), set it up again now that signalling is back.
+    if (wasOffline) media.recover().catch(showError);
+    wasOffline = false;
   },
   onMessage: (msg) => {
     if (msg.type === "media.talking") { talking.set(String(msg.person), Date.now()); renderMembers(); }
@@ -38,18 +50,22 @@ async function send(type, payload = {}) {
   try { return await live.request(type, payload); } catch (e) { showError(e); return null; }
 }
 
+const isChair = () => state && state.meeting.chair === me;
+const proposalText = (id) => state.proposals[String(id)]?.text || null;
+const groundLabel = (code) => grounds[code] || code;
+const renderChair = $("chair") ? setupChair({ send, getState: () => state, roster: json("roster-data"), conflicts }) : null;
+
 function render() {
   if (!state) return;
   const item = state.current_item && state.items[state.current_item];
   $("current-item").textContent = item ? `${item.case_number} ${item.title}` : "–";
   $("speaker").textContent = state.floor ? `${state.floor.name}${state.floor.kind === "reply" ? t(" (replikk)", " (reply)") : ""}` : "–";
-  $("speakers").replaceChildren(...state.speakers.map((s) => el("li", {}, s.name, s.kind === "reply" ? t(" (replikk)", " (reply)") : "",
-    isChair() ? el("button", { type: "button", onclick: () => send("floor.grant", { person_id: Number(s.person) }) }, t("Gi ordet", "Give the floor")) : "")));
-  const proposals = Object.values(state.proposals).filter((p) => p.item === state.current_item);
-  $("proposals").replaceChildren(...proposals.map((p) => el("li", { value: p.id }, `${p.text} – ${p.by_name}`, p.withdrawn ? t(" (trukket)", " (withdrawn)") : "")));
+  $("speakers").replaceChildren(...state.speakers.map((s, index) => el("li", {}, s.name, s.kind === "reply" ? t(" (replikk)", " (reply)") : "",
+    isChair() ? [" ", speakerControls({ send, state, index })] : "")));
+  renderProposals();
   const doors = state.doors;
   $("doors-banner").hidden = !doors.closed;
-  $("doors-banner").textContent = doors.closed ? t(`Dørene er lukket (${doors.ground}). Publikum ser og hører ikke møtet.`, `The doors are closed (${doors.ground}). The public cannot see or hear the meeting.`) : "";
+  $("doors-banner").textContent = doors.closed ? t(`Dørene er lukket (${groundLabel(doors.ground)}). Publikum ser og hører ikke møtet.`, `The doors are closed (${groundLabel(doors.ground)}). The public cannot see or hear the meeting.`) : "";
   const mine = state.attendance[me];
   const degraded = mine && (mine.audio_only || !mine.media.receives || !mine.media.sends_audio);
   $("degraded-banner").hidden = !degraded;
@@ -57,7 +73,16 @@ function render() {
   renderVote();
   renderResults();
   renderMembers();
-  renderChair();
+  renderMyConflicts();
+  if (renderChair) renderChair(state);
+}
+
+function renderProposals() {
+  const proposals = Object.values(state.proposals).filter((p) => p.item === state.current_item);
+  $("proposals").replaceChildren(...proposals.map((p) => el("li", { value: p.id }, `${p.text} – ${p.by_name}`,
+    p.withdrawn ? t(" (trukket)", " (withdrawn)") : "",
+    String(p.by) === me && !p.withdrawn ? [" ", el("button", { type: "button", class: "secondary withdraw-proposal",
+      onclick: () => send("proposal.withdraw", { proposal: Number(p.id) }) }, t("Trekk forslaget", "Withdraw the proposal"))] : "")));
 }
 
 function renderVote() {
@@ -83,8 +108,6 @@ function renderResults() {
   $("results").replaceChildren(...closed.map((v) => el("p", {}, `${voteTitle(v)}: `, resultSummary(v.result, proposalText))));
 }
 
-const proposalText = (id) => state.proposals[String(id)]?.text || null;
-
 function renderMembers() {
   if (!state) return;
   const now = Date.now();
@@ -101,16 +124,11 @@ function renderMembers() {
   $("quorum").textContent = item ? t(`Beslutningsdyktighet: ${item.present_throughout.length} til stede gjennom saken, krav ${required}`, `Quorum: ${item.present_throughout.length} present throughout, ${required} required`) : "";
 }
 
-const isChair = () => state && state.meeting.chair === me;
-
-function renderChair() {
-  const box = $("chair");
-  if (!box) return;
-  const problems = Object.values(state.attendance).filter((a) => a.present && a.role !== "clerk" && !(a.media.sends_audio && a.media.receives && a.media.sends_video && !a.audio_only));
-  $("warnings").hidden = problems.length === 0;
-  $("warnings").textContent = problems.length ? t("Ser/hører ikke: ", "Cannot see/hear: ") + problems.map((a) => a.name).join(", ") : "";
-  const proposals = Object.values(state.proposals).filter((p) => p.item === state.current_item && !p.withdrawn);
-  $("vote-proposals").replaceChildren(...proposals.map((p) => el("label", {}, el("input", { type: "checkbox", value: p.id, class: "vote-proposal" }), ` ${p.id}: ${p.text}`)));
+function renderMyConflicts() {
+  const mine = state.current_item ? conflicts.forItem(state.current_item).filter((e) => e.person === me) : [];
+  $("my-conflicts").replaceChildren(...mine.map((e) => el("li", {}, (KINDS[e.kind] || (() => e.kind))(),
+    e.ruling ? (e.ruling.recused ? t(": du fratrer", ": you step down") : t(": du deltar", ": you take part")) : t(": venter på avgjørelse", ": awaiting the ruling"))));
+  $("declare-conflict").disabled = !state.current_item;
 }
 
 // Member actions
@@ -120,25 +138,11 @@ $("req-reply").onclick = () => send("floor.request", { kind: "reply" });
 $("withdraw").onclick = () => send("floor.withdraw", { kind: "speech" });
 $("submit-proposal").onclick = async () => { if (await send("proposal.submit", { text: $("proposal-text").value })) $("proposal-text").value = ""; };
 $("ask").onclick = async () => { if (await send("question.ask", { text: $("question-text").value })) $("question-text").value = ""; };
-
-// The chair's console
-for (const button of document.querySelectorAll("[data-cmd]")) button.onclick = () => send(button.dataset.cmd);
-const on = (id, fn) => { const node = $(id); if (node) node.onclick = fn; };
-on("open-item", () => send("item.open", { item_id: Number($("item-select").value) }));
-on("close-item", () => state.current_item && send("item.close", { item_id: Number(state.current_item) }));
-on("grant-next", () => send("floor.grant", {}));
-on("open-vote", () => {
-  const kind = $("vote-kind").value;
-  const proposals = [...document.querySelectorAll(".vote-proposal:checked")].map((c) => Number(c.value));
-  const candidates = $("candidates").value.split(",").map((c) => c.trim()).filter(Boolean);
-  send("vote.open", kind === "ordinary" ? { proposals } : { kind, candidates });
-});
-on("close-vote", () => state.open_vote && send("vote.close", { vote: Number(state.open_vote) }));
-on("doors-motion", () => send("doors.motion", { ground: $("ground").value }));
-on("closure-vote", () => send("vote.open", { kind: "closure" }));
-on("register-absence", () => send("absence.register", { person_id: Number($("absent-member").value), reason: $("absent-reason").value }));
-on("summon-deputy", () => send("deputy.summon", { for_member_id: Number($("absent-member").value) }));
-on("rule-conflict", () => send("conflict.rule", { item_id: Number(state.current_item), person_id: Number($("conflict-member").value), recused: $("conflict-recused").checked, legal_basis: $("conflict-basis").value }));
+$("declare-conflict").onclick = async () => {
+  if (!state?.current_item) return;
+  const done = await send("conflict.declare", { item_id: Number(state.current_item), kind: $("declare-kind").value, reason: $("declare-reason").value });
+  if (done) $("declare-reason").value = "";
+};
 
 // Media
 const media = new MemberMedia(live, {
@@ -148,8 +152,11 @@ const media = new MemberMedia(live, {
     node.srcObject = new MediaStream([track]);
     $("floor-videos").append(node);
   },
+  onReset: () => $("floor-videos").replaceChildren(),
   onState: (s) => { $("conn-status").dataset.media = s; },
 });
+window.councilRoom = { live, media };  // for the browser's console and the end-to-end tests
+
 async function listDevices() {
   try {
     const { cameras, microphones } = await MemberMedia.devices();

@@ -1,0 +1,138 @@
+"""The chair's console and the member room's own controls, in real browsers against a real server:
+roll call, the speakers list, the see-and-hear check before a vote, conflicts of interest, a member
+withdrawing their proposal, and a member's call set up again after the socket drops."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, login
+from tests.browser.helpers import api, formannskap_meeting, token, wait_text
+
+pytestmark = pytest.mark.browser
+
+
+def roll_call_row(chair, name: str):
+    return chair.locator("#roll-call tr", has_text=name)
+
+
+def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    chair = login(browser, base, "ordforer")
+    member = login(browser, base, "medlem02")
+    other = login(browser, base, "medlem03")
+    for page in (chair, member, other):
+        page.goto(f"{base}/meetings/{meeting}/room/")
+        wait_text(page, "#conn-status", "Tilkoblet")
+    chair.click("text=Sett møtet")
+    wait_text(chair, "#roll-call", "ikke registrert")
+
+    # Roll call: one member marked present by the chair, one registered absent with a reason.
+    rows = chair.locator("#roll-call tr")
+    names = [rows.nth(i).locator("th").inner_text() for i in range(rows.count())]
+    assert len(names) == 7, names  # every seated member of Formannskapet, connected or not
+    present, absent = names[-1], names[-2]
+    roll_call_row(chair, present).locator("button.mark-present").click()
+    expect(roll_call_row(chair, present).locator(".status")).to_have_text("til stede")
+    chair.fill("#absent-reason", "Sykdom")
+    roll_call_row(chair, absent).locator("button.mark-absent").click()
+    wait_text(chair, "#roll-call", "forfall: Sykdom")
+    assert roll_call_row(chair, absent).locator("button", has_text="Kall inn vara").count() == 1
+    for page in (chair, member, other):
+        page.click("#join-meeting")
+
+    chair.select_option("#item-select", index=0)
+    chair.click("#open-item")
+    wait_text(member, "#current-item", "FS 1/26")
+
+    # The speakers list: moved down, then removed, by the chair.
+    member.click("#req-floor")
+    wait_text(chair, "#speakers", "Ola Kristiansen")
+    other.click("#req-floor")
+    other_name = other.evaluate("JSON.parse(document.getElementById('roster-data').textContent)"
+                                ".find(m => m.id === document.getElementById('room').dataset.person).name")
+    wait_text(chair, "#speakers", other_name)
+    chair.click("#speakers li:first-child button[aria-label*='ned']")
+    chair.wait_for_function("(n) => document.querySelector('#speakers li:first-child').innerText.startsWith(n)",
+                            arg=other_name, timeout=10000)
+    wait_text(member, "#speakers li:last-child", "Ola Kristiansen")
+    chair.click("#speakers li:first-child button:has-text('Fjern')")
+    chair.wait_for_function("document.querySelectorAll('#speakers li').length === 1", timeout=10000)
+    assert "Ola Kristiansen" in chair.inner_text("#speakers")
+
+    # A member withdraws their own proposal; only they get the button.
+    member.fill("#proposal-text", "Saken utsettes.")
+    member.click("#submit-proposal")
+    wait_text(other, "#proposals", "Saken utsettes.")
+    assert other.locator("#proposals button.withdraw-proposal").count() == 0
+    member.click("#proposals button.withdraw-proposal")
+    wait_text(other, "#proposals", "(trukket)")
+
+    # A member asks to be exempted; the chair sees it, picks the kind and records the ruling.
+    other.select_option("#declare-kind", "personal_exemption")
+    other.fill("#declare-reason", "Sitter i styret for søkeren")
+    other.click("#declare-conflict")
+    wait_text(chair, "#conflicts", f"{other_name}: Fritak – Sitter i styret for søkeren – ikke avgjort")
+    wait_text(other, "#my-conflicts", "venter på avgjørelse")
+    chair.select_option("#conflict-member", label=other_name)
+    chair.select_option("#conflict-kind", "personal_exemption")
+    assert chair.input_value("#conflict-basis") == "kommuneloven § 11-11"
+    chair.click("#rule-conflict")
+    wait_text(chair, "#conflicts", "fratrer (kommuneloven § 11-11)")
+    wait_text(other, "#my-conflicts", "du fratrer")
+    chair.locator("#chair").scroll_into_view_if_needed()
+    screenshot(chair, "room-chair-console", full_page=False)
+    assert_accessible(chair, "chair console with roll call and conflicts")
+
+    # A member goes audio-only (here through the REST API, as another client would): they are not
+    # seen, so the chair is warned before a vote and can step back (§ 11-7 (2)).
+    api(base, f"/api/meetings/{meeting}/actions/member.audio_only/", {"on": True}, token(base, "medlem02"))
+    wait_text(chair, "#warnings", "Ola Kristiansen")
+    chair.click("#open-vote")
+    dialog = chair.locator("dialog.confirm")
+    dialog.wait_for(timeout=10000)
+    assert "Ola Kristiansen" in dialog.inner_text()
+    assert_accessible(chair, "see-and-hear confirmation")
+    dialog.locator("button", has_text="Avbryt").click()
+    chair.wait_for_timeout(500)
+    assert member.locator("#vote").is_hidden()
+    chair.click("#open-vote")
+    chair.click("#confirm-ok")
+    chair.wait_for_selector("#vote button.option", timeout=10000)
+    wait_text(member, "#vote", "Du stemmer ikke i denne voteringen")  # not seen: not present for the vote
+    wait_text(other, "#vote", "Du stemmer ikke i denne voteringen")  # exempted from the item
+    for page in (chair, member, other):
+        page.context.close()
+
+
+def test_it_sets_up_a_members_call_again_after_the_socket_drops(browser, live_server_url):
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    chair = login(browser, base, "ordforer")
+    member = login(browser, base, "medlem02")
+    for page in (chair, member):
+        page.goto(f"{base}/meetings/{meeting}/room/")
+        wait_text(page, "#conn-status", "Tilkoblet")
+    chair.click("text=Sett møtet")
+    for page in (chair, member):
+        page.click("#join-meeting")
+        page.click("#join-media")
+    playing = ("[...document.querySelectorAll('#floor-videos video')]"
+               ".some(v => v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 5)")
+    member.wait_for_function(playing, timeout=30000)  # the chair's picture
+
+    # The call is lost and the socket drops (as when the server restarts): once the socket is back,
+    # the page sets up a new call, and the chair's picture plays again.
+    member.evaluate("() => { councilRoom.media.pc.close(); councilRoom.live.ws.close(); }")
+    wait_text(member, "#conn-status", "Frakoblet", timeout=5000)
+    wait_text(member, "#conn-status", "Tilkoblet")
+    member.wait_for_function("councilRoom.media.pc.connectionState === 'connected'", timeout=30000)
+    member.wait_for_function(playing, timeout=30000)
+    frames = "Math.max(...[...document.querySelectorAll('#floor-videos video')].map(v => v.getVideoPlaybackQuality().totalVideoFrames))"
+    before = member.evaluate(frames)
+    member.wait_for_timeout(1000)
+    assert member.evaluate(frames) > before  # decoded frames keep arriving on the new call
+    for page in (chair, member):
+        page.context.close()
