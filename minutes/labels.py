@@ -50,6 +50,9 @@ _MESSAGES = {
     "other_language": "Norsk", "mode": "Mode", "valid": "in force",
     "mode:normal": "Ordinary meeting", "mode:audio_only": "Audio-only meeting (all members)",
     "mode:no_public_stream": "Meeting without a public stream",
+    "error:minutes_not_published": "The minutes of this meeting are not published yet.",
+    "error:meeting_not_ended": "The meeting has not ended yet.",
+    "error:not_found": "There is no such meeting.",
 }
 
 # Vote options are codes in the data; these are their labels (candidates' names stay as they are).

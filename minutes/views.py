@@ -66,9 +66,10 @@ def _minutes(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
     except DomainError as exc:
         if fmt == "html":
             lang = _lang(request)
+            L = labels(lang)
             with translation.override(lang):
-                return render(request, "minutes/not_available.html", {"message": exc.message, "L": labels(lang)},
-                              status=exc.http_status)
+                return render(request, "minutes/not_available.html", {
+                    "message": L.get(f"error:{exc.code}", exc.message), "L": L}, status=exc.http_status)
         return JsonResponse({"error": exc.as_dict()}, status=exc.http_status)
     lang = _lang(request)
     body = _rendered(meeting.id, meeting.last_digest, not internal, lang, fmt, published)
@@ -163,7 +164,7 @@ class MinutesFeed(Feed):
         return f"Møtebok: {item.meeting.body.name} – {item.meeting.title}"
 
     def item_description(self, item: MinutesRecord) -> str:
-        return f"{item.meeting.body.name}, {item.meeting.scheduled_start:%d.%m.%Y}"
+        return f"{item.meeting.body.name}, {format_date(item.meeting.scheduled_start, 'nb')}"  # the Oslo date
 
     def item_link(self, item: MinutesRecord) -> str:
         return f"/meetings/{item.meeting_id}/minutes/"

@@ -71,6 +71,8 @@ def test_it_places_the_minutes_and_the_archive_in_the_site_layout(played):
         assert '<nav aria-label=' in page and 'action="/i18n/setlang/"' in page and '<main id="main"' in page
     missing = c.get("/meetings/999999/minutes/")
     assert missing.status_code == 404 and 'action="/i18n/setlang/"' in missing.content.decode()
+    assert "Møtet finnes ikke." in missing.content.decode()
+    assert "There is no such meeting." in c.get("/meetings/999999/minutes/?lang=en").content.decode()
 
 
 def test_it_translates_the_minutes_without_hard_coded_norwegian(played):
