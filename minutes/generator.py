@@ -191,8 +191,9 @@ class _Builder:
                   late=bool(p.get("late")))
 
     def on_late_item_refused(self, r: Record, p: dict[str, Any]) -> None:
-        self.refused.append({"case_number": p["case_number"], "title": p["title"], "at": self.at,
-                             "objectors": len(p.get("objectors", [])), "chair_objects": p.get("chair_objects")})
+        self.refused.append({"case_number": p["case_number"], "title": None if self.hidden() else p["title"],
+                             "at": self.at, "objectors": len(p.get("objectors", [])),
+                             "chair_objects": p.get("chair_objects")})
 
     def on_item_opened(self, r: Record, p: dict[str, Any]) -> None:
         it = self.item(p["item"])
