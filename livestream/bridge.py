@@ -197,9 +197,9 @@ class PublicStreams:
                 self._check_soon(meeting_id)
         elif kind == "item.opened":
             title = p.get("public_title") if composer.gate_closed else p.get("title")
-            composer.add_chapter(f"{p.get('case_number', '')} {title}".strip())
+            composer.add_chapter(f"{p.get('case_number', '')} {title}".strip(), at=event.get("at"))
         elif kind == "floor.granted" and not composer.gate_closed:
-            composer.add_chapter(p.get("name", ""))
+            composer.add_chapter(p.get("name", ""), at=event.get("at"))
 
     # The watchdog ------------------------------------------------------------------------------
 

@@ -149,5 +149,21 @@ async def test_closed_doors_silence_every_public_output_and_reopening_restores_i
     print(f"log doors.closed at -> first silent WebRTC viewer window: {1000 * (viewer_silent - closed_at):.0f} ms")
     assert np.isfinite(viewer_silent)
 
-    chapters = (live / "chapters.vtt").read_text()
-    assert item.case_number in chapters
+    # Chapters sit where the log says, on the recording's own timeline (within one segment).
+    item_at, floor_at = await database_sync_to_async(lambda: (
+        MeetingEvent.objects.get(meeting=meeting, type="item.opened").at.timestamp(),
+        MeetingEvent.objects.get(meeting=meeting, type="floor.granted").at.timestamp()))()
+    recording_start = min(segment_starts((live / "recording.m3u8").read_text()).values()).timestamp()
+    cues = chapter_cues((live / "chapters.vtt").read_text())
+    assert abs(cues[f"{item.case_number} {item.title}"] - max(0.0, item_at - recording_start)) <= 1.0, cues
+    assert abs(cues["Medlem 1"] - max(0.0, floor_at - recording_start)) <= 1.0, cues
+
+
+def chapter_cues(vtt: str) -> dict[str, float]:
+    """Title → start (s) of each WebVTT cue."""
+    cues, lines = {}, vtt.splitlines()
+    for i, line in enumerate(lines):
+        if " --> " in line:
+            h, m, s = line.split(" --> ")[0].split(":")
+            cues[lines[i + 1]] = int(h) * 3600 + int(m) * 60 + float(s)
+    return cues

@@ -115,8 +115,9 @@ async def test_it_places_chapters_by_the_log_time_on_the_recording_timeline(tmp_
     composer.start()
     try:
         await asyncio.sleep(1.5)
-        # The log's own timestamps, not the moment the composer hears about them.
-        item_1 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=0.7)
+        # The log's own timestamps, not the moment the composer hears about them (here more than
+        # a segment length apart, so using the receipt time would fail).
+        item_1 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1.2)
         composer.add_chapter("PS 1/26 Budsjett", at=item_1.isoformat())
         await asyncio.sleep(0.8)
         composer.set_gate(True, "Lukket")
@@ -126,7 +127,7 @@ async def test_it_places_chapters_by_the_log_time_on_the_recording_timeline(tmp_
         composer.set_gate(False)
         reopened = dt.datetime.now(dt.timezone.utc)
         await asyncio.sleep(1.2)
-        item_3 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=0.5)
+        item_3 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1.1)
         composer.add_chapter("PS 3/26 Trafikksikkerhetsplan", at=item_3)
         await asyncio.sleep(1.3)
     finally:
