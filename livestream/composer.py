@@ -402,7 +402,7 @@ class Composer:
         audio_pts = tick * samples
         aac = encoders.encode_aac(pcm, pts=audio_pts)
         # Viewers get their own packet objects: muxing rescales a packet's timestamps in place.
-        for packet in video:
+        for packet in video if sinks else []:
             copy = av.Packet(bytes(packet))
             copy.pts, copy.dts, copy.time_base = packet.pts, packet.dts, packet.time_base
             copy.is_keyframe = packet.is_keyframe

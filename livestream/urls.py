@@ -4,5 +4,6 @@ from . import views
 
 urlpatterns = [
     path("live/<int:meeting_id>/webrtc/offer", views.webrtc_offer, name="live-webrtc-offer"),
+    path("live/<str:meeting_id>/webrtc/offer", views.webrtc_offer_bad_id),
     path("live/<int:meeting_id>/<str:name>", views.stream_file, name="live-file"),
 ]

@@ -87,6 +87,11 @@ def _offer(request: HttpRequest) -> dict[str, object]:
     return data
 
 
+@csrf_exempt
+def webrtc_offer_bad_id(request: HttpRequest, meeting_id: str) -> HttpResponse:
+    return _error(StreamError("unknown_meeting", "a meeting id is a positive number", 404))
+
+
 @csrf_exempt  # anonymous and cookie-less: the public needs no session to watch
 async def webrtc_offer(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """POST {sdp, type: "offer"} (recvonly audio + video) → {sdp, type: "answer"}."""

@@ -219,7 +219,8 @@ async def viewer_connect(*, meeting_id: int, sdp: object, sdp_type: object) -> d
     """
     from meetings.models import Meeting
 
-    state = await Meeting.objects.filter(id=meeting_id).values_list("state", flat=True).afirst()
+    in_range = 0 < meeting_id < 2**63  # a larger id would be a database error, not a 404
+    state = await Meeting.objects.filter(id=meeting_id).values_list("state", flat=True).afirst() if in_range else None
     if state is None:
         raise StreamError("unknown_meeting", f"meeting {meeting_id} does not exist", 404)
     if state not in LIVE_STATES:

@@ -126,7 +126,7 @@ async def test_it_refuses_a_viewer_beyond_the_cap_with_viewers_full(live_meeting
         await second.close()
 
 
-async def post(meeting_id: int, body: bytes | str, content_type: str = "application/json"):
+async def post(meeting_id: int | str, body: bytes | str, content_type: str = "application/json"):
     return await AsyncClient().post(f"/live/{meeting_id}/webrtc/offer", body, content_type=content_type)
 
 
@@ -158,8 +158,9 @@ async def test_it_answers_bad_offers_with_clear_errors(live_meeting):
 async def test_it_refuses_unknown_meetings_and_meetings_not_live(live_meeting):
     meeting, _, council = live_meeting
     offer = json.dumps(await Viewer().offer())
-    response = await post(meeting.id + 1000, offer)
-    assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_meeting"
+    for meeting_ref in (meeting.id + 1000, 10**30, "abc"):
+        response = await post(meeting_ref, offer)
+        assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_meeting"
     await database_sync_to_async(run)(council.chair, meeting, "meeting.end")
     response = await post(meeting.id, offer)
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_live"
