@@ -10,20 +10,19 @@ from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
-from django.utils.safestring import mark_safe
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.safestring import mark_safe
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from livestream.views import stream_dir
 from meetings import selectors
 from meetings.exceptions import DomainError
 from meetings.models import Meeting, MeetingEvent
 from meetings.state import MeetingState
-
-from livestream.views import stream_dir
 
 from . import render as renderers
 from .generator import local_iso
