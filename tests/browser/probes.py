@@ -64,3 +64,29 @@ def wait_for_speaker_media(page, *, tone_hz: int, timeout: float = 30.0) -> dict
         seen["ok"] = video_ok and audio_ok
         if seen["ok"] or time.monotonic() > deadline:
             return seen
+
+
+# The mean colour of what a <video> shows now (null before its first frame).
+VIDEO_COLOUR = """
+(selector) => {
+  const v = document.querySelector(selector);
+  if (!v || !v.videoWidth) return null;
+  const c = Object.assign(document.createElement('canvas'), { width: 64, height: 36 });
+  const g = c.getContext('2d', { willReadFrequently: true });
+  g.drawImage(v, 0, 0, 64, 36);
+  const d = g.getImageData(0, 0, 64, 36).data;
+  const sum = [0, 0, 0];
+  for (let i = 0; i < d.length; i += 4) { sum[0] += d[i]; sum[1] += d[i + 1]; sum[2] += d[i + 2]; }
+  return sum.map((s) => Math.round(s / (d.length / 4)));
+}
+"""
+
+
+def wait_until_not_showing_speaker(page, selector: str, timeout: float = 30.0) -> list[int] | None:
+    """Poll until the video at `selector` no longer shows the speaker's magenta picture."""
+    deadline = time.monotonic() + timeout
+    while True:
+        colour = page.evaluate(VIDEO_COLOUR, selector)
+        if (colour is not None and not is_magenta(colour)) or time.monotonic() > deadline:
+            return colour
+        time.sleep(0.5)

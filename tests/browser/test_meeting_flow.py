@@ -10,7 +10,7 @@ import pytest
 from tests.browser import fake_media
 from tests.browser.conftest import VIEWPORT, assert_accessible, login
 from tests.browser.helpers import NOTICE, api, cast_everywhere, formannskap_meeting, token, wait_text
-from tests.browser.probes import wait_for_speaker_media
+from tests.browser.probes import VIDEO_COLOUR, is_magenta, wait_for_speaker_media, wait_until_not_showing_speaker
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     # In words, not the protocol's keys.
     assert "For: 4, Mot: 0 – vedtatt" in public.inner_text("#votes"), public.inner_text("#votes")
     assert "Havneplan vedtas." in public.inner_text("#votes")
+    public.evaluate("window.scrollTo(0, 0)")
     screenshot(public, "public-vote-result", full_page=False)
     assert_accessible(public, "public page, live, with a vote result")
 
@@ -95,6 +96,11 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     chair.click("#close-vote")
     wait_text(public, "#closed-notice", "§ 11-5 tredje ledd bokstav a")
     wait_text(members[0], "#doors-banner", "Dørene er lukket")
+    # The public player, a few seconds behind live (HLS), then shows the slate, not the speaker.
+    assert public.evaluate(VIDEO_COLOUR, "#player") is not None
+    colour = wait_until_not_showing_speaker(public, "#player")
+    assert colour is not None and not is_magenta(colour), colour
+    public.evaluate("window.scrollTo(0, 0)")
     screenshot(public, "public-doors-closed", full_page=False)
     assert_accessible(public, "public page, doors closed")
     chair.click("text=4. Åpne møtet igjen")
