@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.browser.conftest import VIEWPORT, assert_accessible
+from tests.browser.helpers import api, token
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +55,15 @@ def test_it_refuses_an_exempt_or_unknown_document(browser, live_server_url):
     page = browser.new_context().new_page()
     page.goto(live_server_url + "/")
     meeting = first_link(page, r"/meetings/\d+/")
+    meeting_id = int(meeting.strip("/").split("/")[-1])
+    # The clerk's view of the agenda names the exempt document's id; the public page must not serve it.
+    items = api(live_server_url, f"/api/meetings/{meeting_id}/items/", token=token(live_server_url, "sekretar"))
+    exempt = next(d for i in items for d in i["documents"] if d["exemption_basis"])
+    public = next(d for i in items for d in i["documents"] if not d["exemption_basis"] and d["public"])
+    assert page.goto(f"{live_server_url}{meeting}documents/{exempt['id']}/").status == 404
     assert page.goto(f"{live_server_url}{meeting}documents/999999/").status == 404
+    assert page.goto(f"{live_server_url}{meeting}documents/{public['id']}/").status == 200
+    assert "(unntatt)" not in page.inner_text("main")
     page.context.close()
 
 
