@@ -83,13 +83,19 @@ def build(meeting: Meeting) -> dict[str, Any]:
     return doc
 
 
-def public_state(meeting: Meeting) -> dict[str, Any]:
-    key = (meeting.id, meeting.last_seq)
+def _cached(key: tuple[int, int]) -> dict[str, Any] | None:
     with _lock:
         cached = _cache.get(key)
         if cached is not None:
             _cache.move_to_end(key)
-            return cached
+        return cached
+
+
+def public_state(meeting: Meeting) -> dict[str, Any]:
+    key = (meeting.id, meeting.last_seq)
+    cached = _cached(key)
+    if cached is not None:
+        return cached
     doc = build(meeting)
     with _lock:
         _cache[key] = doc
@@ -98,6 +104,18 @@ def public_state(meeting: Meeting) -> dict[str, Any]:
     return doc
 
 
-def public_state_for(meeting_id: int) -> dict[str, Any] | None:
-    meeting = Meeting.objects.select_related("body").filter(id=meeting_id).exclude(state="draft").first()
+def public_state_for(meeting_id: int, *, seq: int | None = None) -> dict[str, Any] | None:
+    """The public document of a published meeting, or None. `seq` is the last_seq if already read.
+
+    A hit costs one small query for the seq (none when given); only a miss loads the live state.
+    """
+    published = Meeting.objects.filter(id=meeting_id).exclude(state="draft")
+    if seq is None:
+        seq = published.values_list("last_seq", flat=True).first()
+        if seq is None:
+            return None
+    cached = _cached((meeting_id, seq))
+    if cached is not None:
+        return cached
+    meeting = published.select_related("body").first()
     return public_state(meeting) if meeting else None

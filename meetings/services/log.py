@@ -43,19 +43,26 @@ def meeting_lock(meeting_id: int) -> Meeting:
 
 
 def log_append(*, meeting: Meeting, type: str, payload: dict[str, Any], actor: Person | None = None) -> MeetingEvent:
-    """Append one event. Must run inside transaction.atomic() with `meeting` locked."""
+    """Append one event. Must run inside transaction.atomic() with `meeting` locked.
+
+    Updates `meeting.live_state` in place: a caller holding a reference to it sees the event folded in.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("log_append must run inside transaction.atomic()")
     # Round-trip through JSON so that what we hash is exactly what the database will give back.
-    payload = json.loads(canonical_json(payload))
+    canonical = canonical_json(payload)
+    payload = json.loads(canonical)
     seq = meeting.last_seq + 1
     prev = meeting.last_digest or GENESIS
     at = timezone.now()
     actor_id = actor.id if actor else None
     digest = event_digest(meeting_id=meeting.id, seq=seq, type=type, at=at.isoformat(), actor=actor_id,
                           payload=payload, prev_digest=prev)
-    record = {"seq": seq, "type": type, "at": at.isoformat(), "actor": actor_id, "payload": payload}
-    new_state = projection.apply(meeting.live_state or projection.initial_state(), record)
+    # Fold in place: `meeting` was just read under the row lock, so its live_state is this
+    # transaction's own copy (copying the whole state per event cost more than the event). The state
+    # gets its own copy of the payload, so folding later events never changes this event's message.
+    record = {"seq": seq, "type": type, "at": at.isoformat(), "actor": actor_id, "payload": json.loads(canonical)}
+    new_state = projection.apply_in_place(meeting.live_state or projection.initial_state(), record)
     public = public_payload(type, payload, new_state)
     event = MeetingEvent.objects.create(
         meeting=meeting, seq=seq, type=type, at=at, actor=actor, payload=payload,

@@ -15,6 +15,12 @@ from tests.factories import make_council, make_meeting, run, start_meeting
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # The cache is per process and keyed by (meeting id, seq); test databases reuse ids.
+    public_state._cache.clear()
+
+
 def url(meeting: Meeting) -> str:
     return f"/public/meetings/{meeting.id}/state.json"
 
@@ -98,3 +104,31 @@ def test_it_never_shows_member_only_data_or_the_closed_part(client):
     # The vote on closing was public (§ 11-5 (5)); the vote held behind closed doors is not shown live.
     assert [v["kind"] for v in reopened_doc["votes"]] == ["closure"]
     assert reopened_doc["votes"][0]["result"]["adopted"] is True
+
+
+def test_it_answers_a_cached_document_with_one_small_query(client, django_assert_num_queries):
+    council = make_council()
+    meeting = make_meeting(council)
+    start_meeting(council, meeting)
+    first = client.get(url(meeting)).json()  # builds the document (a cache miss)
+    with django_assert_num_queries(1) as ctx:
+        again = client.get(url(meeting))
+    assert again.status_code == 200 and again.json() == first
+    # The one query reads the seq, not the live state: viewers cost no JSON decoding of the state.
+    assert "live_state" not in ctx.captured_queries[0]["sql"]
+    doc = public_state.public_state_for(meeting.id)
+    with django_assert_num_queries(1):
+        assert public_state.public_state_for(meeting.id) is doc
+    with django_assert_num_queries(0):
+        assert public_state.public_state_for(meeting.id, seq=first["seq"])["seq"] == first["seq"]
+
+
+def test_it_builds_a_new_document_after_the_next_event(client):
+    council = make_council()
+    meeting = make_meeting(council)
+    start_meeting(council, meeting)
+    before = public_state.public_state_for(meeting.id)
+    run(council.chair, meeting, "item.open", item_id=meeting.items.first().id)
+    after = public_state.public_state_for(meeting.id)
+    assert after["seq"] == before["seq"] + 1 and after["current_item"]["case_number"] == "PS 1/26"
+    assert before["current_item"] is None

@@ -108,3 +108,28 @@ def test_casting_a_vote_takes_a_bounded_number_of_queries(council, meeting, djan
     vote = run(council.chair, meeting, "vote.open")
     with django_assert_max_num_queries(8):
         run(council.members[0], meeting, "vote.cast", vote=vote, choice="for")
+
+
+def test_it_folds_each_event_into_the_locked_meetings_own_state(council, meeting):
+    from django.db import transaction
+
+    from meetings.services.log import log_append, meeting_lock
+
+    start_meeting(council, meeting)
+    with transaction.atomic():
+        locked = meeting_lock(meeting.id)
+        state = locked.live_state
+        first = log_append(meeting=locked, type="question.asked",
+                           payload={"person": council.pid(council.chair), "name": "Ordfører Olsen", "text": "Én"})
+        log_append(meeting=locked, type="question.asked",
+                   payload={"person": council.pid(council.chair), "name": "Ordfører Olsen", "text": "To"})
+        # A service holding `state` across appends sees both events folded in.
+        assert locked.live_state is state and [q["text"] for q in state["questions"]] == ["Én", "To"]
+        # The state has its own copy of each payload: changing it cannot change an event's message.
+        state["questions"][0]["text"] = "endret"
+        assert first.payload["text"] == "Én"
+    stored = Meeting.objects.get(id=meeting.id)
+    assert [q["text"] for q in stored.live_state["questions"]] == ["Én", "To"]
+    assert stored.live_state["last_seq"] == stored.last_seq
+    records = [event_record(e) for e in MeetingEvent.objects.filter(meeting=meeting).order_by("seq")]
+    assert projection.replay(records) == stored.live_state
