@@ -30,6 +30,7 @@ from meetings.legal import CLOSURE_GROUND_EN, ClosureGround
 
 from .composer import Composer
 from .health import last_output_at, stall_limit, stream_dir
+from .slate import floor_slate
 
 log = logging.getLogger(__name__)
 LIVE_STATES = {"in_session", "suspended"}
@@ -180,10 +181,8 @@ class PublicStreams:
         self._check_soon(meeting_id)
         if gate.closed:
             return
-        if gate.mode == "audio_only":
-            composer.set_slate(f"Bare lyd – {floor['name']}" if floor else "Bare lyd / audio only")
-        else:
-            composer.set_slate(None)
+        composer.set_slate(floor_slate(mode=gate.mode, floor=floor,
+                                       speaker_on_camera=speaker is not None and (speaker, "video") in current))
 
     def on_event(self, meeting_id: int, event: dict[str, Any]) -> None:
         gate = self._gate_from_event(meeting_id, event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -40,3 +41,17 @@ def slate_rgb(text: str, width: int, height: int) -> np.ndarray:
         draw.text((width * 0.05, y), line, fill=(255, 255, 255), font=font)
         y += int((font.size if hasattr(font, "size") else 12) * 1.8)
     return np.asarray(image)
+
+
+def floor_slate(*, mode: str, floor: dict[str, Any] | None, speaker_on_camera: bool) -> str | None:
+    """The slate over live audio, or None for the speaker's (or chair's) picture.
+
+    A meeting-wide audio-only mode names the speaker; so does a speaker who simply sends no
+    video: showing the chair's camera while someone else speaks would misstate who has the floor.
+    """
+    name = floor.get("name") if floor else None
+    if mode == "audio_only":
+        return f"Bare lyd – {name}\nAudio only – {name}" if name else "Bare lyd / audio only"
+    if name and not speaker_on_camera:
+        return f"Ordet har {name} (bare lyd)\n{name} has the floor (audio only)"
+    return None
