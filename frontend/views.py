@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings import selectors
 from meetings.exceptions import DomainError
-from meetings.legal import ClosureGround
+from meetings.legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround
 from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
+from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
 from meetings.services import access, agenda, meetings
 from meetings.state import MeetingState
 from minutes.models import MinutesRecord, MinutesStatus
@@ -63,6 +64,15 @@ def public_document(request: HttpRequest, meeting_id: int, document_id: int) -> 
     return render(request, "frontend/document.html", {"document": document, "meeting": document.item.meeting})
 
 
+def _closure_grounds(meeting: Meeting) -> list[tuple[str, str]]:
+    """The grounds the chair may pick: § 11-7 (3) rules out mandatory closure in a remote meeting
+    unless an exemption profile in force allows it (the service refuses it anyway; this keeps the
+    console from offering it)."""
+    allowed = [g for g in ClosureGround if g not in MANDATORY_CLOSURE_GROUNDS
+               or meeting.form != MeetingKind.REMOTE or meetings.profile_allows_mandatory_closure(meeting)]
+    return [(g.value, g.label) for g in allowed]
+
+
 @login_required
 def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
     try:
@@ -81,7 +91,7 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
                "role": m.role} for m in members if m.is_seated]
     return render(request, "frontend/room.html", {
         "meeting": meeting, "items": meeting.items.all(), "person": person, "role": membership.role,
-        "grounds": [(g.value, g.label) for g in ClosureGround], "ice_servers": ice,
+        "grounds": _closure_grounds(meeting), "ice_servers": ice,
         "grounds_data": {g.value: g.label for g in ClosureGround}, "roster": roster,
         "is_chair": access.chair_id(meeting) == person.id, "members": members})
 

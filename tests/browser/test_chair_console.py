@@ -28,6 +28,9 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
         wait_text(page, "#conn-status", "Tilkoblet")
     chair.click("text=Sett møtet")
     wait_text(chair, "#roll-call", "ikke registrert")
+    # A remote meeting may not be closed on a mandatory ground (§ 11-7 (3)): the console does not offer it.
+    grounds = chair.eval_on_selector_all("#ground option", "os => os.map(o => o.value)")
+    assert grounds == ["11-5-3-a", "11-5-3-b"], grounds
 
     # Roll call: one member marked present by the chair, one registered absent with a reason.
     rows = chair.locator("#roll-call tr")
