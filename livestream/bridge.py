@@ -50,7 +50,7 @@ def closed_slate(ground: str | None) -> str:
 
 def no_stream_slate(instrument: str | None) -> str:
     under = f" ({instrument})" if instrument else ""
-    return (f"Møtet overføres ikke direkte{under}. Opptak gjøres tilgjengelig etterpå.\n"
+    return (f"Møtet overføres ikke direkte{under}.\n"
             f"This meeting is not streamed live{under}.")
 
 
