@@ -8,6 +8,7 @@ from django.contrib import admin
 
 from .models import (AgendaItem, Body, Document, ExemptionProfile, Meeting, MeetingEvent, Membership, Municipality,
                      Party, Person)
+from .state import MeetingState
 
 
 class MembershipInline(admin.TabularInline):
@@ -56,6 +57,12 @@ class MeetingAdmin(admin.ModelAdmin):
     inlines = [AgendaItemInline]
     # State, log position and live state change only through the services.
     readonly_fields = ["state", "live_state", "last_seq", "last_digest", "notice_published_at"]
+
+    def get_readonly_fields(self, request: Any, obj: Meeting | None = None) -> list[str]:
+        # Once the notice is out, applying an exemption is a logged act (POST /api/meetings/<id>/exemption/).
+        if obj is not None and obj.state != MeetingState.DRAFT:
+            return [*self.readonly_fields, "exemption_profile"]
+        return list(self.readonly_fields)
 
 
 @admin.register(MeetingEvent)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from .legal import ClosureGround
+from .legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround
 from .state import ItemState, MeetingState
 
 
@@ -155,6 +156,49 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.body}: {self.title}"
 
+    # Validation for the admin (ModelForm.full_clean). The services check the same rules and log what
+    # they change; the admin writes rows directly, so here it must at least not get round the rules.
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.form == MeetingForm.REMOTE and self.body_id and not self.body.remote_allowed:
+            errors["form"] = (f"{self.body.name} may not meet remotely: the council has not allowed remote meetings "
+                              "for it (kommuneloven § 11-7 (1)).")
+        if self.exemption_profile_id and self._exemption_profile_changed():
+            problem = self._profile_not_in_force()
+            if problem:
+                errors["exemption_profile"] = problem
+        if self.pk and self.form == MeetingForm.REMOTE and not self.allows_mandatory_closure_remote():
+            mandatory = self.items.filter(planned_closure_ground__in=MANDATORY_CLOSURE_GROUNDS)
+            if mandatory.exists():
+                cases = ", ".join(mandatory.values_list("case_number", flat=True))
+                errors.setdefault("form", f"{cases} must be closed under § 11-5 (2), which a remote meeting cannot do "
+                                          "without an exemption profile in force that allows it (§ 11-7 (3)).")
+        if errors:
+            raise ValidationError(errors)
+
+    def _exemption_profile_changed(self) -> bool:
+        if self.pk is None:
+            return True
+        stored = Meeting.objects.filter(pk=self.pk).values_list("exemption_profile_id", flat=True).first()
+        return stored != self.exemption_profile_id
+
+    def _profile_not_in_force(self) -> str:
+        profile = self.exemption_profile
+        assert profile is not None
+        window = f"valid {profile.valid_from} to {profile.valid_to}{'' if profile.enabled else ', and not enabled'}"
+        days = {timezone.localdate()}
+        if self.scheduled_start:
+            days.add(timezone.localdate(self.scheduled_start))
+        for day in sorted(days):
+            if not profile.in_force(day):
+                return f"{profile.instrument} is not in force on {day.isoformat()} ({window}); kommuneloven § 11-7 (4)."
+        return ""
+
+    def allows_mandatory_closure_remote(self, day: dt.date | None = None) -> bool:
+        """§ 11-7 (3)/(4): an exemption profile in force that allows § 11-5 (2) closure in a remote meeting."""
+        profile = self.exemption_profile
+        return bool(profile and profile.allows_closed_11_5_2_remote and profile.in_force(day or timezone.localdate()))
+
 
 class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
@@ -179,6 +223,22 @@ class AgendaItem(models.Model):
     @property
     def title_for_public(self) -> str:
         return self.public_title or self.title
+
+    def clean(self) -> None:
+        """Admin validation: the same agenda rules as `services.agenda.item_add`."""
+        if not self.meeting_id:
+            return
+        meeting = self.meeting
+        if self.pk is None and meeting.state != MeetingState.DRAFT:
+            raise ValidationError(
+                "The notice of this meeting is published, so the case list is public (§ 11-3). Add the case from the "
+                "clerk's agenda page before the meeting opens (the change is logged), or in the meeting as a late item "
+                "(item.add_late, § 11-3 (5)), which the chair or a third of the members can object to.")
+        if self.planned_closure_ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE \
+                and not meeting.allows_mandatory_closure_remote():
+            raise ValidationError({"planned_closure_ground": (
+                "A case that must be closed under § 11-5 (2) cannot be handled in a remote meeting (kommuneloven "
+                "§ 11-7 (3)) without an exemption profile in force that allows it; move it to a physical meeting.")})
 
 
 class Document(models.Model):

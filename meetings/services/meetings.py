@@ -33,9 +33,7 @@ def check_remote_allowed(*, body: Body, form: str) -> None:
 
 
 def profile_allows_mandatory_closure(meeting: Meeting, on: dt.date | None = None) -> bool:
-    profile = meeting.exemption_profile
-    day = on or timezone.localdate()
-    return bool(profile and profile.allows_closed_11_5_2_remote and profile.in_force(day))
+    return meeting.allows_mandatory_closure_remote(on)
 
 
 def meeting_create(*, user: Any, body_id: int, title: str, scheduled_start: dt.datetime,
