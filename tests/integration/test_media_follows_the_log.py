@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Self
 
 import aioice.stun
 import pytest
@@ -132,7 +133,7 @@ class MediaMeeting:
     """A meeting in session with an item open, member A holding the floor, and a real aiortc peer
     per participant (tone/colour 1 = chair, 2 = A, 3 = B, 4 = C) connected through the media worker."""
 
-    async def __aenter__(self) -> MediaMeeting:
+    async def __aenter__(self) -> Self:
         self.council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="media2")
         self.meeting = await database_sync_to_async(make_meeting)(self.council)
         await database_sync_to_async(start_meeting)(self.council, self.meeting)

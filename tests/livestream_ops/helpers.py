@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from meetings.events import add_listener, event_message, remove_listener
 from meetings.legal import ClosureGround
@@ -38,7 +38,7 @@ class Captured:
     def __call__(self, event: Any) -> None:
         self.messages.append(event_message(event))
 
-    def __enter__(self) -> Captured:
+    def __enter__(self) -> Self:
         add_listener(self)
         return self
 

@@ -49,7 +49,7 @@ def prune(*args: str) -> str:
 
 
 def test_it_deletes_only_recordings_of_meetings_ended_longer_ago_than_the_retention(settings, meetings, caplog):
-    ended, running, ended_dir, running_dir = meetings
+    ended, _, ended_dir, running_dir = meetings
     settings.RECORDING_RETENTION_DAYS = 0  # the meeting ended a moment ago: already past a zero-day retention
     with caplog.at_level(logging.INFO, logger="livestream.retention"):
         out = prune()

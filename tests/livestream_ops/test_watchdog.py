@@ -35,7 +35,7 @@ async def start_stream(streams, slug: str, settings):
 
 
 async def test_it_logs_the_stream_down_when_the_composer_hangs_and_up_when_it_recovers(streams, settings):
-    council, meeting, composer = await start_stream(streams, "wd", settings)
+    _, meeting, composer = await start_stream(streams, "wd", settings)
     assert await stream_events(meeting.id) == []  # healthy: nothing to log
 
     # The composer thread hangs (as on a stuck encoder call): it blocks on its own lock.
@@ -62,7 +62,7 @@ async def logged(meeting_id: int, n: int) -> bool:
 
 
 async def test_it_logs_the_stream_down_when_the_composer_thread_dies(streams, settings):
-    council, meeting, composer = await start_stream(streams, "wd2", settings)
+    _, meeting, composer = await start_stream(streams, "wd2", settings)
     composer._stop.set()  # the thread ends; nothing restarts it
     await eventually(lambda: stream_events(meeting.id), timeout=STALL_SEGMENTS * SEGMENT + 8)
     [down] = await stream_events(meeting.id)
