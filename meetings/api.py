@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -138,9 +139,21 @@ def _int_param(request: Request, name: str, default: int, *, maximum: int | None
     return min(value, maximum) if maximum else value
 
 
+class Pages(LimitOffsetPagination):
+    """`?limit=&offset=` pages, `{"count", "next", "previous", "results"}`, for every list."""
+
+    default_limit = 100
+    max_limit = 500
+
+    def get_offset(self, request: Request) -> int:
+        # DRF takes any offset; one past 64 bits overflows the SQL OFFSET on PostgreSQL (a 500).
+        return _int_param(request, self.offset_query_param, 0)
+
+
 class BodyList(generics.ListAPIView):
     queryset = Body.objects.select_related("municipality").order_by("name")
     serializer_class = BodySerializer
+    pagination_class = Pages
 
 
 class BodyDetail(generics.RetrieveAPIView):
@@ -148,16 +161,23 @@ class BodyDetail(generics.RetrieveAPIView):
     serializer_class = BodySerializer
 
 
-class BodyMembers(APIView):
+class BodyMembers(generics.GenericAPIView):
+    serializer_class = MembershipSerializer
+    pagination_class = Pages
+
     @extend_schema(responses=MembershipSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         body = Body.objects.filter(pk=pk).first()
         if body is None:
             raise NotFound(f"body {pk} does not exist")
-        return Response(MembershipSerializer(selectors.body_members(body=body), many=True).data)
+        page = self.paginate_queryset(selectors.body_members(body=body))
+        return self.get_paginated_response(MembershipSerializer(page, many=True).data)
 
 
-class MeetingList(APIView):
+class MeetingList(generics.GenericAPIView):
+    serializer_class = MeetingSerializer
+    pagination_class = Pages
+
     class MeetingListInput(serializers.Serializer):
         body_id = commands.id_field()
         title = serializers.CharField(max_length=300)
@@ -170,8 +190,8 @@ class MeetingList(APIView):
     def get(self, request: Request) -> Response:
         body = request.query_params.get("body")
         body_id = _int_param(request, "body", 0) if body else None
-        qs = selectors.meeting_list(user=request.user, body_id=body_id)
-        return Response(MeetingSerializer(qs, many=True).data)
+        page = self.paginate_queryset(selectors.meeting_list(user=request.user, body_id=body_id))
+        return self.get_paginated_response(MeetingSerializer(page, many=True).data)
 
     @extend_schema(request=MeetingListInput, responses={201: MeetingSerializer})
     def post(self, request: Request) -> Response:
@@ -315,6 +335,7 @@ class ExemptionProfileSerializer(serializers.ModelSerializer):
 class ExemptionProfileList(generics.ListAPIView):
     queryset = ExemptionProfile.objects.order_by("valid_from")
     serializer_class = ExemptionProfileSerializer
+    pagination_class = Pages
 
 
 class CommandList(APIView):

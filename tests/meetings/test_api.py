@@ -20,9 +20,9 @@ def client_for(user):
 
 def test_it_serves_public_reads_without_login(anon, council, meeting):
     assert anon.get("/api/bodies/").json()["results"][0]["name"] == council.body.name
-    members = anon.get(f"/api/bodies/{council.body.id}/members/").json()
+    members = anon.get(f"/api/bodies/{council.body.id}/members/").json()["results"]
     assert {m["role"] for m in members} >= {"chair", "member", "deputy", "clerk"}
-    meetings = anon.get("/api/meetings/").json()
+    meetings = anon.get("/api/meetings/").json()["results"]
     assert [m["id"] for m in meetings] == [meeting.id]
     notice = anon.get(f"/api/meetings/{meeting.id}/notice/").json()
     assert [i["case_number"] for i in notice["items"]] == ["PS 1/26", "PS 2/26", "PS 3/26"]
@@ -296,3 +296,22 @@ def test_it_opens_an_item_planned_for_closed_doors_in_public_by_its_public_title
     opened = next(e for e in public if e["type"] == "item.opened")
     assert opened["payload"]["title"] == "Unntatt sak"
     assert "recommendation" not in opened["payload"] and "Klage" not in str(opened["payload"])
+
+
+def test_it_pages_the_meeting_and_member_lists_like_the_others(anon, council):
+    ids = [make_meeting(council).id for _ in range(3)]
+    first = anon.get("/api/meetings/?limit=2").json()
+    assert first["count"] == 3 and [m["id"] for m in first["results"]] == ids[:2] and first["next"]
+    rest = anon.get(first["next"]).json()
+    assert [m["id"] for m in rest["results"]] == ids[2:] and rest["next"] is None
+    members = anon.get(f"/api/bodies/{council.body.id}/members/?limit=3&offset=1").json()
+    assert members["count"] == 8 and len(members["results"]) == 3  # 5 seats, 2 deputies, a clerk
+    assert len(anon.get("/api/bodies/?limit=99999999999999999999999").json()["results"]) == 1  # capped, not a 500
+
+
+@pytest.mark.parametrize("path", ["/api/meetings/", "/api/bodies/", "/api/bodies/{b}/members/",
+                                  "/api/exemption-profiles/"])
+@pytest.mark.parametrize("query", ["offset=-1", "offset=99999999999999999999999", "offset=x"])
+def test_it_refuses_a_bad_page_offset_with_invalid_input(anon, council, path, query):
+    r = anon.get(f"{path.format(b=council.body.id)}?{query}")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"

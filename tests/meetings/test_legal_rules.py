@@ -128,6 +128,42 @@ def test_law_31_audio_only_mode_needs_a_profile_and_then_counts_audio_only_membe
     assert run(member, meeting, "vote.cast", vote=vote, choice="for") == 1
 
 
+def test_law_08_a_notice_needs_a_case_list_and_carries_time_form_and_every_case(council):
+    empty = meetings.meeting_create(user=council.clerk, body_id=council.body.id, title="Tomt møte",
+                                    scheduled_start=timezone.now())
+    with pytest.raises(LegalRuleViolation) as exc:
+        meetings.meeting_publish_notice(user=council.clerk, meeting_id=empty.id)
+    assert exc.value.code == "empty_case_list"
+    assert Meeting.objects.get(id=empty.id).notice_published_at is None
+    meeting = make_meeting(council, publish=False)
+    with pytest.raises(PermissionDenied):
+        meetings.meeting_publish_notice(user=council.members[0], meeting_id=meeting.id)
+    meetings.meeting_publish_notice(user=council.clerk, meeting_id=meeting.id)
+    notice = meeting.events.get(type="notice.published").payload
+    assert notice["form"] == "remote" and notice["scheduled_start"]
+    assert [i["case_number"] for i in notice["items"]] == ["PS 1/26", "PS 2/26", "PS 3/26"]
+
+
+def test_law_09_the_notice_is_public_even_for_a_closed_item_without_its_exempt_parts(council):
+    from rest_framework.test import APIClient
+
+    meeting = make_meeting(council, publish=False, closure_item=ClosureGround.PRIVACY)
+    item = meeting.items.get(case_number="PS 99/26")
+    agenda.document_add(user=council.clerk, item_id=item.id, title="Legeerklæring", public=False,
+                        exemption_basis="offentleglova § 13")
+    agenda.document_add(user=council.clerk, item_id=item.id, title="Saksframlegg (offentlig)")
+    meetings.meeting_publish_notice(user=council.clerk, meeting_id=meeting.id)
+    notice = APIClient().get(f"/api/meetings/{meeting.id}/notice/").json()
+    closed = next(i for i in notice["items"] if i["case_number"] == "PS 99/26")
+    # Announced, with its case number, public title, ground and public papers (§ 11-3 (2), (3)) ...
+    assert closed["title"] == "Unntatt sak" and closed["planned_closure_ground"] == ClosureGround.PRIVACY
+    assert [d["title"] for d in closed["documents"]] == ["Saksframlegg (offentlig)"]
+    # ... but not its exempt content.
+    assert closed["recommendation"] == "" and "Klage" not in str(closed)
+    public_log = meeting.events.get(type="notice.published").public_payload
+    assert any(i["title"] == "Unntatt sak" for i in public_log["items"])
+
+
 def test_law_10_late_item_is_refused_when_a_third_of_those_present_object(council, meeting):
     start_meeting(council, meeting)  # 5 present
     objectors = [council.pid(u) for u in council.members[:2]]  # 2 of 5 >= 1/3
