@@ -3,7 +3,7 @@
 // (2 audio, 2 video) that the server re-points when the floor changes, with no renegotiation.
 // aiortc does not trickle ICE, so the offer is sent once gathering is complete.
 
-const LIVE_STATES = new Set(["new", "connecting", "connected"]);
+const LIVE_STATES = new Set(["connecting", "connected"]);
 
 export class MemberMedia {
   constructor(live, { iceServers = [], onTrack, onState, onReset } = {}) {
@@ -14,6 +14,7 @@ export class MemberMedia {
     this.onReset = onReset || (() => {});
     this.stream = null;
     this.pc = null;
+    this.connecting = null;  // the negotiation in flight, so that recover() never starts a second one
   }
 
   static async devices() {
@@ -32,7 +33,12 @@ export class MemberMedia {
 
   // A new peer connection for the same camera and microphone. The server replaces the member's
   // previous call when an offer comes from a new connection (meetings/media/gateway.py).
-  async connect() {
+  connect() {
+    this.connecting = this.negotiate().finally(() => { this.connecting = null; });
+    return this.connecting;
+  }
+
+  async negotiate() {
     if (this.pc) {
       this.pc.onconnectionstatechange = null;
       this.pc.close();
@@ -65,9 +71,12 @@ export class MemberMedia {
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   }
 
-  // After the socket comes back: keep a call that is still alive, set up a new one otherwise.
+  // After the socket comes back, or when the call fails: keep a call that is alive (answered and
+  // connecting or connected), set up a new one otherwise, e.g. when the offer was lost with the socket.
   async recover() {
-    if (!this.stream || (this.pc && LIVE_STATES.has(this.pc.connectionState) && this.pc.signalingState !== "closed")) return;
+    if (!this.stream || this.connecting) return;
+    const pc = this.pc;
+    if (pc && pc.remoteDescription && LIVE_STATES.has(pc.connectionState)) return;
     await this.connect();
   }
 
