@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from html.parser import HTMLParser
 
-import pytest
 from django.utils import timezone
 
 from meetings.legal import ClosureGround
