@@ -12,12 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from meetings import selectors
 from meetings.exceptions import DomainError
-from meetings.legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround
+from meetings.legal import CLOSURE_GROUND_EN, MANDATORY_CLOSURE_GROUNDS, ClosureGround
 from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
 from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
 from meetings.services import access, agenda, meetings
@@ -64,13 +64,15 @@ def public_document(request: HttpRequest, meeting_id: int, document_id: int) -> 
     return render(request, "frontend/document.html", {"document": document, "meeting": document.item.meeting})
 
 
-def _closure_grounds(meeting: Meeting) -> list[tuple[str, str]]:
+def _closure_grounds(meeting: Meeting, *, every: bool = False) -> list[tuple[str, str]]:
     """The grounds the chair may pick: § 11-7 (3) rules out mandatory closure in a remote meeting
     unless an exemption profile in force allows it (the service refuses it anyway; this keeps the
-    console from offering it)."""
-    allowed = [g for g in ClosureGround if g not in MANDATORY_CLOSURE_GROUNDS
+    console from offering it). `every`: all of them, to name a ground the log already holds.
+    Labels in the page's language."""
+    allowed = [g for g in ClosureGround if every or g not in MANDATORY_CLOSURE_GROUNDS
                or meeting.form != MeetingKind.REMOTE or meetings.profile_allows_mandatory_closure(meeting)]
-    return [(g.value, g.label) for g in allowed]
+    english = translation.get_language() == "en"
+    return [(g.value, CLOSURE_GROUND_EN[g] if english else g.label) for g in allowed]
 
 
 @login_required
@@ -92,7 +94,7 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "frontend/room.html", {
         "meeting": meeting, "items": meeting.items.all(), "person": person, "role": membership.role,
         "grounds": _closure_grounds(meeting), "ice_servers": ice,
-        "grounds_data": {g.value: g.label for g in ClosureGround}, "roster": roster,
+        "grounds_data": dict(_closure_grounds(meeting, every=True)), "roster": roster,
         "is_chair": access.chair_id(meeting) == person.id, "members": members})
 
 

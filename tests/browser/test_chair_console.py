@@ -139,3 +139,18 @@ def test_it_sets_up_a_members_call_again_after_the_socket_drops(browser, live_se
     assert member.evaluate(frames) > before  # decoded frames keep arriving on the new call
     for page in (chair, member):
         page.context.close()
+
+
+def test_it_shows_the_chair_console_in_english(browser, live_server_url):
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    chair = login(browser, base, "ordforer")
+    chair.goto(f"{base}/meetings/{meeting}/room/")
+    chair.select_option("#language", "en")
+    chair.click("form.lang button")
+    chair.wait_for_load_state()
+    wait_text(chair, "#conn-status", "Connected")
+    assert chair.inner_text("#chair-h") == "Chair's console"
+    grounds = chair.eval_on_selector_all("#ground option", "os => os.map(o => o.textContent)")
+    assert grounds and all("Local Government Act" in g for g in grounds), grounds
+    chair.context.close()
