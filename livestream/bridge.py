@@ -31,6 +31,7 @@ from meetings.legal import CLOSURE_GROUND_EN, ClosureGround
 from .composer import Composer
 from .health import last_output_at, stall_limit, stream_dir
 from .slate import floor_slate
+from .webrtc import viewers_listen
 
 log = logging.getLogger(__name__)
 LIVE_STATES = {"in_session", "suspended"}
@@ -109,6 +110,7 @@ class PublicStreams:
             self.tracks[meeting_id] = {}
             self._started[meeting_id] = time.time()
             self._watchdogs[meeting_id] = loop.create_task(self._watch(meeting_id))
+            viewers_listen(meeting_id, composer)  # WebRTC viewer offers relayed from web processes
         return composer
 
     async def _report(self, meeting_id: int, up: bool, reason: str) -> None:

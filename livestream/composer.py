@@ -222,6 +222,10 @@ class Composer:
         self._thread = threading.Thread(target=self._run, name=f"composer-{self.meeting_id}", daemon=True)
         self._thread.start()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
     async def stop(self) -> None:
         for task in self._readers.values():
             task.cancel()

@@ -11,9 +11,10 @@ composer thread onto the event loop and fans them out to bounded per-viewer queu
 capped process-wide (`LIVESTREAM_MAX_WEBRTC_VIEWERS`: each costs packet work on this process's
 one event loop) and closed when the composer stops (the meeting ended).
 
-The hub must live in the process that runs the composer: the embedded mode (media worker inside
-daphne). With separate media worker processes, the offer would have to travel to the worker over
-the channel layer; that is not built yet, and the endpoint answers `stream_unavailable`.
+The hub lives in the process that runs the composer. In the embedded mode (media worker inside
+daphne) the view answers directly; with separate media workers the web process relays the offer
+over the channel layer to `viewer_channel(meeting_id)`, which `viewers_serve` answers next to the
+composer (the bridge starts it with the composer).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from typing import Any
 
 import av
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from meetings.media.config import ice_configuration, patch_host_addresses
@@ -198,26 +201,31 @@ def viewer_count() -> int:
     return sum(len(hub.viewers) for hub in _hubs.values())
 
 
-def _hub(meeting_id: int) -> ViewerHub:
-    from .bridge import streams
-
-    composer = streams.composers.get(meeting_id)
-    if composer is None:
-        raise StreamError("stream_unavailable", "the live stream of this meeting is not running in this process", 503)
+def _hub(meeting_id: int, composer: Any) -> ViewerHub:
     hub = _hubs.get(meeting_id)
     if hub is None or hub.closed or hub.composer is not composer:  # a restarted composer gets a new hub
         hub = _hubs[meeting_id] = ViewerHub(meeting_id, composer)
     return hub
 
 
+async def _answer_here(meeting_id: int, composer: Any, sdp: str) -> dict[str, str]:
+    if viewer_count() >= settings.LIVESTREAM_MAX_WEBRTC_VIEWERS:
+        raise StreamError("viewers_full", "all low-latency viewer places are taken; use the HLS stream", 503)
+    patch_host_addresses()
+    return {"type": "answer", "sdp": await _hub(meeting_id, composer).add(sdp)}
+
+
 async def viewer_connect(*, meeting_id: int, sdp: object, sdp_type: object) -> dict[str, str]:
     """Answer a public viewer's recvonly offer for a live meeting.
 
-    Raises `StreamError`: unknown meeting (404), meeting not live (409), bad offer (400/413),
-    the stream not running here (503 `stream_unavailable`), the viewer cap reached (503
-    `viewers_full`).
+    The viewer is served by the process that runs the meeting's composer: this one (embedded
+    mode), or a media worker reached over the channel layer. Raises `StreamError`: unknown
+    meeting (404), meeting not live (409), bad offer (400/413), the stream not running (503
+    `stream_unavailable`), the viewer cap reached (503 `viewers_full`).
     """
     from meetings.models import Meeting
+
+    from .bridge import streams
 
     in_range = 0 < meeting_id < 2**63  # a larger id would be a database error, not a 404
     state = await Meeting.objects.filter(id=meeting_id).values_list("state", flat=True).afirst() if in_range else None
@@ -227,11 +235,76 @@ async def viewer_connect(*, meeting_id: int, sdp: object, sdp_type: object) -> d
         raise StreamError("not_live", "the meeting is not in session", 409)
     parse_viewer_offer(sdp, sdp_type)  # refuses a bad offer before it touches a connection
     assert isinstance(sdp, str)
-    hub = _hub(meeting_id)
-    if viewer_count() >= settings.LIVESTREAM_MAX_WEBRTC_VIEWERS:
-        raise StreamError("viewers_full", "all low-latency viewer places are taken; use the HLS stream", 503)
-    patch_host_addresses()
-    return {"type": "answer", "sdp": await hub.add(sdp)}
+    composer = streams.composers.get(meeting_id)
+    if composer is not None:
+        return await _answer_here(meeting_id, composer, sdp)
+    if settings.MEDIA_IN_PROCESS:
+        raise StreamError("stream_unavailable", "the live stream of this meeting is not running", 503)
+    return await _relay(meeting_id, sdp)
+
+
+# Separate media workers: the web process relays the offer to the worker that runs the composer.
+
+RELAY_TIMEOUT = 10.0  # aiortc answers after ICE gathering: tens of ms on a LAN, seconds with STUN
+
+
+def viewer_channel(meeting_id: int) -> str:
+    return f"livestream.viewers.{meeting_id}"
+
+
+async def _relay(meeting_id: int, sdp: str) -> dict[str, str]:
+    layer = get_channel_layer()
+    reply_to = await layer.new_channel()
+    await layer.send(viewer_channel(meeting_id), {
+        "type": "viewer.offer", "sdp": sdp, "reply_channel": reply_to, "expires": time.time() + RELAY_TIMEOUT})
+    try:
+        reply = await asyncio.wait_for(layer.receive(reply_to), RELAY_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise StreamError("stream_unavailable", "the live stream of this meeting is not running", 503) from None
+    if "error" in reply:
+        raise StreamError(reply["error"]["code"], reply["error"]["message"], reply["status"])
+    return {"type": "answer", "sdp": reply["sdp"]}
+
+
+_serving: set[asyncio.Task[None]] = set()
+
+
+def viewers_listen(meeting_id: int, composer: Any) -> None:
+    """With separate media workers, start answering relayed offers for this composer."""
+    if settings.MEDIA_IN_PROCESS:
+        return  # the view finds the composer in its own process
+    task = asyncio.get_running_loop().create_task(viewers_serve(meeting_id, composer))
+    _serving.add(task)
+    task.add_done_callback(_serving.discard)
+
+
+async def viewers_serve(meeting_id: int, composer: Any) -> None:
+    """Answer relayed offers for `composer`'s meeting, in the process that runs it, while it runs.
+
+    Offers older than the relay timeout are dropped: their web request has already answered 503,
+    and a connection nobody completes would hold a viewer place until ICE gives up (~30 s).
+    """
+    layer = get_channel_layer()
+    while not composer.stopped:
+        try:
+            message = await asyncio.wait_for(layer.receive(viewer_channel(meeting_id)), 1.0)
+        except asyncio.TimeoutError:
+            continue  # look again whether the composer still runs
+        if message.get("expires", 0) < time.time() or not isinstance(message.get("sdp"), str):
+            continue
+        asyncio.ensure_future(_answer_relayed(layer, meeting_id, composer, message))
+
+
+async def _answer_relayed(layer: Any, meeting_id: int, composer: Any, message: dict[str, Any]) -> None:
+    try:
+        reply: dict[str, Any] = await _answer_here(meeting_id, composer, message["sdp"])
+    except StreamError as exc:
+        reply = {"error": exc.as_dict(), "status": exc.http_status}
+    except Exception:  # keep serving the other viewers
+        log.exception("relayed viewer offer failed")
+        reply = {"error": {"code": "negotiation_failed", "message": "the media server could not answer"},
+                 "status": 500}
+    await layer.send(message["reply_channel"], {"type": "viewer.answer", **reply})
 
 
 async def viewers_close_all() -> None:

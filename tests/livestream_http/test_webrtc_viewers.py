@@ -171,3 +171,28 @@ async def test_it_says_the_stream_is_unavailable_when_no_composer_runs_here(live
     streams.composers.pop(meeting.id)
     response = await post(meeting.id, json.dumps(await Viewer().offer()))
     assert response.status_code == 503 and response.json()["error"]["code"] == "stream_unavailable"
+
+
+async def test_it_relays_an_offer_to_the_media_worker_that_runs_the_composer(live_meeting, settings, monkeypatch):
+    """Production shape: the composer runs in a media worker, not in the web process; the offer
+    travels over the channel layer to it and the viewer is served there."""
+    meeting, composer, _ = live_meeting
+    settings.MEDIA_IN_PROCESS = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    streams.composers.pop(meeting.id)  # not in the web process
+    webrtc.viewers_listen(meeting.id, composer)  # what the bridge does in the worker
+    viewer = Viewer()
+    try:
+        response = await viewer.connect(meeting.id)
+        assert response.status_code == 200, response.content
+        await eventually(lambda: viewer.tone_since(time.time() - 0.5, TONE) > 0.1, timeout=10)
+        settings.LIVESTREAM_MAX_WEBRTC_VIEWERS = 1  # the worker, which holds the viewers, enforces the cap
+        refused = await post(meeting.id, json.dumps(await Viewer().offer()))
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "viewers_full"
+    finally:
+        await viewer.close()
+        await composer.stop()  # the worker stops serving offers with its composer
+    await eventually(lambda: not webrtc._serving, timeout=5)
+    monkeypatch.setattr(webrtc, "RELAY_TIMEOUT", 1.0)  # nobody answers now; do not wait the full 10 s
+    gone = await post(meeting.id, json.dumps(await Viewer().offer()))
+    assert gone.status_code == 503 and gone.json()["error"]["code"] == "stream_unavailable"
