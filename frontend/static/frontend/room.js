@@ -150,6 +150,11 @@ const media = new MemberMedia(live, {
   onTrack: (track) => {
     const node = track.kind === "video" ? el("video", { autoplay: true, playsinline: true, width: 320, height: 180, "aria-label": t("Taler eller møteleder", "Speaker or chair") }) : el("audio", { autoplay: true });
     node.srcObject = new MediaStream([track]);
+    // A floor slot nobody is pointed at carries no packets (the track is muted): hide it rather
+    // than show a black box; it reappears when the server points the slot at someone.
+    node.hidden = track.muted;
+    track.onmute = () => { node.hidden = true; };
+    track.onunmute = () => { node.hidden = false; };
     $("floor-videos").append(node);
   },
   onReset: () => $("floor-videos").replaceChildren(),
