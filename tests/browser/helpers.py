@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import urllib.request
 
+NOTICE = "Formannskapet innkalles til fjernmøte. Møtet strømmes direkte."
+
+
 def api(base: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
     request = urllib.request.Request(base + path, data=json.dumps(body or {}).encode() if body is not None else None,
                                      headers={"Content-Type": "application/json",
@@ -33,9 +36,6 @@ def formannskap_meeting(base: str) -> int:
                                                           "exemption_basis": "offentleglova § 13"}, clerk)
     api(base, f"/api/meetings/{meeting['id']}/publish-notice/", {"notice_text": NOTICE}, clerk)
     return meeting["id"]
-
-
-NOTICE = "Formannskapet innkalles til fjernmøte. Møtet strømmes direkte."
 
 
 def wait_text(page, selector: str, text: str, timeout: int = 15000) -> None:
