@@ -328,7 +328,11 @@ class Composer:
                 if closing is not None:
                     self._close_segment(closing)
                 self._close_segment(segment)
+                segment = closing = None
         finally:
+            for unfinished in (closing, segment):  # an encoder error: never publish a broken segment
+                if unfinished is not None:
+                    self._discard(unfinished)
             encoders.close()
 
     def _open_segment(self, encoders: StreamEncoders, tick: int, start: dt.datetime, *, open_part: bool) -> _Segment:
@@ -372,6 +376,14 @@ class Composer:
         self._save_state()
         self._write_playlists()
         self._write_chapters()
+
+    @staticmethod
+    def _discard(segment: _Segment) -> None:
+        try:
+            segment.container.close()
+        except Exception:  # it failed once already; the file goes either way
+            pass
+        segment.path.unlink(missing_ok=True)
 
     def _picture(self, closed: bool, slate: str | None) -> av.VideoFrame:
         with self._lock:
@@ -422,7 +434,9 @@ class Composer:
     # Playlists --------------------------------------------------------------------------------
 
     def _write(self, name: str, text: str) -> None:
-        tmp = self.out_dir / f".{name}.tmp"
+        # One temporary file per thread: the chapters are rewritten from the event loop (a new
+        # chapter) and from the composer thread (a new segment).
+        tmp = self.out_dir / f".{name}.{threading.get_ident()}.tmp"
         tmp.write_text(text)
         os.replace(tmp, self.out_dir / name)
 
