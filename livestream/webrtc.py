@@ -39,6 +39,7 @@ from .viewer_sdp import WANTED, parse_viewer_offer
 log = logging.getLogger(__name__)
 LIVE_STATES = {"in_session", "suspended"}
 AUDIO_QUEUE_PACKETS = 25  # 0.5 s of Opus: beyond that a viewer is too slow, drop the oldest
+CONNECT_TIMEOUT = 10.0  # seconds from the answer to a connected viewer, or the place is freed
 VIDEO_QUEUE_PACKETS = 30  # ~2 s of video: beyond that, drop everything up to the next keyframe
 
 
@@ -173,13 +174,21 @@ class ViewerHub:
         viewer = Viewer(self)
         self.viewers.add(viewer)  # counted before any await, so concurrent offers respect the cap
         try:
-            return await viewer.answer(sdp)
+            answer = await viewer.answer(sdp)
+            asyncio.get_running_loop().call_later(CONNECT_TIMEOUT, self._drop_if_unconnected, viewer)
+            return answer
         except StreamError:
             await self.remove(viewer)
             raise
         except Exception as exc:
             await self.remove(viewer)
             raise StreamError("negotiation_failed", f"could not answer the offer ({type(exc).__name__})") from None
+
+    def _drop_if_unconnected(self, viewer: Viewer) -> None:
+        # An offer whose answer is never used would hold a place until ICE consent gives up
+        # (~30 s); anonymous clients could fill the cap that way.
+        if viewer in self.viewers and viewer.pc.connectionState != "connected":
+            asyncio.ensure_future(self.remove(viewer))
 
     async def remove(self, viewer: Viewer) -> None:
         self.viewers.discard(viewer)

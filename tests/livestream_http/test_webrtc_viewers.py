@@ -126,6 +126,27 @@ async def test_it_refuses_a_viewer_beyond_the_cap_with_viewers_full(live_meeting
         await second.close()
 
 
+async def test_it_frees_the_place_of_a_viewer_that_never_connects(live_meeting, settings, monkeypatch):
+    meeting, _, _ = live_meeting
+    settings.LIVESTREAM_MAX_WEBRTC_VIEWERS = 1
+    monkeypatch.setattr(webrtc, "CONNECT_TIMEOUT", 1.5)
+    idle = Viewer()
+    try:
+        response = await post(meeting.id, json.dumps(await idle.offer()))  # the answer is never applied
+        assert response.status_code == 200 and webrtc.viewer_count() == 1
+        await eventually(lambda: webrtc.viewer_count() == 0, timeout=5)
+    finally:
+        await idle.close()
+    viewer = Viewer()
+    try:
+        assert (await viewer.connect(meeting.id)).status_code == 200  # the place is free again
+        await eventually(lambda: viewer.pc.connectionState == "connected")
+        await asyncio.sleep(2.0)
+        assert webrtc.viewer_count() == 1  # a connected viewer is kept
+    finally:
+        await viewer.close()
+
+
 async def post(meeting_id: int | str, body: bytes | str, content_type: str = "application/json"):
     return await AsyncClient().post(f"/live/{meeting_id}/webrtc/offer", body, content_type=content_type)
 
