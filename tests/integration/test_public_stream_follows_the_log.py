@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 
+from livestream import webrtc
 from meetings import media_worker
 from meetings.legal import ClosureGround
 from meetings.models import MeetingEvent
@@ -106,6 +107,10 @@ async def test_closed_doors_silence_every_public_output_and_reopening_restores_i
         await run_as(council.chair, "doors.open")
         await asyncio.sleep(3.5)
         gate_events = list(streams.composers[meeting.id].gate_events)
+        # The meeting ends: the media worker stops the composer, and the WebRTC viewers with it.
+        await run_as(council.chair, "meeting.end")
+        await eventually(lambda: webrtc.viewer_count() == 0 and meeting.id not in streams.composers, timeout=10)
+        await eventually(lambda: viewer.ended == {"audio", "video"}, timeout=10)
     finally:
         await viewer.close()
         await streams.stop_all()
