@@ -11,8 +11,8 @@ across segments, tick n has video PTS n (1/fps) and audio PTS n * 48000/fps, and
 to wall time `epoch + (n - n0)/fps`, which is what each segment's PROGRAM-DATE-TIME says. Segments
 are MPEG-TS files cut at forced IDR frames. `index.m3u8` is the live window, `recording.m3u8`
 the open-part segments (EVENT, VOD once ended), `chapters.vtt` items and speeches placed by the
-log's own timestamps. `state.json` lets a restarted composer continue the numbering and the
-recording instead of overwriting them.
+log's own timestamps. `segments.jsonl` and `chapters.jsonl` let a restarted composer continue
+the numbering, the recording and its chapters instead of overwriting them.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from .slate import slate_rgb
 log = logging.getLogger(__name__)
 PTS_ORIGIN_SECONDS = 1  # timestamps start at 1 s, so AAC priming never makes them negative
 KEYFRAME_REQUEST_INTERVAL = 1.0
+SEGMENTS_LOG, CHAPTERS_LOG = "segments.jsonl", "chapters.jsonl"  # not served: views only serve media names
 
 
 class PacketSink(Protocol):
@@ -123,7 +124,7 @@ class Composer:
         self._keyframe_requested = False
         self._last_forced_keyframe = 0.0
         self._slates: dict[str, av.VideoFrame] = {}
-        # Persisted across restarts (state.json):
+        # Persisted across restarts (segments.jsonl, chapters.jsonl):
         self._segments: list[dict[str, Any]] = []  # every segment written, open or closed
         self._chapters: list[tuple[dt.datetime, str]] = []
         self._seq = 0
@@ -196,8 +197,10 @@ class Composer:
         on the recording timeline through the segments' PROGRAM-DATE-TIME."""
         if isinstance(at, str):
             at = dt.datetime.fromisoformat(at)
+        at = at or dt.datetime.now(dt.timezone.utc)
         with self._lock:
-            self._chapters.append((at or dt.datetime.now(dt.timezone.utc), title))
+            self._chapters.append((at, title))
+        self._append_record(CHAPTERS_LOG, {"at": at.isoformat(), "title": title})
         self._write_chapters()
 
     def add_sink(self, sink: PacketSink) -> None:
@@ -254,24 +257,31 @@ class Composer:
         for stale in self.out_dir.glob("*.tmp"):
             stale.unlink(missing_ok=True)  # a segment a crashed run never finished
         existing = [int(p.name[4:9]) for p in self.out_dir.glob("seg_*.ts") if p.name[4:9].isdigit()]
-        try:
-            state = json.loads((self.out_dir / "state.json").read_text())
-            self._segments = [{**e, "start": dt.datetime.fromisoformat(e["start"])} for e in state["segments"]]
-            self._chapters = [(dt.datetime.fromisoformat(at), title) for at, title in state["chapters"]]
-            self._epoch = int(state["epoch"]) + 1
-        except FileNotFoundError:
-            pass
-        except (ValueError, KeyError, TypeError):
-            log.exception("unreadable state.json of meeting %s: starting a new recording list", self.meeting_id)
+        self._segments = [{**e, "start": dt.datetime.fromisoformat(e["start"])}
+                          for e in self._read_records(SEGMENTS_LOG) if (self.out_dir / e["name"]).is_file()]
+        self._chapters = [(dt.datetime.fromisoformat(c["at"]), c["title"]) for c in self._read_records(CHAPTERS_LOG)]
+        self._epoch = max([-1, *(e["epoch"] for e in self._segments)]) + 1
         # Never reuse a number: an immutable segment may already sit in a CDN under that name.
         self._seq = max([0, *existing, *(e["seq"] for e in self._segments)])
 
-    def _save_state(self) -> None:
-        with self._lock:
-            state = {"epoch": self._epoch,
-                     "segments": [{**e, "start": e["start"].isoformat()} for e in self._segments],
-                     "chapters": [(at.isoformat(), title) for at, title in self._chapters]}
-        self._write("state.json", json.dumps(state))
+    def _read_records(self, name: str) -> list[dict[str, Any]]:
+        try:
+            lines = (self.out_dir / name).read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        records = []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+            except ValueError:  # a line cut short by a crash
+                log.warning("skipping a damaged line of %s for meeting %s", name, self.meeting_id)
+        return records
+
+    def _append_record(self, name: str, record: dict[str, Any]) -> None:
+        # Append-only, one line per segment or chapter: constant work per segment however long
+        # the meeting, and a crash loses at most the line being written.
+        with (self.out_dir / name).open("a") as f:
+            f.write(json.dumps(record) + "\n")
 
     # The composer thread ----------------------------------------------------------------------
 
@@ -373,7 +383,7 @@ class Composer:
                  "start": segment.start, "open": segment.open_part, "epoch": self._epoch}
         with self._lock:
             self._segments.append(entry)
-        self._save_state()
+        self._append_record(SEGMENTS_LOG, {**entry, "start": segment.start.isoformat()})
         self._write_playlists()
         self._write_chapters()
 

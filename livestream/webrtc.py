@@ -112,6 +112,7 @@ class Viewer:
             transceiver.sender.replaceTrack(track)
             transceiver.direction = "sendonly"
         await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self.hub.composer.request_keyframe()  # start the new viewer's picture without waiting for a segment
         return self.pc.localDescription.sdp
 
     async def close(self) -> None:
