@@ -81,6 +81,11 @@ class AppMediaEvents:
             "type": "media.message",
             "payload": {"type": "media.talking", "person": person_id, "level": level_dbov}})
 
+    async def slots(self, meeting_id: int, person_id: int, slots: dict[str, int | None]) -> None:
+        # Only that member's sockets: the mids are their own peer connection's.
+        await get_channel_layer().group_send(events.person_group(meeting_id, person_id), {
+            "type": "media.message", "payload": {"type": "media.slots", "slots": slots}})
+
 
 @database_sync_to_async
 def _live_state(meeting_id: int) -> tuple[dict[str, Any], int]:

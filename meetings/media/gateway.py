@@ -31,7 +31,8 @@ Contract for services (the floor; call after the log commit, e.g. from ``on_comm
 
 Events from the media tier go to one :class:`MediaEvents` sink per process (``set_event_sink``);
 the app implements it to append ``member.media`` to the log (``media_state``, ``degraded``) and
-to push "who is talking" (``audio_level``, ≤ 5/s per member). The default sink only logs.
+to push "who is talking" (``audio_level``, ≤ 5/s per member) and whose media each of a member's
+receiving slots carries (``slots``, by mid). The default sink only logs.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class MediaEvents(Protocol):
     async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool]) -> None: ...
     async def audio_level(self, meeting_id: int, person_id: int, level_dbov: int) -> None: ...
     async def degraded(self, meeting_id: int, person_id: int, reason: str) -> None: ...
+    async def slots(self, meeting_id: int, person_id: int, slots: dict[str, int | None]) -> None: ...
 
 
 class LoggingMediaEvents:
@@ -65,6 +67,9 @@ class LoggingMediaEvents:
 
     async def degraded(self, meeting_id: int, person_id: int, reason: str) -> None:
         logger.info("meeting %s member %s degraded to audio-only: %s", meeting_id, person_id, reason)
+
+    async def slots(self, meeting_id: int, person_id: int, slots: dict[str, int | None]) -> None:
+        logger.debug("meeting %s member %s slots %s", meeting_id, person_id, slots)
 
 
 class RoomRegistry:
@@ -88,6 +93,7 @@ class RoomRegistry:
                 on_media_state=lambda p, s: self.events.media_state(meeting_id, p, s),
                 on_audio_level=lambda p, level: self.events.audio_level(meeting_id, p, level),
                 on_degraded=lambda p, reason: self.events.degraded(meeting_id, p, reason),
+                on_slots=lambda p, slots: self.events.slots(meeting_id, p, slots),
             )
             self._rooms[meeting_id] = room
         return room

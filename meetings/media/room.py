@@ -14,6 +14,8 @@ Callbacks (all optional, sync or async; exceptions are logged, never raised into
   ``LEVEL_HZ`` times a second per member (the loudest level of the interval; 0 = loud, -127 = silent).
 * ``on_degraded(person_id, reason)`` when RTCP shows a link too poor for video; the member is
   switched to audio-only at the same moment. It stays so until ``set_audio_only(pid, False)``.
+* ``on_slots(person_id, {mid: person_id | None})`` when what a member's receiving slots carry
+  changes (the floor moved, the member (re)connected), so the page can name each picture and voice.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class MediaRoom:
         on_media_state: Callback | None = None,
         on_audio_level: Callback | None = None,
         on_degraded: Callback | None = None,
+        on_slots: Callback | None = None,
         audio_only_loss: float | None = None,
         audio_only_rtt_ms: float | None = None,
         audio_slots: int = 2,
@@ -69,6 +72,7 @@ class MediaRoom:
         self.on_media_state = on_media_state
         self.on_audio_level = on_audio_level
         self.on_degraded = on_degraded
+        self.on_slots = on_slots
         self.audio_only_loss = (
             audio_only_loss if audio_only_loss is not None else setting("MEDIA_AUDIO_ONLY_LOSS", 0.10)
         )
@@ -87,6 +91,7 @@ class MediaRoom:
         self._reports: dict[int, deque[bool]] = {}
         self._states: dict[int, dict[str, bool]] = {}
         self._levels: dict[int, tuple[float, int | None]] = {}  # last emit time, loudest since
+        self._slot_maps: dict[int, dict[str, int | None]] = {}  # last mid -> person sent to each member
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._monitor: asyncio.Task[None] | None = None
@@ -264,6 +269,15 @@ class MediaRoom:
                         if slot.sender.track is not want_track:
                             slot.sender.replaceTrack(want_track)
                     self._attach(slot)
+            self._announce_slots(peer)
+
+    def _announce_slots(self, peer: MemberPeer) -> None:
+        """Tell the member whose media each of their receiving slots (by mid) now carries, so the
+        page can name the picture and the voice; sent only when it changes."""
+        mapping = {slot.mid: slot.person for slot in peer.slots if slot.mid}
+        if self._slot_maps.get(peer.person_id) != mapping:
+            self._slot_maps[peer.person_id] = mapping
+            self._emit(self.on_slots, peer.person_id, dict(mapping))
 
     def _assign(self, slot: Slot, person: int | None) -> None:
         slot.person = person
@@ -332,6 +346,7 @@ class MediaRoom:
     async def _drop_peer(self, peer: MemberPeer, report: bool = True) -> None:
         if self.peers.get(peer.person_id) is peer:
             del self.peers[peer.person_id]
+            self._slot_maps.pop(peer.person_id, None)  # a new connection is told its slots afresh
         for kind, source in list(peer.sources.items()):
             if self._sources.get((peer.person_id, kind)) is source:
                 del self._sources[(peer.person_id, kind)]

@@ -53,13 +53,15 @@ def is_magenta(colour: list[int] | None) -> bool:
     return colour is not None and colour[0] > 150 and colour[2] > 150 and colour[1] < 110
 
 
-def wait_for_speaker_media(page, *, tone_hz: int, timeout: float = 30.0) -> dict:
+def wait_for_speaker_media(page, *, tone_hz: int, speaker: str | None = None, timeout: float = 30.0) -> dict:
     """Poll until the page plays a magenta, advancing video and a tone near `tone_hz` (the speaker's
-    recognisable camera and microphone); returns the last measurement either way."""
+    recognisable camera and microphone), the video labelled with `speaker`'s name if given (the
+    media server says whose media each slot carries); returns the last measurement either way."""
     deadline = time.monotonic() + timeout
     while True:
         seen = page.evaluate(FLOOR_MEDIA)
-        video_ok = any(v["advancing"] and is_magenta(v["colour"]) for v in seen["videos"])
+        video_ok = any(v["advancing"] and is_magenta(v["colour"]) and (speaker is None or speaker in (v["label"] or ""))
+                       for v in seen["videos"])
         audio_ok = any(abs(s["peakHz"] - tone_hz) < 60 and s["peakDb"] > -70 for s in seen["sounds"])
         seen["ok"] = video_ok and audio_ok
         if seen["ok"] or time.monotonic() > deadline:

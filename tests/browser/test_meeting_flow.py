@@ -65,7 +65,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     wait_text(public, "#speaker", "Ola Kristiansen")
     # The other member receives the speaker's picture (magenta, moving) and sound (a 1500 Hz tone),
     # measured in that member's page from the decoded media, not from signalling.
-    received = wait_for_speaker_media(members[1], tone_hz=fake_media.TONE_HZ)
+    received = wait_for_speaker_media(members[1], tone_hz=fake_media.TONE_HZ, speaker="Ola Kristiansen")
     assert received["ok"], received
     screenshot(members[1], "room-member", full_page=False)
     assert_accessible(members[1], "member room")

@@ -33,6 +33,9 @@ class Recorder:
     def degraded(self, person_id: int, reason: str) -> None:
         self.events.append(("degraded", person_id, reason))
 
+    def slots(self, person_id: int, slots: dict[str, int | None]) -> None:
+        self.events.append(("slots", person_id, slots))
+
     def of(self, name: str, person_id: int) -> list[object]:
         return [v for n, p, v in self.events if n == name and p == person_id]
 
@@ -49,6 +52,7 @@ async def room(recorder: Recorder) -> AsyncIterator[MediaRoom]:
         on_media_state=recorder.media_state,
         on_audio_level=recorder.audio_level,
         on_degraded=recorder.degraded,
+        on_slots=recorder.slots,
         audio_only_loss=0.5,
         audio_only_rtt_ms=5000,
     )

@@ -211,3 +211,37 @@ async def test_it_gives_the_composer_decoded_tracks(room: MediaRoom, clients) ->
     with pytest.raises(MediaStreamError):
         for _ in range(100):
             await asyncio.wait_for(sound.recv(), 2)
+
+
+def seen_on(client: Client, mid: str, window: float = 0.6) -> set[int]:
+    """Whose colour arrived recently on the client's receiving transceiver `mid`."""
+    transceiver = next(t for t in client.pc.getTransceivers() if t.mid == mid)
+    cutoff = time.monotonic() - window
+    history = client.video.get(transceiver.receiver.track.id, ())
+    return {p for t, p in history if t >= cutoff and p is not None}
+
+
+def video_slots(client: Client, mapping: dict[str, int | None]) -> dict[str, int]:
+    kinds = {t.mid: t.kind for t in client.pc.getTransceivers()}
+    return {mid: person for mid, person in mapping.items() if person is not None and kinds.get(mid) == "video"}
+
+
+async def test_it_tells_each_member_whose_picture_each_slot_carries(room: MediaRoom, clients, recorder) -> None:
+    chair, a, b = clients(CHAIR), clients(A), clients(B)
+    await join(room, chair, a, b)
+    await room.set_floor({CHAIR, A}, {CHAIR, A})
+    await wait_for(lambda: b.seen() == {CHAIR, A})
+    named = video_slots(b, recorder.of("slots", B)[-1])
+    assert sorted(named.values()) == [CHAIR, A]
+    for mid, person in named.items():
+        assert seen_on(b, mid) == {person}
+
+    # The floor moves: A is told that a slot now carries B, and that slot shows B.
+    await room.set_floor({CHAIR, B}, {CHAIR, B})
+    await wait_for(lambda: B in video_slots(a, recorder.of("slots", A)[-1]).values(), timeout=3)
+    await wait_for(lambda: a.seen() == {CHAIR, B}, timeout=3)
+    for mid, person in video_slots(a, recorder.of("slots", A)[-1]).items():
+        await wait_for(lambda mid=mid, person=person: seen_on(a, mid) == {person}, timeout=3)
+    sent_to_a = len(recorder.of("slots", A))
+    await room.set_floor({CHAIR, B}, {CHAIR, B})  # nothing changed: nothing is re-sent
+    assert len(recorder.of("slots", A)) == sent_to_a

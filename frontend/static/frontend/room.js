@@ -31,6 +31,7 @@ const live = new LiveSocket(`/ws/meetings/${meetingId}/`, {
   },
   onMessage: (msg) => {
     if (msg.type === "media.talking") { talking.set(String(msg.person), Date.now()); renderMembers(); }
+    if (msg.type === "media.slots") { slotPeople = msg.slots; labelSlots(); }
   },
 });
 
@@ -50,6 +51,22 @@ async function send(type, payload = {}) {
   try { return await live.request(type, payload); } catch (e) { showError(e); return null; }
 }
 
+// Whose media each receive slot carries, by mid, as the media server last said (media.slots).
+let slotPeople = {};
+const rosterNames = new Map(json("roster-data").map((m) => [m.id, m.name]));
+const personName = (pid) => state?.attendance?.[pid]?.name || rosterNames.get(pid) || "";
+
+function labelSlots() {
+  for (const node of $("floor-videos").querySelectorAll("figure[data-mid]")) {
+    const pid = slotPeople[node.dataset.mid];
+    const person = pid === null || pid === undefined ? "" : String(pid);
+    const role = person && state?.meeting?.chair === person ? t("møteleder", "chair") : t("har ordet", "has the floor");
+    node.dataset.person = person;
+    node.querySelector("figcaption").textContent = person ? `${personName(person)} (${role})` : "";
+    node.querySelector("video, audio").setAttribute("aria-label", person ? `${personName(person)} (${role})` : t("Ledig", "Idle"));
+  }
+}
+
 const isChair = () => state && state.meeting.chair === me;
 const proposalText = (id) => state.proposals[String(id)]?.text || null;
 const groundLabel = (code) => grounds[code] || code;
@@ -57,6 +74,7 @@ const renderChair = $("chair") ? setupChair({ send, getState: () => state, roste
 
 function render() {
   if (!state) return;
+  labelSlots();
   const item = state.current_item && state.items[state.current_item];
   $("current-item").textContent = item ? `${item.case_number} ${item.title}` : "–";
   $("speaker").textContent = state.floor ? `${state.floor.name}${state.floor.kind === "reply" ? t(" (replikk)", " (reply)") : ""}` : "–";
@@ -147,17 +165,24 @@ $("declare-conflict").onclick = async () => {
 // Media
 const media = new MemberMedia(live, {
   iceServers: JSON.parse(root.dataset.ice || "[]"),
-  onTrack: (track) => {
-    const node = track.kind === "video" ? el("video", { autoplay: true, playsinline: true, width: 320, height: 180, "aria-label": t("Taler eller møteleder", "Speaker or chair") }) : el("audio", { autoplay: true });
-    node.srcObject = new MediaStream([track]);
+  onTrack: (track, transceiver) => {
+    const player = track.kind === "video"
+      ? el("video", { autoplay: true, playsinline: true, width: 320, height: 180 })
+      : el("audio", { autoplay: true });
+    player.srcObject = new MediaStream([track]);
+    // Each receive slot is wrapped with a caption naming whose picture or voice the server points
+    // it at (media.slots, by mid); audio slots are captioned for screen readers only.
+    const node = el("figure", { class: `slot slot-${track.kind}`, "data-mid": transceiver?.mid || "" },
+      player, el("figcaption", { class: track.kind === "audio" ? "visually-hidden" : "" }, ""));
     // A floor slot nobody is pointed at carries no packets (the track is muted): hide it rather
     // than show a black box; it reappears when the server points the slot at someone.
     node.hidden = track.muted;
     track.onmute = () => { node.hidden = true; };
     track.onunmute = () => { node.hidden = false; };
     $("floor-videos").append(node);
+    labelSlots();
   },
-  onReset: () => $("floor-videos").replaceChildren(),
+  onReset: () => { $("floor-videos").replaceChildren(); slotPeople = {}; },
   onState: (s) => { $("conn-status").dataset.media = s; },
 });
 window.councilRoom = { live, media };  // for the browser's console and the end-to-end tests
