@@ -197,7 +197,10 @@ class PublicStreams:
             if kind == "mode.changed":
                 self._check_soon(meeting_id)
         elif kind == "item.opened":
-            title = p.get("public_title") if composer.gate_closed else p.get("title")
+            # Chapters are public: an item planned for closed doors is named by its public title
+            # even while the doors are still open (the same rule as the public feed, visibility.py).
+            exempt = composer.gate_closed or p.get("planned_closure_ground")
+            title = (p.get("public_title") or p.get("title")) if exempt else p.get("title")
             composer.add_chapter(f"{p.get('case_number', '')} {title}".strip(), at=event.get("at"))
         elif kind == "floor.granted" and not composer.gate_closed:
             composer.add_chapter(p.get("name", ""), at=event.get("at"))
