@@ -23,6 +23,8 @@ from livestream.composer import Composer
 from tests.factories import make_council, make_meeting, start_meeting
 from tests.media.clients import ColourTrack, ToneTrack
 
+# Not marked `browser`: those run last, under Playwright's sync API, whose running loop would
+# break this asyncio test; the async API used here leaves no loop behind.
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--allow-loopback-in-peer-connection",
