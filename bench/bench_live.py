@@ -3,17 +3,20 @@
     .venv/bin/python bench/bench_live.py          # ~4-6 minutes, prints a markdown table
 
 Everything runs on 127.0.0.1. Servers are real daphne processes (like tests/live/test_multiprocess.py);
-all clients run in this one asyncio process.
+member clients run in this asyncio process, public viewers in a child process.
 
 (a) member latency: 60 member sockets (seed_demo's 24 members + chair, reused) are synced; the chair
     (its own socket) sends `question.ask` ~200 times, paced; latency = time the *last* of the 60
     sockets received that `question.asked` event minus the time the chair sent the command.
     (i)  in-memory channel layer: one daphne, SQLite file DB, no REDIS_URL;
-    (ii) Redis channel layer: two daphne processes (members and chair split across them),
+    (ii) Redis channel layer: two daphne processes for members (members and chair split across them),
          REDIS_URL=redis://127.0.0.1:6379/<free db, flushed>, fresh PostgreSQL DB (created, dropped).
-(b) public fan-out on stack (ii): 1,000 and 5,000 public viewers (split across both daphnes,
-    connected in batches); per chair action the time until the last viewer received the public
-    event, and the members' latency measured at the same time.
+(b) public fan-out: 1,000 viewers on stack (i) (the embedded default: members and viewers share
+    the one daphne), then 1,000 and 5,000 on stack (ii), where a third daphne serves only
+    /ws/public/ (as production routes it). The viewers' sockets live in a child process, so the
+    bench's member sockets do not wait behind thousands of viewer frames in one client loop.
+    Per chair action: the time until the last viewer received the public event, and the
+    members' latency measured at the same time.
     HTTP GET /public/meetings/<id>/state.json per second, with and without If-None-Match.
 (c) memory: daphne RSS before/after N connections, divided by N.
 
@@ -176,15 +179,18 @@ def redis_env() -> dict[str, str]:
     import psycopg
     import redis
 
-    # a free Redis db index: the first empty one from 15 down
+    # A free Redis db index, claimed atomically (tests and other benches pick free dbs too, and a
+    # db two runs both took for empty would have its groups flushed under it).
     db = None
     for idx in range(15, 0, -1):
-        if redis.Redis.from_url(f"redis://127.0.0.1:6379/{idx}", socket_timeout=2).dbsize() == 0:
-            db = idx
-            break
+        r = redis.Redis.from_url(f"redis://127.0.0.1:6379/{idx}", socket_timeout=2)
+        if r.set("council-bench:claim", str(os.getpid()), nx=True, ex=3600):
+            if r.dbsize() == 1:
+                db = idx
+                break
+            r.delete("council-bench:claim")
     if db is None:
         raise RuntimeError("no empty Redis db index")
-    redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}").flushdb()
     name = f"council_bench_{secrets.token_hex(4)}"
     with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -257,38 +263,92 @@ class Member:
         return await asyncio.wait_for(fut, 20)
 
 
-class Viewer:
-    def __init__(self, ws) -> None:
-        self.ws = ws
-        self.seen: dict[str, float] = {}
-        self.waiters: dict[str, asyncio.Future] = {}
+def viewer_pool_main(conn, urls: list[str]) -> None:
+    """Child process: hold the public viewer sockets, so that the bench's member sockets and the
+    viewers do not share one client event loop (that would measure the client, not the server)."""
+    asyncio.run(_viewer_pool(conn, urls))
 
-    async def start(self) -> None:
-        first = await asyncio.wait_for(self.ws.recv(), 60)
-        assert '"state"' in first[:40], first[:200]
-        self.task = asyncio.create_task(self.reader())
 
-    async def reader(self) -> None:
+async def _viewer_pool(conn, urls: list[str]) -> None:
+    loop = asyncio.get_running_loop()
+    arrivals: dict[str, list] = {}  # marker -> [viewers that got it, time the last one did]
+
+    async def reader(ws) -> None:
         try:
-            async for raw in self.ws:
-                now = time.perf_counter()
+            async for raw in ws:
+                now = time.perf_counter()  # CLOCK_MONOTONIC: comparable with the parent's clock
                 i = raw.find('"text":"bench-')
                 if i >= 0:
                     marker = raw[i + 8: raw.index('"', i + 8)]
-                    self.seen[marker] = now
-                    fut = self.waiters.pop(marker, None)
-                    if fut and not fut.done():
-                        fut.set_result(now)
-        except Exception:  # noqa: BLE001
+                    seen = arrivals.setdefault(marker, [0, 0.0])
+                    seen[0] += 1
+                    seen[1] = max(seen[1], now)
+        except Exception:  # noqa: BLE001 - closed at the end
             pass
 
-    def wait_for(self, marker: str) -> asyncio.Future:
-        fut = asyncio.get_running_loop().create_future()
-        if marker in self.seen:
-            fut.set_result(self.seen[marker])
+    sockets = []
+    t0 = time.perf_counter()
+    try:
+        for i in range(0, len(urls), 100):
+            wss = await asyncio.gather(*(connect(u) for u in urls[i:i + 100]))
+            firsts = await asyncio.gather(*(asyncio.wait_for(ws.recv(), 60) for ws in wss))
+            assert all('"state"' in f[:40] for f in firsts), firsts[0][:200]
+            sockets.extend(wss)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(("failed", f"{type(exc).__name__}: {exc} ({len(sockets)} of {len(urls)} connected)"))
+        return
+    tasks = [asyncio.create_task(reader(ws)) for ws in sockets]
+    conn.send(("connected", time.perf_counter() - t0))
+    while True:
+        cmd = await loop.run_in_executor(None, conn.recv)
+        if cmd == "report":
+            conn.send({m: t for m, (n, t) in arrivals.items() if n >= len(sockets)})
         else:
-            self.waiters[marker] = fut
-        return fut
+            await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            conn.send("bye")
+            return
+
+
+class ViewerPool:
+    def __init__(self, urls: list[str]) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=viewer_pool_main, args=(child, urls), daemon=True)
+        self.proc.start()
+        self.n = len(urls)
+
+    async def connected(self, timeout: float) -> float:
+        loop = asyncio.get_running_loop()
+        ready = await asyncio.wait_for(loop.run_in_executor(None, self.conn.recv), timeout)
+        if ready[0] != "connected":
+            raise TimeoutError(f"viewers did not connect: {ready[1]}")
+        return ready[1]
+
+    async def last_arrivals(self, markers: list[str], timeout: float) -> dict[str, float]:
+        """Per marker, when the last viewer received it (waits until every viewer has every marker)."""
+        loop = asyncio.get_running_loop()
+        deadline = time.perf_counter() + timeout
+        while True:
+            self.conn.send("report")
+            got = await loop.run_in_executor(None, self.conn.recv)
+            if all(m in got for m in markers) or time.perf_counter() > deadline:
+                return got
+            await asyncio.sleep(0.2)
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            self.conn.send("close")
+            await asyncio.wait_for(loop.run_in_executor(None, self.conn.recv), 30)
+        except Exception:  # noqa: BLE001
+            pass
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.proc.kill()
 
 
 async def connect(url: str):
@@ -301,7 +361,7 @@ async def connect(url: str):
 async def connect_members(stack: dict, n: int) -> tuple[Member, list[Member]]:
     users = sorted(stack["tokens"])
     members_users = [u for u in users if u != "ordforer"] + ["ordforer"]
-    ports, m = stack["ports"], stack["meeting"]
+    ports, m = stack.get("member_ports", stack["ports"]), stack["meeting"]
     chair = Member(await connect(f"ws://127.0.0.1:{ports[0]}/ws/meetings/{m}/?token={stack['tokens']['ordforer']}"))
     await chair.start()
     members = []
@@ -322,25 +382,22 @@ async def open_meeting(chair: Member) -> None:
         log("member.join:", r)
 
 
-async def chair_actions(chair: Member, members: list[Member], n: int, tag: str, viewers: list[Viewer] = (),
-                        timeout: float = 30.0) -> tuple[list[float], list[float]]:
-    """n paced `question.ask`s; per action the latency to the last member (and the last viewer)."""
-    lat, vlat = [], []
+async def chair_actions(chair: Member, members: list[Member], n: int, tag: str,
+                        timeout: float = 30.0) -> tuple[list[float], dict[str, float]]:
+    """n paced `question.ask`s; per action the latency to the last member, and when each was sent."""
+    lat, sent = [], {}
     for k in range(n):
         marker = f"bench-{tag}-{k}"
         mf = [m.wait_for(marker) for m in members]
-        vf = [v.wait_for(marker) for v in viewers]
         t0 = time.perf_counter()
+        sent[marker] = t0
         await chair.ws.send(json.dumps({"type": "question.ask", "id": f"q{tag}{k}", "payload": {"text": marker}}))
         done = await asyncio.wait_for(asyncio.gather(*mf), timeout)
         lat.append(max(done) - t0)
-        if vf:
-            vdone = await asyncio.wait_for(asyncio.gather(*vf), timeout)
-            vlat.append(max(vdone) - t0)
         rest = PACE - (time.perf_counter() - t0)
         if rest > 0:
             await asyncio.sleep(rest)
-    return lat, vlat
+    return lat, sent
 
 
 def rss(stack: dict) -> int:
@@ -416,31 +473,27 @@ async def scenario_latency(stack: dict, label: str, rows: list, mem_rows: list) 
 
 
 async def scenario_public(stack: dict, chair: Member, members: list[Member], n: int, label: str,
-                          fan_rows: list, mem_rows: list, deadline: float) -> list[Viewer]:
-    ports, m = stack["ports"], stack["meeting"]
+                          fan_rows: list, mem_rows: list, deadline: float, ports: list[int]) -> ViewerPool:
+    """n public viewers (in a child process) on `ports`; members' latency while events fan out."""
+    m = stack["meeting"]
     before = rss(stack)
-    viewers: list[Viewer] = []
-    t0 = time.perf_counter()
-    batch = 100
-    for i in range(0, n, batch):
-        if time.time() > deadline:
-            raise TimeoutError(f"ran out of time connecting viewers ({len(viewers)} of {n} connected)")
-        wss = await asyncio.gather(*(connect(f"ws://127.0.0.1:{ports[(i + j) % len(ports)]}/ws/public/meetings/{m}/")
-                                     for j in range(min(batch, n - i))))
-        vs = [Viewer(ws) for ws in wss]
-        await asyncio.gather(*(v.start() for v in vs))
-        viewers.extend(vs)
-    connect_s = time.perf_counter() - t0
+    urls = [f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/public/meetings/{m}/" for i in range(n)]
+    pool = ViewerPool(urls)
+    connect_s = await pool.connected(timeout=max(30.0, deadline - time.time()))
     await asyncio.sleep(1.0)
     after = rss(stack)
     mem_rows.append((label, f"{n} public sockets", (after - before) / n))
     actions = 30
-    lat, vlat = await chair_actions(chair, members, actions, f"{label}-pub{n}", viewers, timeout=60)
+    lat, sent = await chair_actions(chair, members, actions, f"{label}-pub{n}", timeout=60)
+    last = await pool.last_arrivals(list(sent), timeout=60)
+    vlat = [last[m] - t0 for m, t0 in sent.items() if m in last]
+    if len(vlat) < len(sent):
+        raise TimeoutError(f"{len(sent) - len(vlat)} of {len(sent)} events never reached every viewer")
     fan_rows.append((label, n, connect_s, actions, statistics.median(vlat) * 1000, pctl(vlat, 0.99) * 1000,
                      statistics.median(lat) * 1000, pctl(lat, 0.99) * 1000))
     log(f"{label} {n} viewers: connect {connect_s:.1f} s, last viewer p50 {statistics.median(vlat) * 1000:.0f} ms, "
         f"members p99 {pctl(lat, 0.99) * 1000:.1f} ms")
-    return viewers
+    return pool
 
 
 async def close_all(socks) -> None:
@@ -463,37 +516,44 @@ async def main_async() -> int:
         chair, members = await scenario_latency(stack, "in-memory, 1 daphne, SQLite", lat_rows, mem_rows)
         # public fan-out on the single process too, 1,000 viewers only (quick comparison)
         if VIEWERS:
-            v = await scenario_public(stack, chair, members, VIEWERS[0], "in-memory, 1 daphne, SQLite",
-                                      fan_rows, mem_rows, deadline)
-            await close_all(v)
+            pool = await scenario_public(stack, chair, members, VIEWERS[0], "in-memory, 1 daphne, SQLite",
+                                         fan_rows, mem_rows, deadline, stack["ports"])
+            await pool.close()
         await close_all([chair, *members])
     finally:
         stop_stack(stack)
 
-    # (ii) Redis layer, two daphne, PostgreSQL
-    log("stack (ii): Redis layer, PostgreSQL, two daphne")
-    stack = start_stack(redis_env(), 2)
-    label = "Redis, 2 daphne, PostgreSQL"
+    # (ii) Redis layer, PostgreSQL: two daphne processes for members (the meeting is shared between
+    # them through Redis) and a third that serves only the public, as production routes
+    # /ws/public/ to its own pool so that viewers never share an event loop with the members.
+    log("stack (ii): Redis layer, PostgreSQL, two member daphne + one public daphne")
+    stack = start_stack(redis_env(), 3)
+    stack["member_ports"], public_ports = stack["ports"][:2], stack["ports"][2:]
+    label = "Redis, PostgreSQL, 2 member daphne + 1 public daphne"
     try:
         chair, members = await scenario_latency(stack, label, lat_rows, mem_rows)
         path = f"/public/meetings/{stack['meeting']}/state.json"
-        etag = await fetch_etag(stack["ports"][0], path)
+        etag = await fetch_etag(public_ports[0], path)
         for with_etag in (False, True):
-            rate = await http_rate(stack["ports"][0], path, etag if with_etag else None)
+            rate = await http_rate(public_ports[0], path, etag if with_etag else None)
             http_rows.append((label + ", one process", "If-None-Match (304)" if with_etag else "plain (200)", rate))
-        viewers: list[Viewer] = []
+        pool: ViewerPool | None = None
         for n in VIEWERS:
             if time.time() > deadline - 60:
                 notes.append(f"{n} viewers skipped: time limit")
                 continue
             try:
-                await close_all(viewers)
-                viewers = await scenario_public(stack, chair, members, n, label, fan_rows, mem_rows, deadline)
+                if pool is not None:
+                    await pool.close()
+                    pool = None
+                pool = await scenario_public(stack, chair, members, n, label, fan_rows, mem_rows, deadline,
+                                             public_ports)
             except (TimeoutError, asyncio.TimeoutError, OSError) as exc:
                 notes.append(f"{n} viewers on {label}: not completed ({type(exc).__name__}: {exc})")
                 log(notes[-1])
                 break
-        await close_all(viewers)
+        if pool is not None:
+            await pool.close()
         await close_all([chair, *members])
     finally:
         stop_stack(stack)
