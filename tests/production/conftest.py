@@ -1,0 +1,133 @@
+"""The production topology started for real on loopback: PostgreSQL (a fresh database), Redis (an
+empty db index), one daphne and one separate media worker process (`run_media_worker`).
+
+Under CI=true a missing Redis or PostgreSQL fails the test (tests/live/test_multiprocess.py has the
+same rule); elsewhere it skips. Every process, the database and the Redis db are cleaned up even
+when the test fails; the processes' logs are printed on failure so a broken path can be read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.live.test_multiprocess import PG_ADMIN, free_port, free_redis_db, redis_base, unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+USERS = ("ordforer", "medlem02", "medlem03")
+
+SETUP_SCRIPT = """
+import json
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from meetings import demo
+meeting, _ = demo.seed()  # idempotent: finds what seed_demo made
+users = get_user_model().objects.filter(username__in=%r)
+print("SETUP" + json.dumps({"meeting": meeting.id,
+    "tokens": {u.username: Token.objects.get_or_create(user=u)[0].key for u in users},
+    "persons": {u.username: u.person.id for u in users}}))
+""" % (USERS,)
+
+
+class Stack:
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.port = 0
+        self.meeting = 0
+        self.tokens: dict[str, str] = {}
+        self.persons: dict[str, int] = {}
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, timeout=180,
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("wb")
+        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs[name] = proc
+        return proc
+
+    def log_of(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the process for port {port} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port} after {timeout} s")
+
+
+@pytest.fixture
+def production(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    import psycopg
+    import redis
+
+    redis_url = free_redis_db(redis_base(request))
+    name = f"council_prod_{secrets.token_hex(4)}"
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        unavailable(f"PostgreSQL is not reachable: {exc}")
+    live_root = tmp_path / "live"
+    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "REDIS_URL": redis_url,
+           "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "MEDIA_IN_PROCESS": "0", "MEDIA_WORKERS": "1",
+           "MEDIA_HOST_ADDRESSES": "127.0.0.1", "LIVESTREAM_ENABLED": "1", "LIVESTREAM_WIDTH": "320",
+           "LIVESTREAM_HEIGHT": "180", "LIVESTREAM_FPS": "10", "LIVESTREAM_ROOT": str(live_root),
+           "PYTHONUNBUFFERED": "1"}
+    for key in ("DJANGO_SETTINGS_MODULE", "SQLITE_PATH", "SQLITE_TEST_PATH"):
+        env.pop(key, None)
+    stack = Stack(env, tmp_path)
+    stack.live_root = live_root  # type: ignore[attr-defined]
+    try:
+        stack.manage("migrate", "-v0")
+        stack.manage("seed_demo")
+        out = stack.manage("shell", "-c", SETUP_SCRIPT)
+        setup: dict[str, Any] = json.loads(next(line for line in out.splitlines() if line.startswith("SETUP"))[5:])
+        stack.meeting, stack.tokens, stack.persons = setup["meeting"], setup["tokens"], setup["persons"]
+        stack.port = free_port()
+        daphne = stack.start("daphne", "-m", "daphne", "-b", "127.0.0.1", "-p", str(stack.port), "asgi:application")
+        stack.start("worker", "manage.py", "run_media_worker", "--worker", "0")
+        wait_for_port(stack.port, daphne)
+        yield stack
+    finally:
+        stack.stop_all()
+        # Shown by pytest only when the test failed: where a broken production path is read.
+        print("daphne log:\n" + stack.log_of("daphne") + "\nworker log:\n" + stack.log_of("worker"))
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        redis.Redis.from_url(redis_url).flushdb()
+
