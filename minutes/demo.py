@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from meetings import clock as meeting_clock
 from meetings import commands
 from meetings.legal import ClosureGround
 from meetings.models import Body, Meeting, Membership, Role
 from meetings.projection import eligible_voters
 from meetings.services import agenda, attendance, meetings
-from meetings.services import log as log_service
 
 SECRET_PROPOSAL = "Søknaden avslås fordi søkeren har en alvorlig helsediagnose"
 DEMO_TITLE = "Kommunestyremøte (demo)"
@@ -60,24 +60,12 @@ class PastClock:
 
 @contextmanager
 def _stamped_by(clock: PastClock | None) -> Iterator[None]:
-    """Let the meeting services read `clock` instead of the wall clock while the demo plays.
-
-    The services read time only through `django.utils.timezone` in these two modules (the log's
-    event time, the notice's publication time); swapping that name for the duration of the script
-    dates the meeting without changing the services. Single-threaded use only (seed_demo, tests).
-    """
+    """Date what the meeting services write by `clock` while the demo plays (meetings/clock.py)."""
     if clock is None:
         yield
         return
-    modules = (log_service, meetings)
-    saved = [m.timezone for m in modules]  # type: ignore[attr-defined]
-    try:
-        for m in modules:
-            m.timezone = clock  # type: ignore[attr-defined]
+    with meeting_clock.replaying(clock.now):
         yield
-    finally:
-        for m, original in zip(modules, saved, strict=True):
-            m.timezone = original  # type: ignore[attr-defined]
 
 
 def _pause(clock: PastClock | None, minutes: float) -> None:

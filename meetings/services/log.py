@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from .. import events, projection
+from .. import clock, events, projection
 from ..exceptions import LogTampered, NotFound
 from ..models import Meeting, MeetingEvent, Person
 from ..visibility import public_payload
@@ -54,7 +53,7 @@ def log_append(*, meeting: Meeting, type: str, payload: dict[str, Any], actor: P
     payload = json.loads(canonical)
     seq = meeting.last_seq + 1
     prev = meeting.last_digest or GENESIS
-    at = timezone.now()
+    at = clock.now()  # the wall clock, or the replay clock of a past meeting (meetings/clock.py)
     actor_id = actor.id if actor else None
     digest = event_digest(meeting_id=meeting.id, seq=seq, type=type, at=at.isoformat(), actor=actor_id,
                           payload=payload, prev_digest=prev)

@@ -8,8 +8,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from .. import clock
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
-from ..legal import MANDATORY_CLOSURE_GROUNDS
+from ..legal import MANDATORY_CLOSURE_GROUNDS, OWN_REMOTE_DECISION, rules_for
 from ..models import Body, ExemptionProfile, Meeting, MeetingForm, Membership, Person, Role
 from ..state import MeetingState, next_meeting_state
 from .access import person_for_user, require_chair, require_clerk
@@ -23,13 +24,23 @@ def _body(body_id: int) -> Body:
         raise NotFound(f"body {body_id} does not exist") from None
 
 
-def check_remote_allowed(*, body: Body, form: str) -> None:
-    """§ 11-7 (1): a remote meeting needs the council's decision allowing it for the body."""
-    if form == MeetingForm.REMOTE and not body.remote_allowed:
-        raise LegalRuleViolation(
-            f"{body.name} may not meet remotely: the council has not allowed remote meetings for it (kommuneloven § 11-7 (1))",
-            code="remote_not_allowed",
-        )
+def remote_basis(*, body: Body, form: str, on: dt.date) -> dict[str, Any] | None:
+    """§ 11-7 (1): the legal basis of a remote meeting, for the log and the minutes; refused without one.
+
+    Any body may meet remotely where the council has allowed it. The council itself needs no prior
+    decision for its own meetings: it decides in the notice or the meeting, and the log says so.
+    """
+    if form != MeetingForm.REMOTE:
+        return None
+    if body.remote_allowed:
+        return {"basis": "council_decision", "ref": body.remote_decision_ref,
+                "date": body.remote_decision_date.isoformat() if body.remote_decision_date else None}
+    if rules_for(body.body_type).own_remote_decision:
+        return {"basis": "own_decision", "ref": OWN_REMOTE_DECISION, "date": on.isoformat()}
+    raise LegalRuleViolation(
+        f"{body.name} may not meet remotely: the council has not allowed remote meetings for it (kommuneloven § 11-7 (1))",
+        code="remote_not_allowed",
+    )
 
 
 def profile_allows_mandatory_closure(meeting: Meeting, on: dt.date | None = None) -> bool:
@@ -42,7 +53,7 @@ def meeting_create(*, user: Any, body_id: int, title: str, scheduled_start: dt.d
     require_clerk(user=user, body_id=body.id)
     if form not in MeetingForm.values:
         raise InvalidInput(f"form must be one of {', '.join(MeetingForm.values)}")
-    check_remote_allowed(body=body, form=form)
+    basis = remote_basis(body=body, form=form, on=timezone.localdate(scheduled_start))
     chair = Membership.objects.filter(body=body, role=Role.CHAIR).select_related("person").first()
     with transaction.atomic():
         meeting = Meeting.objects.create(
@@ -53,6 +64,7 @@ def meeting_create(*, user: Any, body_id: int, title: str, scheduled_start: dt.d
         meeting = meeting_lock(meeting.id)
         log_append(meeting=meeting, type="meeting.created", actor=_actor(user), payload={
             "title": title, "body": body.name, "form": form, "scheduled_start": scheduled_start.isoformat(),
+            "remote_basis": basis,
         })
     return meeting
 
@@ -67,7 +79,7 @@ def meeting_set_form(*, user: Any, meeting_id: int, form: str) -> Meeting:
         require_clerk(user=user, body_id=meeting.body_id)
         if meeting.state not in (MeetingState.DRAFT, MeetingState.NOTICE_PUBLISHED):
             raise LegalRuleViolation("the form of a meeting cannot change once it has opened", code="meeting_started")
-        check_remote_allowed(body=meeting.body, form=form)
+        remote_basis(body=meeting.body, form=form, on=timezone.localdate(meeting.scheduled_start))
         if form == MeetingForm.REMOTE and not profile_allows_mandatory_closure(meeting):
             if meeting.items.filter(planned_closure_ground__in=MANDATORY_CLOSURE_GROUNDS).exists():
                 raise LegalRuleViolation(
@@ -87,16 +99,22 @@ def meeting_publish_notice(*, user: Any, meeting_id: int, notice_text: str = "")
         if not meeting.items.exists():
             raise LegalRuleViolation("a notice needs a case list (kommuneloven § 11-3)", code="empty_case_list")
         meeting.notice_text = notice_text or meeting.notice_text
-        meeting.notice_published_at = timezone.now()
+        meeting.notice_published_at = clock.now()
         meeting.save(update_fields=["notice_text", "notice_published_at"])
         log_append(meeting=meeting, type="notice.published", actor=_actor(user), payload={
             "form": meeting.form,
+            # The notice is where the council's own decision to meet remotely is made (§ 11-7 (1)).
+            "remote_basis": remote_basis(body=meeting.body, form=meeting.form, on=_notice_day(meeting)),
             "scheduled_start": meeting.scheduled_start.isoformat(),
             "location": meeting.location,
             "items": [{"item": i.id, "case_number": i.case_number, "title": i.title_for_public,
                        "planned_closure_ground": i.planned_closure_ground or None} for i in meeting.items.all()],
         })
     return meeting
+
+
+def _notice_day(meeting: Meeting) -> dt.date:
+    return timezone.localdate(meeting.notice_published_at or timezone.now())
 
 
 def _roster(meeting: Meeting) -> dict[str, dict[str, Any]]:
@@ -118,8 +136,10 @@ def meeting_open(*, user: Any, meeting_id: int) -> Meeting:
         log_append(meeting=meeting, type="meeting.opened", actor=person, payload={
             "body": body.name, "body_type": body.body_type, "seats": body.seats, "form": meeting.form,
             "location": meeting.location, "chair": person.id, "chair_name": person.name,
-            "remote_decision": {"ref": body.remote_decision_ref, "date": body.remote_decision_date.isoformat()
-                                if body.remote_decision_date else None},
+            "rules": rules_for(body.body_type).summary(),
+            "remote_decision": remote_basis(body=body, form=meeting.form, on=_notice_day(meeting)) or {
+                "ref": body.remote_decision_ref,
+                "date": body.remote_decision_date.isoformat() if body.remote_decision_date else None},
             "exemption_profile": {"instrument": profile.instrument, "title": profile.title} if profile else None,
             "roster": _roster(meeting),
         })
