@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from meetings import events, projection
-from meetings.exceptions import LogTampered
+from meetings.exceptions import LogTampered, PermissionDenied
 from meetings.models import Meeting, MeetingEvent
 from meetings.services.log import event_record, log_verify
 from tests.factories import live, run, start_meeting
@@ -96,7 +96,7 @@ def test_every_event_payload_round_trips_through_json(council, meeting):
 def test_a_failed_service_writes_nothing(council, meeting):
     start_meeting(council, meeting)
     before = Meeting.objects.get(id=meeting.id).last_seq
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         run(council.members[0], meeting, "vote.open")  # not the chair
     assert Meeting.objects.get(id=meeting.id).last_seq == before
     assert MeetingEvent.objects.filter(meeting=meeting).count() == before
