@@ -6,6 +6,8 @@ Every constant names the provision it comes from so that the minutes can quote i
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 
@@ -35,6 +37,7 @@ class VoteKind(models.TextChoices):
     ELECTION = "election", "Valg"
     APPOINTMENT = "appointment", "Ansettelse"
     CLOSURE = "closure", "Lukking av møtet (§ 11-5 femte ledd)"
+    BUDGET = "budget", "Årsbudsjett / økonomiplan (§ 11-9 tredje ledd)"
 
 
 # § 8-1 (2): blank votes only in elections and appointments.
@@ -55,3 +58,64 @@ def quorum_threshold(seats: int) -> int:
 def late_item_blocked(*, chair_objects: bool, objectors: int, present_members: int) -> bool:
     """§ 11-3 (5): an unlisted case is decided unless the chair or 1/3 of those present object."""
     return chair_objects or (present_members > 0 and objectors * 3 >= present_members)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Which rules of kommuneloven chapter 11 bind one type of body (§ 11-1).
+
+    Services look the set up once (`rules_for(body_type)`) and ask it; no service tests a body
+    type itself. `title` goes into every vote result so the minutes can say which rules applied.
+    """
+
+    key: str
+    title: str
+    own_remote_decision: bool  # § 11-7 (1): the council may decide its own remote meetings itself
+    quorum_rule: bool  # § 11-9 (1)
+    casting_vote: bool  # § 11-9 (2)
+    vote_kinds: frozenset[str]
+
+    def allows_vote(self, kind: str) -> bool:
+        return kind in self.vote_kinds
+
+    def summary(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "quorum_rule": self.quorum_rule,
+                "casting_vote": self.casting_vote}
+
+
+_ORDINARY_KINDS = frozenset({VoteKind.ORDINARY, VoteKind.ELECTION, VoteKind.APPOINTMENT, VoteKind.CLOSURE})
+
+GENERAL_RULES = RuleSet(
+    key="chapter-11", title="kommuneloven kapittel 11", own_remote_decision=False, quorum_rule=True,
+    casting_vote=True, vote_kinds=_ORDINARY_KINDS)
+# § 11-9 (3): only the council adopts the annual budget and the financial plan.
+COUNCIL_RULES = RuleSet(
+    key="council", title="kommuneloven kapittel 11 (kommunestyret / fylkestinget)", own_remote_decision=True,
+    quorum_rule=True, casting_vote=True, vote_kinds=_ORDINARY_KINDS | {VoteKind.BUDGET})
+# § 11-1: the board of a municipal enterprise is bound only by § 11-3 (2)-(3), §§ 11-4 to 11-7, 11-10
+# and 11-11, so quorum and ties (§ 11-9) follow the enterprise's own regulations, not the platform.
+ENTERPRISE_BOARD_RULES = RuleSet(
+    key="enterprise-board",
+    title="kommuneloven § 11-1: styret i kommunalt foretak (bare § 11-3 andre og tredje ledd, §§ 11-4 til 11-7, "
+          "11-10 og 11-11; vedtaksførhet og stemmelikhet etter foretakets vedtekter)",
+    own_remote_decision=False, quorum_rule=False, casting_vote=False,
+    vote_kinds=frozenset({VoteKind.ORDINARY, VoteKind.CLOSURE}))
+
+# Keyed by models.BodyType values (models imports this module, so the keys are spelled out here).
+RULE_SETS: dict[str, RuleSet] = {
+    "kommunestyre": COUNCIL_RULES,
+    "formannskap": GENERAL_RULES,
+    "utvalg": GENERAL_RULES,
+    "kontrollutvalg": GENERAL_RULES,
+    "kf-styre": ENTERPRISE_BOARD_RULES,
+}
+
+
+def rules_for(body_type: str) -> RuleSet:
+    # § 11-1: chapter 11 covers every municipal body unless a law says otherwise, so a type without
+    # a set of its own gets the general rules.
+    return RULE_SETS.get(body_type, GENERAL_RULES)
+
+
+# § 11-7 (1): what the log and the minutes give as the basis of a council's own remote meeting.
+OWN_REMOTE_DECISION = "kommunestyrets eget vedtak (kommuneloven § 11-7 første ledd), jf. innkallingen"

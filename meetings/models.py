@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from .legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround
+from .legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround, rules_for
 from .state import ItemState, MeetingState
 
 
@@ -160,7 +160,8 @@ class Meeting(models.Model):
     # they change; the admin writes rows directly, so here it must at least not get round the rules.
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.form == MeetingForm.REMOTE and self.body_id and not self.body.remote_allowed:
+        if self.form == MeetingForm.REMOTE and self.body_id and not self.body.remote_allowed \
+                and not rules_for(self.body.body_type).own_remote_decision:
             errors["form"] = (f"{self.body.name} may not meet remotely: the council has not allowed remote meetings "
                               "for it (kommuneloven § 11-7 (1)).")
         if self.exemption_profile_id and self._exemption_profile_changed():

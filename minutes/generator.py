@@ -260,6 +260,8 @@ class _Builder:
                     "quorum": res["quorum"],
                     "votes": [{"voter_id": person_id(pid), "name": v["name"], "option": v["choice"]}
                               for pid, v in res.get("named", {}).items()]}
+            if res.get("budget"):
+                vote["budget"] = res["budget"]  # § 11-9 (3): the first round and its runoff, as the log has them
         item_id = p.get("item")
         if not item_id:
             return

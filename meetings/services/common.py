@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import IllegalTransition, InvalidInput, NotFound
+from ..legal import RuleSet, rules_for
 from ..models import AgendaItem, Meeting
 from ..state import MeetingState
 
@@ -13,6 +14,11 @@ def require_in_session(meeting: Meeting) -> None:
     if meeting.state != MeetingState.IN_SESSION:
         raise IllegalTransition(f"the meeting is not in session (it is {meeting.get_state_display().lower()})",
                                 code="not_in_session")
+
+
+def meeting_rules(meeting: Meeting) -> RuleSet:
+    """The rules that bind the meeting's body (§ 11-1), the one place a service learns them."""
+    return rules_for(meeting.body.body_type)
 
 
 def current_item(meeting: Meeting) -> AgendaItem:

@@ -1,5 +1,6 @@
 """Proposals, votes and their results: § 8-1 (duty to vote, blank votes), § 11-9 (quorum, majority,
-the chair's casting vote), § 11-5 (5) (the vote on closing is held in open session)."""
+the chair's casting vote, the budget runoff), § 11-5 (5) (the vote on closing is held in open session).
+Which of these bind the body comes from its rule set (§ 11-1, `legal.RuleSet`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Any
 from django.db import transaction
 
 from ..exceptions import IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, NotFound
-from ..legal import AGAINST, BLANK, BLANK_ALLOWED, CASTING_VOTE_KINDS, FOR, VoteKind, quorum_threshold
+from ..legal import (AGAINST, BLANK, BLANK_ALLOWED, CASTING_VOTE_KINDS, FOR, GENERAL_RULES, RuleSet, VoteKind,
+                     quorum_threshold)
 from ..models import Meeting
 from ..projection import State, eligible_voters, voting_persons
 from .access import person_for_user, require_chair
-from .common import clean_text, current_item, require_in_session
+from .common import clean_text, current_item, meeting_rules, require_in_session
 from .log import log_append, meeting_lock
 
 
@@ -61,6 +63,12 @@ def _options(kind: str, proposals: list[int], candidates: list[str]) -> list[str
         if len(set(names)) != len(names):
             raise InvalidInput("candidates must be distinct")
         return names + [BLANK]  # § 8-1 (2): blank votes only here
+    if kind == VoteKind.BUDGET:
+        if len(proposals) < 2:
+            raise LegalRuleViolation(
+                "a budget vote is between at least two proposals, each as a whole (kommuneloven § 11-9 (3)); "
+                "with one proposal, hold an ordinary vote", code="budget_needs_alternatives")
+        return [f"p{n}" for n in proposals]
     if kind == VoteKind.ORDINARY and len(proposals) >= 2:
         return [f"p{n}" for n in proposals]  # alternative vote between proposals, no abstention
     return [FOR, AGAINST]  # § 8-1 (2): no abstention in ordinary votes
@@ -79,6 +87,10 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
         state = meeting.live_state
         if kind not in VoteKind.values:
             raise InvalidInput(f"kind must be one of {', '.join(VoteKind.values)}")
+        rules = meeting_rules(meeting)
+        if not rules.allows_vote(kind):
+            raise LegalRuleViolation(f"a {VoteKind(kind).label.lower()} vote is not held by this body under "
+                                     f"{rules.title}", code="vote_kind_not_allowed")
         if state.get("open_vote"):
             raise LegalRuleViolation("another vote is in progress", code="vote_open")
         item_id = state.get("current_item")
@@ -121,8 +133,13 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
             "vote": number, "item": int(item_id) if item_id else None, "kind": kind,
             "title": clean_text(title or "Votering", field="title", max_length=300),
             "proposals": proposals, "options": options, "eligible": eligible, "decision_texts": decision_texts,
-            "quorum_required": quorum_threshold(state["meeting"]["seats"])})
+            "quorum_required": _quorum_required(state, rules), "rules": rules.key})
     return number
+
+
+def _quorum_required(state: State, rules: RuleSet) -> int:
+    # § 11-1: where § 11-9 (1) does not bind the body, the platform sets no quorum of its own.
+    return quorum_threshold(state["meeting"]["seats"]) if rules.quorum_rule else 0
 
 
 def vote_cast(*, user: Any, meeting_id: int, vote: int, choice: str) -> int:
@@ -153,30 +170,62 @@ def vote_cast(*, user: Any, meeting_id: int, vote: int, choice: str) -> int:
     return cast
 
 
-def vote_result(state: State, vote: dict[str, Any]) -> dict[str, Any]:
-    """Count a vote under § 11-9: quorum, majority of votes cast, the chair's casting vote."""
-    ballots: dict[str, str] = vote["ballots"]
-    counts = Counter(ballots.values())
-    seats = state["meeting"]["seats"]
+def _quorum(state: State, vote: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
+    """§ 11-9 (1): half the members present through the debate and voting on the item."""
+    ballots = vote["ballots"]
     item = state["items"].get(vote["item"]) if vote["item"] else None
     base = set(item["present_throughout"]) if item and vote["kind"] != VoteKind.CLOSURE else set(vote["eligible"])
     voted_throughout = len([p for p in ballots if p in base])
-    quorum = {"required": quorum_threshold(seats), "present_throughout_and_voted": voted_throughout,
-              "met": voted_throughout >= quorum_threshold(seats)}
+    if not rules.quorum_rule:
+        # § 11-1: not binding on the body; its own regulations govern, so the platform checks nothing.
+        return {"required": 0, "present_throughout_and_voted": voted_throughout, "met": True, "applies": False}
+    required = quorum_threshold(state["meeting"]["seats"])
+    return {"required": required, "present_throughout_and_voted": voted_throughout, "met": voted_throughout >= required}
+
+
+def _first_round_of(state: State, vote: dict[str, Any]) -> dict[str, Any] | None:
+    """The budget vote whose result sent it to this runoff, or None when `vote` is a first round."""
+    for v in state["votes"].values():
+        if (v.get("result") or {}).get("budget", {}).get("runoff_vote") == vote["vote"]:
+            return v
+    return None
+
+
+def _runoff_pair(counts: Counter[str], options: list[str]) -> tuple[list[str] | None, list[str]]:
+    """§ 11-9 (3): the two proposals with the most votes. A tie for second place names no pair (the
+    law does not say how to break it); the tied proposals are returned for the chair."""
+    ranked = sorted(options, key=lambda o: -counts.get(o, 0))
+    if len(ranked) > 2 and counts.get(ranked[1], 0) == counts.get(ranked[2], 0):
+        cut = counts.get(ranked[1], 0)
+        return None, [o for o in ranked if counts.get(o, 0) == cut]
+    return ranked[:2], []
+
+
+def vote_result(state: State, vote: dict[str, Any], *, rules: RuleSet = GENERAL_RULES) -> dict[str, Any]:
+    """Count a vote under § 11-9 as far as `rules` apply: quorum, majority of votes cast, the chair's
+    casting vote, and for a budget the runoff between the two proposals with the most votes."""
+    ballots: dict[str, str] = vote["ballots"]
+    counts = Counter(ballots.values())
+    quorum = _quorum(state, vote, rules)
     chair = state["meeting"]["chair"]
     chair_choice = ballots.get(chair) if chair else None
+    first_round = _first_round_of(state, vote) if vote["kind"] == VoteKind.BUDGET else None
+    # § 11-9 (2): the chair decides a tie, except in elections; in a budget vote only in the runoff,
+    # since a first round without a majority goes to the runoff (§ 11-9 (3)).
+    casting_allowed = rules.casting_vote and (vote["kind"] in CASTING_VOTE_KINDS or first_round is not None)
     result: dict[str, Any] = {
         "counts": {o: counts.get(o, 0) for o in vote["options"]},
         "named": {p: {"name": state["attendance"].get(p, {}).get("name", ""), "choice": c}
                   for p, c in sorted(ballots.items(), key=lambda kv: int(kv[0]))},
         "not_voted": [p for p in vote["eligible"] if p not in ballots],
         "quorum": quorum, "adopted": False, "winner": None, "tie": False, "casting_vote": False, "decision": None,
+        "rules": rules.summary(),
     }
     if vote["options"] == [FOR, AGAINST]:
         yes, no = counts.get(FOR, 0), counts.get(AGAINST, 0)
         if yes == no:
             result["tie"] = True
-            if chair_choice and vote["kind"] in CASTING_VOTE_KINDS:
+            if chair_choice and casting_allowed:
                 result["casting_vote"] = True
                 yes, no = (1, 0) if chair_choice == FOR else (0, 1)
         result["winner"] = FOR if yes > no else (AGAINST if no > yes else None)
@@ -189,7 +238,7 @@ def vote_result(state: State, vote: dict[str, Any]) -> dict[str, Any]:
             tied = [o for o, n in ranking if n == top]
             if len(tied) > 1:
                 result["tie"] = True
-                if chair_choice in tied and vote["kind"] in CASTING_VOTE_KINDS:
+                if chair_choice in tied and casting_allowed:
                     result["casting_vote"] = True
                     result["winner"] = chair_choice
             elif top * 2 > total:
@@ -203,7 +252,34 @@ def vote_result(state: State, vote: dict[str, Any]) -> dict[str, Any]:
     else:
         result["adopted"] = winner is not None and winner != AGAINST
         result["decision"] = vote.get("decision_texts", {}).get(winner) if result["adopted"] else None
+    if vote["kind"] == VoteKind.BUDGET:
+        result["budget"] = _budget_rounds(vote, counts, result, first_round)
     return result
+
+
+def _budget_rounds(vote: dict[str, Any], counts: Counter[str], result: dict[str, Any],
+                   first_round: dict[str, Any] | None) -> dict[str, Any]:
+    if first_round is not None:
+        return {"round": 2, "first_round": {"vote": first_round["vote"], "counts": first_round["result"]["counts"]},
+                "between": vote["options"]}
+    rounds: dict[str, Any] = {"round": 1, "runoff_between": None, "runoff_vote": None, "tied_for_runoff": []}
+    if result["winner"] is None and result["quorum"]["met"]:
+        rounds["runoff_between"], rounds["tied_for_runoff"] = _runoff_pair(counts, vote["options"])
+    return rounds
+
+
+def _open_runoff(*, meeting: Meeting, chair: Any, rules: RuleSet, first: dict[str, Any], number: int) -> None:
+    """§ 11-9 (3): no proposal had a majority, so the service itself puts the two with the most votes
+    to a second vote; nothing else can happen on the item before it is held."""
+    state = meeting.live_state
+    between = first["result"]["budget"]["runoff_between"]
+    log_append(meeting=meeting, type="vote.opened", actor=chair, payload={
+        "vote": number, "item": int(first["item"]), "kind": VoteKind.BUDGET,
+        "title": f"Ny votering mellom de to forslagene med flest stemmer (kommuneloven § 11-9 (3)): {first['title']}"[:300],
+        "proposals": [int(o[1:]) for o in between], "options": between,
+        "eligible": eligible_voters(state, first["item"]),
+        "decision_texts": {o: first["decision_texts"][o] for o in between},
+        "quorum_required": _quorum_required(state, rules), "rules": rules.key, "runoff_of": first["vote"]})
 
 
 def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
@@ -217,10 +293,17 @@ def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
             raise NotFound(f"vote {vote} does not exist")
         if v["state"] != "open":
             raise IllegalTransition("the vote is already closed", code="vote_closed")
-        result = vote_result(state, v)
+        rules = meeting_rules(meeting)
+        result = vote_result(state, v, rules=rules)
+        runoff = result.get("budget", {}).get("runoff_between")
+        if runoff:
+            result["budget"]["runoff_vote"] = len(state["votes"]) + 1
         log_append(meeting=meeting, type="vote.closed", actor=chair, payload={
             "vote": vote, "kind": v["kind"], "item": int(v["item"]) if v["item"] else None, "title": v["title"],
             "result": result})
+        if runoff:
+            _open_runoff(meeting=meeting, chair=chair, rules=rules, first=meeting.live_state["votes"][str(vote)],
+                         number=result["budget"]["runoff_vote"])
         if v["kind"] == VoteKind.CLOSURE:
             motion = state["closure_motion"]
             if result["adopted"]:
@@ -230,4 +313,3 @@ def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
             else:
                 log_append(meeting=meeting, type="doors.motion_rejected", actor=chair, payload={"vote": vote})
     return result
-

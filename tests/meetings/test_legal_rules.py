@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from meetings.exceptions import (IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, PermissionDenied)
 from meetings.legal import ClosureGround
-from meetings.models import ExemptionProfile, Meeting
+from meetings.models import Body, ExemptionProfile, Meeting
 from meetings.services import agenda, attendance, meetings
 from tests.factories import live, make_council, make_meeting, run, start_meeting
 
@@ -32,6 +32,8 @@ def profile(**allows):
 
 def test_law_01_remote_meeting_needs_the_councils_decision(db):
     council = make_council(remote_allowed=False, slug="nore")
+    # The council itself may decide its own remote meetings (test_body_rules.py); a committee may not.
+    Body.objects.filter(id=council.body.id).update(body_type="utvalg")
     with pytest.raises(LegalRuleViolation, match="11-7 \\(1\\)"):
         meetings.meeting_create(user=council.clerk, body_id=council.body.id, title="x",
                                 scheduled_start=timezone.now(), form="remote")
