@@ -114,7 +114,7 @@ def meeting_publish_notice(*, user: Any, meeting_id: int, notice_text: str = "")
 
 
 def _notice_day(meeting: Meeting) -> dt.date:
-    return timezone.localdate(meeting.notice_published_at or timezone.now())
+    return timezone.localdate(meeting.notice_published_at or clock.now())
 
 
 def _roster(meeting: Meeting) -> dict[str, dict[str, Any]]:

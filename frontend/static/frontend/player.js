@@ -1,12 +1,18 @@
 // HLS in the browser: hls.js where Media Source Extensions exist, native HLS otherwise (Safari).
 // Before the meeting opens (or while the encoder restarts) the playlist is missing: wait for it,
 // and start again after a fatal error, so a viewer never has to reload the page.
+// The returned controller lets the low-latency player (lowlatency.js) borrow the same <video>
+// and hand it back.
 export function attachPlayer(video) {
   const src = video.dataset.src;
   const status = document.getElementById("player-status");
+  let hls = null;
+  // Every start() and stop() begins a new generation; a wait or a retry scheduled by an earlier
+  // one finds itself outdated and gives up, so a stopped player never comes back by itself.
+  let generation = 0;
 
-  async function whenAvailable() {
-    for (;;) {
+  async function whenAvailable(mine) {
+    while (mine === generation) {
       try {
         const r = await fetch(src, { cache: "no-store" });
         if (r.ok) return;
@@ -16,16 +22,20 @@ export function attachPlayer(video) {
   }
 
   async function start() {
-    await whenAvailable();
+    const mine = ++generation;
+    await whenAvailable(mine);
+    if (mine !== generation) return;
+    video.dataset.feed = "hls";
     if (window.Hls && window.Hls.isSupported()) {
-      const hls = new window.Hls({ liveSyncDurationCount: 2 });
+      hls = new window.Hls({ liveSyncDurationCount: 2 });
       hls.loadSource(src);
       hls.attachMedia(video);
       hls.on(window.Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
       hls.on(window.Hls.Events.ERROR, (_, data) => {
-        if (!data.fatal) return;
+        if (!data.fatal || mine !== generation) return;
         hls.destroy();
-        setTimeout(start, 3000);
+        hls = null;
+        setTimeout(() => mine === generation && start(), 3000);
       });
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
       video.src = src;
@@ -35,5 +45,18 @@ export function attachPlayer(video) {
     }
   }
 
+  function stop() {
+    generation++;
+    if (hls) {
+      hls.destroy();  // also detaches the media source from the <video>
+      hls = null;
+    } else if (video.getAttribute("src")) {
+      video.removeAttribute("src");
+      video.load();
+    }
+    delete video.dataset.feed;
+  }
+
   start();
+  return { start, stop };
 }

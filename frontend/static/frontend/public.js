@@ -2,6 +2,7 @@
 // socket for pushes. Only what the public may see ever reaches this page (meetings/public_state.py).
 import { LiveSocket, debounce, el, t } from "./live.js";
 import { attachPlayer } from "./player.js";
+import { attachLowLatency } from "./lowlatency.js";
 import { resultSummary, voteTitle } from "./votes.js";
 import { showChapters } from "./chapters.js";
 
@@ -14,6 +15,8 @@ const STATES = {
   in_session: t("Møtet pågår", "In session"), suspended: t("Pause", "Suspended"),
   adjourned: t("Hevet til senere", "Adjourned"), ended: t("Møtet er slutt", "Ended"),
 };
+
+const LIVE_STATES = new Set(["in_session", "suspended"]);  // the server offers WebRTC viewers only then
 
 // Proposals leave the public document when their item closes; remember their texts so that a
 // result on an earlier item still names them.
@@ -35,6 +38,7 @@ function render(doc) {
     v.state === "open" ? el("p", {}, t(`Votering pågår: ${v.cast} av ${v.eligible} har stemt`, `Voting: ${v.cast} of ${v.eligible} have voted`))
       : el("p", {}, resultSummary(v.result, (id) => proposalTexts.get(id))),
     v.result && v.result.decision && v.kind !== "closure" ? el("p", { class: "decision" }, t("Vedtak: ", "Decision: "), v.result.decision) : "")));
+  lowLatency?.setLive(LIVE_STATES.has(doc.meeting.state));
   $("player-status").textContent = doc.stream.up ? "" : t("Direkteoverføringen er nede.", "The live stream is down.");
 }
 
@@ -45,11 +49,16 @@ async function fetchState() {
 }
 const refresh = debounce(fetchState, 150);
 
+const player = attachPlayer($("player"));
+// Only the live page has the switch; the recording of an ended meeting is HLS alone.
+const lowLatency = $("low-latency") && attachLowLatency({
+  video: $("player"), toggle: $("low-latency"), status: $("low-latency-status"), hls: player,
+  offerUrl: `/live/${meetingId}/webrtc/offer`,
+});
 new LiveSocket(`/ws/public/meetings/${meetingId}/`, {
   member: false,
   onEvent: refresh,
   onMessage: (msg) => msg.type === "state" && render(msg.state),
 });
 fetchState();
-attachPlayer($("player"));
 if ($("chapters")) showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);

@@ -1,0 +1,142 @@
+"""The public page's low-latency switch, in a real Chromium against the real server: the one
+<video> goes from HLS to the server's WebRTC feed (the chair's recognisable camera and microphone
+come through it), back to HLS, and a refusal by the server (every viewer place taken) is shown in
+words while HLS keeps playing."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.browser import fake_media
+from tests.browser.conftest import VIEWPORT, assert_accessible, login
+from tests.browser.helpers import formannskap_meeting, wait_text
+from tests.browser.probes import VIDEO_COLOUR, is_magenta
+
+pytestmark = pytest.mark.browser
+
+SWITCH = "Lav forsinkelse (for presse og overflytningsrom)"
+
+# What the public <video> plays now: which feed, whether it advances over 0.7 s (currentTime and
+# decoded frames), and, on WebRTC, the strongest frequency of its sound (WebAudio FFT).
+PLAYER = """
+async () => {
+  const v = document.getElementById('player');
+  const frames = () => v.getVideoPlaybackQuality().totalVideoFrames;
+  const before = { t: v.currentTime, f: frames() };
+  let analyser = null, ctx = null;
+  if (v.srcObject) {
+    ctx = new AudioContext();
+    analyser = ctx.createAnalyser();
+    analyser.fftSize = 8192;
+    ctx.createMediaStreamSource(v.srcObject).connect(analyser);
+  }
+  await new Promise((r) => setTimeout(r, 700));
+  let sound = null;
+  if (analyser) {
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    let peak = 1;
+    for (let i = 1; i < bins.length; i++) if (bins[i] > bins[peak]) peak = i;
+    sound = { peakHz: Math.round(peak * ctx.sampleRate / analyser.fftSize), peakDb: Math.round(bins[peak]) };
+    ctx.close();
+  }
+  return { feed: v.dataset.feed || null, webrtc: v.srcObject !== null, hlsSource: v.src.startsWith('blob:'),
+           advancing: v.currentTime > before.t && frames() > before.f, sound };
+}
+"""
+
+# A recvonly offer like the page's own, to take viewer places with (never answered by a browser).
+OFFER = """
+async () => {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  await pc.setLocalDescription(await pc.createOffer());
+  while (pc.iceGatheringState !== 'complete') await new Promise((r) => setTimeout(r, 50));
+  window.spareOffer = pc;  // kept open: a closed peer would let the server free the place sooner
+  return pc.localDescription.sdp;
+}
+"""
+
+
+def wait_for_player(page, check, timeout: float = 30.0) -> dict:
+    """Measure the player until `check(measurement)` holds; return the last measurement either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = page.evaluate(PLAYER)
+        if check(seen) or time.monotonic() > deadline:
+            return seen
+
+
+def post_offer(url: str, sdp: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps({"sdp": sdp, "type": "offer"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_it_switches_the_public_player_to_low_latency_and_back(browser, speaker_browser, live_server_url, screenshot):
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    # The chair alone is enough for the public mix: with nobody on the floor it carries the chair's
+    # picture (magenta) and voice (a 1500 Hz tone), from the speaker browser's fake devices.
+    chair = login(speaker_browser, base, "ordforer")
+    chair.goto(f"{base}/meetings/{meeting}/room/")
+    wait_text(chair, "#conn-status", "Tilkoblet")
+    chair.click("text=Sett møtet")
+    chair.click("#join-meeting")
+    chair.click("#join-media")
+
+    public = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
+    public.goto(f"{base}/meetings/{meeting}/")
+    switch = public.get_by_label(SWITCH)
+    switch.wait_for(state="visible", timeout=15000)  # offered once the meeting is in session
+    hls = wait_for_player(public, lambda s: s["feed"] == "hls" and s["advancing"])
+    assert hls["hlsSource"] and not hls["webrtc"], hls
+
+    # Keyboard only: focus the switch and press Space.
+    switch.focus()
+    started = time.monotonic()
+    public.keyboard.press("Space")
+    on_webrtc = wait_for_player(public, lambda s: s["webrtc"] and s["advancing"] and s["sound"]
+                                and abs(s["sound"]["peakHz"] - fake_media.TONE_HZ) < 60 and s["sound"]["peakDb"] > -70)
+    switched_after = time.monotonic() - started
+    assert on_webrtc["feed"] == "webrtc" and on_webrtc["advancing"], on_webrtc
+    assert abs(on_webrtc["sound"]["peakHz"] - fake_media.TONE_HZ) < 60 and on_webrtc["sound"]["peakDb"] > -70, on_webrtc
+    assert is_magenta(public.evaluate(VIDEO_COLOUR, "#player")), public.evaluate(VIDEO_COLOUR, "#player")
+    assert switch.is_checked()
+    wait_text(public, "#low-latency-status", "Du ser møtet med lav forsinkelse (WebRTC)")
+    screenshot(public, "public-low-latency", full_page=False)
+    assert_accessible(public, "public page, low latency")
+
+    # And back: the same <video> plays HLS again.
+    public.keyboard.press("Space")
+    back = wait_for_player(public, lambda s: s["feed"] == "hls" and s["hlsSource"] and s["advancing"])
+    assert back["feed"] == "hls" and back["hlsSource"] and not back["webrtc"] and back["advancing"], back
+    assert not switch.is_checked()
+    wait_text(public, "#low-latency-status", "Du ser den vanlige sendingen (HLS)")
+
+    # Every viewer place taken (LIVESTREAM_MAX_WEBRTC_VIEWERS, 20 on the test server): offers the
+    # server holds for 10 s each while nobody completes them. The page's own offer is then refused.
+    offer_url = f"{base}/live/{meeting}/webrtc/offer"
+    sdp = public.evaluate(OFFER)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: post_offer(offer_url, sdp), range(24)))
+    refused = [body["error"]["code"] for status, body in answers if status != 200]
+    assert refused and set(refused) == {"viewers_full"}, answers
+    switch.click()
+    wait_text(public, "#low-latency-status", "Alle plassene med lav forsinkelse er tatt", timeout=10000)
+    assert "Du ser fortsatt den vanlige sendingen" in public.inner_text("#low-latency-status")
+    assert not switch.is_checked()
+    still = wait_for_player(public, lambda s: s["feed"] == "hls" and s["advancing"])
+    assert still["feed"] == "hls" and still["hlsSource"] and not still["webrtc"] and still["advancing"], still
+    print(json.dumps({"switch_to_webrtc_s": round(switched_after, 2), "places_taken": len(answers) - len(refused)}))
