@@ -10,12 +10,13 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from meetings.exceptions import InvalidInput, LegalRuleViolation
 from meetings.legal import OWN_REMOTE_DECISION, RULE_SETS, rules_for
-from meetings.models import Body, BodyType, MeetingEvent
+from meetings.models import Body, BodyType, Meeting, MeetingEvent
 from meetings.services import meetings
 from meetings.services.log import log_verify
 from minutes import render, services as minutes_services
@@ -108,6 +109,14 @@ def test_law_01_every_other_body_needs_the_councils_decision(db, body_type):
         meetings.meeting_set_form(user=council.clerk, meeting_id=physical.id, form="remote")
     assert err.value.code == "remote_not_allowed"
     assert not MeetingEvent.objects.filter(meeting__body=council.body, payload__form="remote").exists()
+
+
+def test_law_01_the_admin_lets_only_the_council_meet_remotely_without_a_prior_decision(db):
+    own = council_of("kommunestyre", remote_allowed=False, slug="adm-k")
+    Meeting(body=own.body, title="x", scheduled_start=timezone.now(), form="remote").clean()
+    committee = council_of("utvalg", remote_allowed=False, slug="adm-u")
+    with pytest.raises(ValidationError, match=r"11-7 \(1\)"):
+        Meeting(body=committee.body, title="x", scheduled_start=timezone.now(), form="remote").clean()
 
 
 def test_law_01_with_the_councils_decision_the_log_cites_it(db):
