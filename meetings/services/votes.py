@@ -56,6 +56,8 @@ def proposal_withdraw(*, user: Any, meeting_id: int, proposal: int) -> None:
 
 
 def _options(kind: str, proposals: list[int], candidates: list[str]) -> list[str]:
+    if len(set(proposals)) != len(proposals):
+        raise InvalidInput("proposals must be distinct")
     if kind in (VoteKind.ELECTION, VoteKind.APPOINTMENT):
         if not candidates:
             raise InvalidInput("an election or appointment needs at least one candidate")
@@ -77,7 +79,9 @@ def _options(kind: str, proposals: list[int], candidates: list[str]) -> list[str
 def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, proposals: list[int] | None = None,
               candidates: list[str] | None = None, title: str = "") -> int:
     """Open a vote. Ordinary: on one proposal (for/against), several (pick one), or none (the
-    recommendation). Election/appointment: candidates and blank. Closure: on the pending motion."""
+    recommendation). Election/appointment: candidates and blank. Closure: on the pending motion.
+    Budget (the council only, § 11-9 (3)): at least two proposals, each as a whole. The body's rule
+    set decides which kinds it may hold."""
     proposals = [int(p) for p in (proposals or [])]
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)

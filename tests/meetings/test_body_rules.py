@@ -247,6 +247,9 @@ def test_law_22_a_budget_vote_needs_two_proposals_as_a_whole(db):
     r = client_for(council.chair).post(f"/api/meetings/{meeting.id}/actions/vote.open/",
                                        {"kind": "budget", "proposals": p}, format="json")
     assert r.status_code == 422 and r.json()["error"]["code"] == "budget_needs_alternatives"
+    r = client_for(council.chair).post(f"/api/meetings/{meeting.id}/actions/vote.open/",
+                                       {"kind": "budget", "proposals": p * 2}, format="json")
+    assert r.status_code == 400 and r.json()["error"]["message"] == "proposals must be distinct"
 
 
 # LAW item 27, § 11-1
