@@ -1,6 +1,6 @@
 """Public stream bench: composer CPU, HLS latency, the doors-closed cut, HLS requests per second.
 
-    .venv/bin/python bench/bench_livestream.py        # ~2 minutes, prints markdown tables
+    .venv/bin/python bench/bench_livestream.py        # ~4 minutes, prints markdown tables
 
 Sources are synthetic decoded tracks in this process (a moving 640x480 picture at 30 fps and a
 1 kHz tone in 20 ms frames, the shape the member SFU's decoder hands the composer), so the numbers
@@ -16,12 +16,23 @@ are the composer's own cost: decode happens upstream, once per floor holder.
   delayed tail of pre-gate audio in its first 100 ms).
 * HLS requests per second served by the embedded daphne (16 keep-alive connections), for the
   live playlist and for a segment. Production puts these files behind an HTTP cache or CDN.
+* WebRTC viewers: one composer (640x360, 15 fps) and its `ViewerHub` serve N = 1, 10, 20 aiortc
+  viewers that run in a second process (multiprocessing, spawn), so this process's CPU is the
+  server's alone: CPU per viewer = (CPU with N viewers - CPU with none) / N, and viewers per core
+  derived from it. The viewer process decodes Opus but only counts H.264 frames (a pass-through
+  decoder), so 20 viewers' decoding does not compete for the two cores with the server.
+* Doors closed → first silent sample at a WebRTC viewer (target < 250 ms): the gate closes while
+  the tone plays; the viewer process stamps each decoded 20 ms Opus frame with the wall clock and
+  reports the first one without the tone, 5 times; any tone frame after it while closed is a leak.
+
+    .venv/bin/python bench/bench_livestream.py --only webrtc   # just the two WebRTC sections (~1.5 min)
 """
 
 from __future__ import annotations
 
 import asyncio
 import fractions
+import multiprocessing
 import os
 import re
 import shutil
@@ -275,6 +286,255 @@ async def hls_requests_per_second() -> dict[str, tuple[float, dict[str, int]]]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# WebRTC viewers: the viewers' process ---------------------------------------------------------
+
+SILENT = 0.01  # tone amplitude (full scale 1) below which a 20 ms frame counts as silent; the tone is 0.3
+
+
+def tone_amplitude(pcm: np.ndarray) -> float:
+    if len(pcm) == 0:
+        return 0.0
+    w = np.hanning(len(pcm))
+    t = np.arange(len(pcm)) / RATE
+    return float(2 * abs(np.sum(pcm * w * np.exp(-2j * np.pi * TONE_HZ * t))) / w.sum())
+
+
+class CountingDecoder:
+    """Stands in for the viewers' H.264 decoder: counts frames and decodes nothing."""
+
+    made: list[CountingDecoder] = []
+
+    def __init__(self) -> None:
+        self.frames = 0
+        CountingDecoder.made.append(self)
+
+    def decode(self, encoded_frame: object) -> list[object]:
+        self.frames += 1
+        return []
+
+
+def _passthrough_video_decoders() -> None:
+    import aiortc.rtcrtpreceiver as receiver
+
+    stock = receiver.get_decoder
+    receiver.get_decoder = lambda codec: CountingDecoder() if codec.mimeType.lower().startswith("video/") \
+        else stock(codec)
+
+
+class BenchViewer:
+    """A recvonly aiortc viewer; decoded audio frames as (wall time, tone amplitude)."""
+
+    def __init__(self) -> None:
+        from aiortc import RTCConfiguration, RTCPeerConnection
+
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.addTransceiver("audio", direction="recvonly")
+        self.pc.addTransceiver("video", direction="recvonly")
+        self.audio: list[tuple[float, float]] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.pc.on("track", lambda track: self.tasks.append(asyncio.ensure_future(self.consume(track))))
+
+    async def consume(self, track: MediaStreamTrack) -> None:
+        from aiortc.mediastreams import MediaStreamError
+
+        try:
+            while True:
+                frame = await track.recv()
+                pcm = frame.to_ndarray().reshape(-1, len(frame.layout.channels))[:, 0]
+                self.audio.append((time.time(), tone_amplitude(pcm.astype(np.float32) / 32768.0)))
+        except MediaStreamError:
+            pass
+
+    async def close(self) -> None:
+        await self.pc.close()
+        for task in self.tasks:
+            task.cancel()
+
+
+async def _viewers_main(conn: object) -> None:
+    from aiortc import RTCSessionDescription
+
+    from meetings.media.config import patch_host_addresses
+
+    patch_host_addresses()
+    _passthrough_video_decoders()
+    loop = asyncio.get_running_loop()
+    viewers: list[BenchViewer] = []
+    while True:
+        command, arg = await loop.run_in_executor(None, conn.recv)  # type: ignore[attr-defined]
+        reply: object = None
+        if command == "open":
+            CountingDecoder.made.clear()
+            viewers = [BenchViewer() for _ in range(arg)]
+            offers = []
+            for v in viewers:
+                await v.pc.setLocalDescription(await v.pc.createOffer())
+                offers.append(v.pc.localDescription.sdp)
+            reply = offers
+        elif command == "answers":
+            for v, sdp in zip(viewers, arg, strict=True):
+                await v.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        elif command == "counts":  # frames received so far, per viewer
+            reply = ([len(v.audio) for v in viewers], [d.frames for d in CountingDecoder.made])
+        elif command == "tone":  # does the first viewer hear the tone now?
+            recent = [a for t, a in viewers[0].audio if t >= time.time() - 0.3]
+            reply = bool(recent) and min(recent) > 0.1
+        elif command == "cut":  # the first silent frame after the gate closed at `arg`, and leaks after it
+            after = [(t, a) for t, a in viewers[0].audio if t >= arg]
+            first = next((t for t, a in after if a < SILENT), None)
+            leaks = sum(1 for t, a in after if first is not None and t > first and a >= SILENT)
+            reply = (first, leaks)
+        elif command == "close":
+            for v in viewers:
+                await v.close()
+            viewers = []
+        elif command == "exit":
+            conn.send(None)  # type: ignore[attr-defined]
+            return
+        conn.send(reply)  # type: ignore[attr-defined]
+
+
+def viewers_process(conn: object) -> None:
+    asyncio.run(_viewers_main(conn))
+
+
+# WebRTC viewers: the server side (this process) -------------------------------------------------
+
+
+class ViewerProcess:
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads and a loop
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=viewers_process, args=(child,), daemon=True)
+        self.proc.start()
+
+    async def ask(self, command: str, arg: object = None) -> object:
+        self.conn.send((command, arg))
+        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+
+    async def stop(self) -> None:
+        await self.ask("exit")
+        self.proc.join(10)
+
+
+async def until(predicate_async, timeout: float, step: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await predicate_async():
+            return True
+        await asyncio.sleep(step)
+    return False
+
+
+async def connect_viewers(hub: object, viewers: ViewerProcess, n: int) -> int:
+    """N viewers through the hub; returns how many connected."""
+    offers = await viewers.ask("open", n)
+    answers = [await hub.add(sdp) for sdp in offers]  # type: ignore[attr-defined]
+    await viewers.ask("answers", answers)
+
+    async def all_connected() -> bool:
+        return sum(v.pc.connectionState == "connected" for v in hub.viewers) == n  # type: ignore[attr-defined]
+
+    await until(all_connected, 30)
+    return sum(v.pc.connectionState == "connected" for v in hub.viewers)  # type: ignore[attr-defined]
+
+
+async def disconnect_viewers(hub: object, viewers: ViewerProcess) -> None:
+    for viewer in list(hub.viewers):  # type: ignore[attr-defined]
+        await hub.remove(viewer)  # type: ignore[attr-defined]
+    await viewers.ask("close")
+
+
+def rate_of(before: list[int], after: list[int]) -> float:
+    """Frames per second of the slowest viewer over the measuring window."""
+    if not after or len(before) != len(after):
+        return 0.0
+    return min(b - a for a, b in zip(before, after, strict=True)) / SECONDS
+
+
+async def webrtc_viewers(counts: tuple[int, ...] = (1, 10, 20), reps: int = 5) -> dict[str, object]:
+    import logging
+
+    from livestream.webrtc import ViewerHub
+    from meetings.media.config import patch_host_addresses
+
+    logging.getLogger("aioice").setLevel(logging.WARNING)  # one line per candidate pair otherwise
+    patch_host_addresses()
+    rows: dict[int, dict[str, float]] = {}
+    cuts: list[float] = []
+    leaks = 0
+    viewers = ViewerProcess()
+    with tempfile.TemporaryDirectory() as tmp:
+        composer = Composer(1, Path(tmp), width=640, height=360, fps=15, segment_seconds=1.0)
+        video, audio = PictureTrack(), ToneTrack()
+        composer.set_sources([audio], video)
+        composer.start()
+        hub = ViewerHub(1, composer)
+        try:
+            await asyncio.sleep(2.0)
+            for n in (0, *counts):
+                connected = await connect_viewers(hub, viewers, n) if n else 0
+                await asyncio.sleep(2.0)  # past ICE/DTLS and the first keyframe
+                audio0, video0 = await viewers.ask("counts")
+                c0, w0 = time.process_time(), time.monotonic()
+                await asyncio.sleep(SECONDS)
+                cpu = (time.process_time() - c0) / (time.monotonic() - w0)
+                audio1, video1 = await viewers.ask("counts")
+                rows[n] = {"cpu": cpu, "connected": connected,
+                           "audio_fps": rate_of(audio0, audio1), "video_fps": rate_of(video0, video1)}
+                if n:
+                    await disconnect_viewers(hub, viewers)
+                    await asyncio.sleep(1.0)
+
+            # Doors closed while the tone plays → the first silent frame at a viewer.
+            await connect_viewers(hub, viewers, 1)
+            for _ in range(reps):
+                await until(lambda: viewers.ask("tone"), 10)
+                await asyncio.sleep(0.5)
+                closed_at = time.time()
+                composer.set_gate(True, "Møtet er lukket for publikum")
+                await asyncio.sleep(1.5)
+                first, leaked = await viewers.ask("cut", closed_at)
+                if first is not None:
+                    cuts.append(first - closed_at)
+                leaks += leaked
+                composer.set_gate(False)
+            await disconnect_viewers(hub, viewers)
+        finally:
+            await hub.close()
+            await composer.stop()
+            await viewers.stop()
+    return {"rows": rows, "cuts": cuts, "leaks": leaks, "reps": reps}
+
+
+def print_webrtc(result: dict[str, object]) -> None:
+    rows: dict[int, dict[str, float]] = result["rows"]  # type: ignore[assignment]
+    base = rows[0]["cpu"]
+    print(f"\nWebRTC viewers of one composer (640x360, 15 fps; viewers in a second process; {SECONDS:.0f} s window; "
+          "100 % = one core):\n")
+    print("| viewers | connected | server CPU | added by viewers | per viewer | viewers per core | "
+          "audio frames/s (min) | video frames/s (min) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, row in rows.items():
+        added = row["cpu"] - base
+        per = added / n if n else float("nan")
+        per_core = f"{1 / per:.0f}" if n and per > 0 else "–"
+        print(f"| {n} | {row['connected']:.0f} | {row['cpu']*100:.1f} % | {added*100:.1f} % | "
+              f"{per*100:.2f} % | {per_core} | {row['audio_fps']:.0f} | {row['video_fps']:.1f} |"
+              if n else f"| 0 (composer alone) | – | {row['cpu']*100:.1f} % | – | – | – | – | – |")
+    cuts: list[float] = result["cuts"]  # type: ignore[assignment]
+    print("\nDoors closed → first silent sample at a WebRTC viewer (tone playing; 20 ms Opus frames):\n")
+    print("| measure | n | p50 | max | target |")
+    print("|---|---:|---:|---:|---|")
+    if cuts:
+        print(f"| set_gate(closed) → first decoded frame without the tone | {len(cuts)}/{result['reps']} "
+              f"| {statistics.median(cuts)*1000:.0f} ms | {max(cuts)*1000:.0f} ms | < 250 ms |")
+    else:
+        print(f"| set_gate(closed) → first decoded frame without the tone | 0/{result['reps']} | – | – | < 250 ms |")
+    print(f"\nTone frames at the viewer after its first silent one while the doors were closed: {result['leaks']} "
+          "(must be 0).")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
@@ -284,10 +544,15 @@ async def main() -> None:
     import django
 
     django.setup()
-    started = time.monotonic()
+    started, load_before = time.monotonic(), os.getloadavg()[0]
+    if "--only" in sys.argv and sys.argv[-1] == "webrtc":
+        print_webrtc(await webrtc_viewers())
+        print(f"\nLoad average (1 min) before the run: {load_before:.2f}, after: {os.getloadavg()[0]:.2f}. Bench runtime {time.monotonic() - started:.0f} s.")
+        return
     cpu = {size: await cpu_of_composer(*size) for size in ((640, 360), (1280, 720))}
     timing = await hls_latency_and_cut()
     rates = await hls_requests_per_second()
+    webrtc = await webrtc_viewers()
 
     print(f"\nComposer CPU ({os.cpu_count()} cores; 100 % = one core; 15 fps, H.264 veryfast + AAC, 1 s segments; "
           f"{SECONDS:.0f} s window):\n")
@@ -314,7 +579,8 @@ async def main() -> None:
     for name, (rate, statuses) in rates.items():
         print(f"| {name} | {rate:.0f} | {statuses} |")
     print("\nIn production the playlists (max-age=1) and segments (immutable) are served by an HTTP cache or CDN.")
-    print(f"\nLoad average after the run: {os.getloadavg()[0]:.2f}. Bench runtime {time.monotonic() - started:.0f} s.")
+    print_webrtc(webrtc)
+    print(f"\nLoad average (1 min) before the run: {load_before:.2f}, after: {os.getloadavg()[0]:.2f}. Bench runtime {time.monotonic() - started:.0f} s.")
 
 
 if __name__ == "__main__":
