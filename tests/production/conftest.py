@@ -26,17 +26,17 @@ from tests.live.test_multiprocess import PG_ADMIN, free_port, free_redis_db, red
 ROOT = Path(__file__).resolve().parents[2]
 USERS = ("ordforer", "medlem02", "medlem03")
 
-SETUP_SCRIPT = """
+SETUP_SCRIPT = f"""
 import json
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from meetings import demo
 meeting, _ = demo.seed()  # idempotent: finds what seed_demo made
-users = get_user_model().objects.filter(username__in=%r)
-print("SETUP" + json.dumps({"meeting": meeting.id,
-    "tokens": {u.username: Token.objects.get_or_create(user=u)[0].key for u in users},
-    "persons": {u.username: u.person.id for u in users}}))
-""" % (USERS,)
+users = get_user_model().objects.filter(username__in={USERS!r})
+print("SETUP" + json.dumps({{"meeting": meeting.id,
+    "tokens": {{u.username: Token.objects.get_or_create(user=u)[0].key for u in users}},
+    "persons": {{u.username: u.person.id for u in users}}}}))
+"""
 
 
 class Stack:
@@ -50,7 +50,7 @@ class Stack:
 
     def manage(self, *args: str) -> str:
         done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, timeout=180,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         if done.returncode:
             raise RuntimeError(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
         return done.stdout
@@ -100,7 +100,7 @@ def production(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack
     try:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:
+    except psycopg.OperationalError as exc:
         unavailable(f"PostgreSQL is not reachable: {exc}")
     live_root = tmp_path / "live"
     env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "REDIS_URL": redis_url,
