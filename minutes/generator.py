@@ -257,7 +257,7 @@ class _Builder:
                     "counts": [{"option": o, "value": res["counts"].get(o, 0)} for o in opened["options"]],
                     "result": "adopted" if res["adopted"] else "rejected", "adopted": res["adopted"],
                     "winner": res.get("winner"), "tie": res["tie"], "casting_vote": res["casting_vote"],
-                    "quorum": res["quorum"],
+                    "quorum": res["quorum"], "rules": res.get("rules"),
                     "votes": [{"voter_id": person_id(pid), "name": v["name"], "option": v["choice"]}
                               for pid, v in res.get("named", {}).items()]}
             if res.get("budget"):

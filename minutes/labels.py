@@ -26,6 +26,7 @@ _MESSAGES = {
     "proposals": "Proposals", "proposed_by": "put forward by", "withdrawn": "withdrawn", "votes": "Vote",
     "result": "Result", "count": "Number of votes", "adopted": "adopted", "rejected": "rejected", "named": "Named votes",
     "quorum": "Quorum (§ 11-9)", "quorum_met": "met", "quorum_not_met": "not met",
+    "quorum_not_applicable": "does not apply to this body (§ 11-1; its own regulations govern)",
     "casting": "the chair's casting vote (§ 11-9 (2))", "closures": "Closed sessions",
     "closed_debate": "Debate on closing held in closed session (§ 11-5 (5))",
     "closed_session": "Closed session", "ground": "Legal basis",

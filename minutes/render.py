@@ -137,7 +137,10 @@ def to_pdf(data: dict[str, Any]) -> bytes:
             counts = ", ".join(f"{c['label']}: {c['value']}" for c in v["counts"])
             outcome = L["adopted"] if v["adopted"] else L["rejected"]
             casting = f" – {L['casting']}" if v["casting_vote"] else ""
-            quorum = L["quorum_met"] if v["quorum"]["met"] else L["quorum_not_met"]
+            if v.get("rules") and not v["rules"].get("quorum_rule", True):
+                quorum = L["quorum_not_applicable"]
+            else:
+                quorum = L["quorum_met"] if v["quorum"]["met"] else L["quorum_not_met"]
             para(f"{L['votes']} {v['number']} ({v['title']}): {counts}. {outcome}{casting}. {L['quorum']}: {quorum}")
             if v["votes"]:
                 para(f"{L['named']}: " + ", ".join(f"{b['name']}: {b['label']}" for b in v["votes"]))

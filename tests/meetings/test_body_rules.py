@@ -21,6 +21,7 @@ from meetings.services import meetings
 from meetings.services.log import log_verify
 from minutes import render, services as minutes_services
 from tests.factories import live, make_council, make_meeting, run, start_meeting
+from tests.minutes.test_exemptions import pdf_text
 from tests.live.conftest import Socket, token_for
 
 
@@ -268,6 +269,14 @@ def test_law_27_an_enterprise_board_has_no_platform_quorum_and_a_tie_is_not_adop
     result = run(board.chair, meeting, "vote.close", vote=tie)
     assert result["tie"] and not result["casting_vote"] and not result["adopted"] and result["winner"] is None
     assert payload_of(meeting, "vote.closed")["result"]["rules"]["casting_vote"] is False
+    # The minutes say § 11-9 does not apply, instead of a quorum of "0 required".
+    run(board.chair, meeting, "item.close", item_id=int(live(meeting)["current_item"]))
+    run(board.chair, meeting, "meeting.end")
+    for lang, text in (("nb", "gjelder ikke for dette organet"), ("en", "does not apply to this body")):
+        data = minutes_services.minutes_build(meeting_id=meeting.id, public=True, lang=lang)
+        html = render.to_html(data, meeting_id=meeting.id, published=True).decode()
+        assert html.count(text) == 2 and "(2/0)" not in html
+        assert text in pdf_text(render.to_pdf(data))
 
 
 def test_law_27_the_same_votes_in_a_committee_follow_section_11_9(db):
