@@ -113,16 +113,19 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
         assert tone_energy(segment_audio(newest), a_freq) > 0.3
         assert (stack.live_root / str(m) / "index.m3u8").is_file()
 
-        # The worker dies: the socket, the commands and the log go on in daphne.
+        # The worker dies: the media it owned stops (so it was there, not in daphne), while the
+        # socket, the commands and the log go on in daphne.
         worker = stack.procs["worker"]
         worker.kill()
         worker.wait(10)
+        await eventually(lambda: A_TONE not in b_client.heard(), what="A's forwarded tone stops with the worker")
         reply = await chair.call("floor.grant", person_id=b_id)
         assert reply["type"] == "ack", reply
         await eventually(lambda: any(int(e["payload"]["person"]) == b_id for e in chair.seen("floor.granted")),
                          what="floor.granted to B delivered after the worker died")
         assert (await b.call("sync", after=0))["type"] == "ack"
         assert stack.procs["daphne"].poll() is None
+        assert "is intact" in await asyncio.to_thread(stack.manage, "verify_log", str(m))
     finally:
         for s in sockets:
             await s.close()
