@@ -84,6 +84,46 @@ def post_offer(url: str, sdp: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
+def test_it_falls_back_to_hls_when_the_webrtc_connection_drops(browser, live_server_url):
+    """The server drops the viewer (here: the meeting ends, and the composer closes its viewers).
+    The page would normally hear of the end from the public feed first and switch back at once;
+    that feed is held back here, so only the WebRTC connection itself can tell the page."""
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    chair = login(browser, base, "ordforer")
+    chair.goto(f"{base}/meetings/{meeting}/room/")
+    wait_text(chair, "#conn-status", "Tilkoblet")
+    chair.click("text=Sett møtet")  # no member media needed: the feed carries the slate
+
+    public = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
+    held_back = {"on": False}
+
+    def public_socket(ws) -> None:
+        server = ws.connect_to_server()
+        server.on_message(lambda message: None if held_back["on"] else ws.send(message))
+
+    public.route_web_socket("**/ws/public/**", public_socket)
+    public.route("**/state.json", lambda route: route.abort() if held_back["on"] else route.continue_())
+    public.goto(f"{base}/meetings/{meeting}/")
+    switch = public.get_by_label(SWITCH)
+    switch.wait_for(state="visible", timeout=15000)
+    switch.check()
+    wait_text(public, "#low-latency-status", "Du ser møtet med lav forsinkelse (WebRTC)", timeout=20000)
+
+    held_back["on"] = True
+    chair.once("dialog", lambda dialog: dialog.accept())
+    chair.click("button[data-cmd='meeting.end']")
+    started = time.monotonic()
+    # Chromium notices the lost peer in ~5-7 s ("disconnected"); the page waits 4 s more for it to heal.
+    wait_text(public, "#low-latency-status", "Forbindelsen med lav forsinkelse ble brutt", timeout=30000)
+    lost_after = time.monotonic() - started
+    assert public.evaluate("document.getElementById('player').srcObject") is None
+    public.wait_for_function("document.getElementById('player').dataset.feed === 'hls'", timeout=15000)
+    assert not switch.is_checked()
+    assert public.inner_text("#meeting-state") != "Møtet er slutt"  # the feed really was held back
+    print(json.dumps({"fallback_after_s": round(lost_after, 1)}))
+
+
 def test_it_switches_the_public_player_to_low_latency_and_back(browser, speaker_browser, live_server_url, screenshot):
     base = live_server_url
     meeting = formannskap_meeting(base)
@@ -126,7 +166,8 @@ def test_it_switches_the_public_player_to_low_latency_and_back(browser, speaker_
     wait_text(public, "#low-latency-status", "Du ser den vanlige sendingen (HLS)")
 
     # Every viewer place taken (LIVESTREAM_MAX_WEBRTC_VIEWERS, 20 on the test server): offers the
-    # server holds for 10 s each while nobody completes them. The page's own offer is then refused.
+    # server holds for 10 s each while nobody completes them (so this test comes last in the
+    # module). The page's own offer is then refused.
     offer_url = f"{base}/live/{meeting}/webrtc/offer"
     sdp = public.evaluate(OFFER)
     with ThreadPoolExecutor(max_workers=8) as pool:
