@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings import selectors
 from meetings.exceptions import DomainError
-from meetings.legal import CLOSURE_GROUND_EN, MANDATORY_CLOSURE_GROUNDS, ClosureGround
+from meetings.legal import CLOSURE_GROUND_EN, MANDATORY_CLOSURE_GROUNDS, ClosureGround, VoteKind, rules_for
 from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
 from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
 from meetings.services import access, agenda, meetings
@@ -95,7 +95,19 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "meeting": meeting, "items": meeting.items.all(), "person": person, "role": membership.role,
         "grounds": _closure_grounds(meeting), "ice_servers": ice,
         "grounds_data": dict(_closure_grounds(meeting, every=True)), "roster": roster,
-        "is_chair": access.chair_id(meeting) == person.id, "members": members})
+        "is_chair": access.chair_id(meeting) == person.id, "members": members,
+        "vote_kinds": _vote_kinds(meeting)})
+
+
+# The chair may put to the vote what this body's rule set allows (§ 11-1, § 11-9 (3)); the vote on
+# closing the doors has its own step in the console.
+_VOTE_KIND_LABELS = {VoteKind.ORDINARY: _("Decision"), VoteKind.ELECTION: _("Election"),
+                     VoteKind.APPOINTMENT: _("Appointment"), VoteKind.BUDGET: _("Budget or financial plan (§ 11-9 (3))")}
+
+
+def _vote_kinds(meeting: Meeting) -> list[tuple[str, Any]]:
+    allowed = rules_for(meeting.body.body_type).vote_kinds
+    return [(str(kind), label) for kind, label in _VOTE_KIND_LABELS.items() if kind in allowed]
 
 
 class MeetingForm(forms.Form):

@@ -38,7 +38,11 @@ export function setupChair({ send, getState, roster, conflicts }) {
     const kind = $("vote-kind").value;
     const proposals = [...document.querySelectorAll(".vote-proposal:checked")].map((c) => Number(c.value));
     const candidates = $("candidates").value.split(",").map((c) => c.trim()).filter(Boolean);
-    return send("vote.open", kind === "ordinary" ? { proposals } : { kind, candidates });
+    // Decisions and budget votes are on the checked proposals (a budget vote on each as a whole,
+    // § 11-9 (3)); elections and appointments are between the named candidates.
+    if (kind === "ordinary") return send("vote.open", { proposals });
+    if (kind === "budget") return send("vote.open", { kind, proposals });
+    return send("vote.open", { kind, candidates });
   }));
   on("close-vote", () => getState().open_vote && send("vote.close", { vote: Number(getState().open_vote) }));
   on("doors-motion", () => send("doors.motion", { ground: $("ground").value }));
