@@ -75,6 +75,9 @@ def test_it_takes_a_meeting_from_set_up_to_published_minutes(browser, live_serve
     items = api(base, f"/api/meetings/{meeting}/items/", token=chair)
     chair_does("meeting.open")
     chair_does("member.join")
+    # The clerk's open page follows the meeting without a reload: status and who is present.
+    wait_text(clerk, "#health", "Møtet pågår")
+    wait_text(clerk, "#health table", "Kari Hansen")
     chair_does("item.open", item_id=items[0]["id"])
     chair_does("item.close", item_id=items[0]["id"])
     chair_does("meeting.end")
