@@ -308,10 +308,12 @@ class CountingDecoder:
 
     def __init__(self) -> None:
         self.frames = 0
+        self.bytes = 0
         CountingDecoder.made.append(self)
 
     def decode(self, encoded_frame: object) -> list[object]:
         self.frames += 1
+        self.bytes += len(encoded_frame.data)  # type: ignore[attr-defined]
         return []
 
 
@@ -377,7 +379,8 @@ async def _viewers_main(conn: object) -> None:
             for v, sdp in zip(viewers, arg, strict=True):
                 await v.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         elif command == "counts":  # frames received so far, per viewer
-            reply = ([len(v.audio) for v in viewers], [d.frames for d in CountingDecoder.made])
+            reply = ([len(v.audio) for v in viewers], [d.frames for d in CountingDecoder.made],
+                     sum(d.bytes for d in CountingDecoder.made))
         elif command == "tone":  # does the first viewer hear the tone now?
             recent = [a for t, a in viewers[0].audio if t >= time.time() - 0.3]
             reply = bool(recent) and min(recent) > 0.1
@@ -477,13 +480,14 @@ async def webrtc_viewers(counts: tuple[int, ...] = (1, 10, 20), reps: int = 5) -
             for n in (0, *counts):
                 connected = await connect_viewers(hub, viewers, n) if n else 0
                 await asyncio.sleep(2.0)  # past ICE/DTLS and the first keyframe
-                audio0, video0 = await viewers.ask("counts")
+                audio0, video0, bytes0 = await viewers.ask("counts")
                 c0, w0 = time.process_time(), time.monotonic()
                 await asyncio.sleep(SECONDS)
                 cpu = (time.process_time() - c0) / (time.monotonic() - w0)
-                audio1, video1 = await viewers.ask("counts")
+                audio1, video1, bytes1 = await viewers.ask("counts")
                 rows[n] = {"cpu": cpu, "connected": connected,
-                           "audio_fps": rate_of(audio0, audio1), "video_fps": rate_of(video0, video1)}
+                           "audio_fps": rate_of(audio0, audio1), "video_fps": rate_of(video0, video1),
+                           "video_kbps": (bytes1 - bytes0) * 8 / 1000 / SECONDS / max(1, n)}
                 if n:
                     await disconnect_viewers(hub, viewers)
                     await asyncio.sleep(1.0)
@@ -515,15 +519,24 @@ def print_webrtc(result: dict[str, object]) -> None:
     print(f"\nWebRTC viewers of one composer (640x360, 15 fps; viewers in a second process; {SECONDS:.0f} s window; "
           "100 % = one core):\n")
     print("| viewers | connected | server CPU | added by viewers | per viewer | viewers per core | "
-          "audio frames/s (min) | video frames/s (min) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "audio frames/s (min) | video frames/s (min) | H.264 kbit/s per viewer |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, row in rows.items():
         added = row["cpu"] - base
         per = added / n if n else float("nan")
         per_core = f"{1 / per:.0f}" if n and per > 0 else "–"
         print(f"| {n} | {row['connected']:.0f} | {row['cpu']*100:.1f} % | {added*100:.1f} % | "
-              f"{per*100:.2f} % | {per_core} | {row['audio_fps']:.0f} | {row['video_fps']:.1f} |"
-              if n else f"| 0 (composer alone) | – | {row['cpu']*100:.1f} % | – | – | – | – | – |")
+              f"{per*100:.2f} % | {per_core} | {row['audio_fps']:.0f} | {row['video_fps']:.1f} | "
+              f"{row['video_kbps']:.0f} |"
+              if n else f"| 0 (composer alone) | – | {row['cpu']*100:.1f} % | – | – | – | – | – | – |")
+    # The per-row figures carry the composer's own jitter (about ±1.5 % of a core between rows);
+    # the least-squares slope over all rows is the steadier cost of one more viewer.
+    ns = np.array(list(rows), dtype=float)
+    slope = float(np.polyfit(ns, [row["cpu"] for row in rows.values()], 1)[0])
+    per_core = f"about {1 / slope:.0f} viewers per core" if slope > 0 else "not measurable"
+    print(f"\nCost of one more viewer (least-squares slope over 0..{int(ns.max())} viewers): {slope*100:.2f} % of a "
+          f"core, {per_core} (packet work on the composer process's one event loop; the cap "
+          "LIVESTREAM_MAX_WEBRTC_VIEWERS defaults to 20).")
     cuts: list[float] = result["cuts"]  # type: ignore[assignment]
     print("\nDoors closed → first silent sample at a WebRTC viewer (tone playing; 20 ms Opus frames):\n")
     print("| measure | n | p50 | max | target |")
