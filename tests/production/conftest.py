@@ -1,5 +1,6 @@
 """The production topology started for real on loopback: PostgreSQL (a fresh database), Redis (an
-empty db index), one daphne and one separate media worker process (`run_media_worker`).
+empty db index), one daphne, one separate media worker process (`run_media_worker`) and the stream
+watchdog beside it (`watch_streams`).
 
 Under CI=true a missing Redis or PostgreSQL fails the test (tests/live/test_multiprocess.py has the
 same rule); elsewhere it skips. Every process, the database and the Redis db are cleaned up even
@@ -121,12 +122,15 @@ def production(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack
         stack.port = free_port()
         daphne = stack.start("daphne", "-m", "daphne", "-b", "127.0.0.1", "-p", str(stack.port), "asgi:application")
         stack.start("worker", "manage.py", "run_media_worker", "--worker", "0")
+        # Beside the workers in production: logs stream.state down when a worker's stream stops.
+        stack.start("watchdog", "manage.py", "watch_streams", "--interval", "0.5")
         wait_for_port(stack.port, daphne)
         yield stack
     finally:
         stack.stop_all()
         # Shown by pytest only when the test failed: where a broken production path is read.
-        print("daphne log:\n" + stack.log_of("daphne") + "\nworker log:\n" + stack.log_of("worker"))
+        for proc in stack.procs:
+            print(f"--- {proc} log:\n{stack.log_of(proc)}")
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         redis.Redis.from_url(redis_url).flushdb()

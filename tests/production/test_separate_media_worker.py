@@ -2,7 +2,7 @@
 media worker in its own process. Members send media through the real socket signalling; the worker
 owns their peers and follows the log through Redis; a public WebRTC viewer's offer is relayed from
 daphne to the worker's composer; HLS segments are written. Killing the worker leaves the meeting
-(socket, commands, log) going."""
+(socket, commands, log) going, and the stream watchdog logs that the public stream went down."""
 
 from __future__ import annotations
 
@@ -116,6 +116,7 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
         # The worker dies: the media it owned stops (so it was there, not in daphne), while the
         # socket, the commands and the log go on in daphne.
         worker = stack.procs["worker"]
+        streams_before = len(chair.seen("stream.state"))
         worker.kill()
         worker.wait(10)
         await eventually(lambda: A_TONE not in b_client.heard(), what="A's forwarded tone stops with the worker")
@@ -125,6 +126,9 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
                          what="floor.granted to B delivered after the worker died")
         assert (await b.call("sync", after=0))["type"] == "ack"
         assert stack.procs["daphne"].poll() is None
+        # The stream watchdog outside the worker notices that the public stream stopped.
+        await eventually(lambda: any(e["payload"]["up"] is False for e in chair.seen("stream.state")[streams_before:]),
+                         what="stream.state down logged after the worker died")
         assert "is intact" in await asyncio.to_thread(stack.manage, "verify_log", str(m))
     finally:
         for s in sockets:
