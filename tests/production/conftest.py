@@ -41,8 +41,8 @@ print("SETUP" + json.dumps({{"meeting": meeting.id,
 
 
 class Stack:
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs = env, logs
+    def __init__(self, env: dict[str, str], logs: Path, live_root: Path) -> None:
+        self.env, self.logs, self.live_root = env, logs, live_root
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.port = 0
         self.meeting = 0
@@ -111,8 +111,7 @@ def production(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack
            "PYTHONUNBUFFERED": "1"}
     for key in ("DJANGO_SETTINGS_MODULE", "SQLITE_PATH", "SQLITE_TEST_PATH"):
         env.pop(key, None)
-    stack = Stack(env, tmp_path)
-    stack.live_root = live_root  # type: ignore[attr-defined]
+    stack = Stack(env, tmp_path, live_root)
     try:
         stack.manage("migrate", "-v0")
         stack.manage("seed_demo")

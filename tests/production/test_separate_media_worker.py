@@ -83,7 +83,10 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
         for s in sockets:
             assert (await s.call("member.join"))["type"] == "ack"
 
-        # Signalling through daphne → Redis → the worker process, and the answer back.
+        # Signalling through daphne → Redis → the worker process, and the answer back; a hostile
+        # offer gets a clear error from the worker and the meeting goes on.
+        bad = await chair.call("media.offer", sdp="v=0\r\nnot an offer", type="offer")
+        assert bad["type"] == "error" and bad["error"]["code"] not in ("", "media_internal"), bad
         await send_media(a, a_client)
         await send_media(b, b_client)
         item = chair.seen("notice.published")[0]["payload"]["items"][1]["item"]
