@@ -269,8 +269,9 @@ async def hls_requests_per_second() -> dict[str, tuple[float, dict[str, int]]]:
                    SECRET_KEY="bench-only-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0",
                    LIVESTREAM_ENABLED="0", MEDIA_IN_PROCESS="0")
         port = free_port()
+        daphne = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "asgi:application"]
         # A blocking start is fine here: once, before anything is measured.
-        proc = subprocess.Popen([PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "asgi:application"],  # noqa: ASYNC220
+        proc = subprocess.Popen(daphne,  # noqa: ASYNC220
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(150):
@@ -516,8 +517,8 @@ async def webrtc_viewers(counts: tuple[int, ...] = (1, 10, 20), reps: int = 5) -
 def print_webrtc(result: dict[str, object]) -> None:
     rows: dict[int, dict[str, float]] = result["rows"]  # type: ignore[assignment]
     base = rows[0]["cpu"]
-    print(f"\nWebRTC viewers of one composer (640x360, 15 fps; viewers in a second process; {SECONDS:.0f} s window; "
-          "100 % = one core):\n")
+    print("\nWebRTC viewers of one composer (640x360, 15 fps; viewers in a second process; "
+          f"{SECONDS:.0f} s window; 100 % = one core):\n")
     print("| viewers | connected | server CPU | added by viewers | per viewer | viewers per core | "
           "audio frames/s (min) | video frames/s (min) | H.264 kbit/s per viewer |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -534,8 +535,9 @@ def print_webrtc(result: dict[str, object]) -> None:
     ns = np.array(list(rows), dtype=float)
     slope = float(np.polyfit(ns, [row["cpu"] for row in rows.values()], 1)[0])
     per_core = f"about {1 / slope:.0f} viewers per core" if slope > 0 else "not measurable"
-    print(f"\nCost of one more viewer (least-squares slope over 0..{int(ns.max())} viewers): {slope*100:.2f} % of a "
-          f"core, {per_core} (packet work on the composer process's one event loop; the cap "
+    print(f"\nCost of one more viewer (least-squares slope over 0..{int(ns.max())} viewers): "
+          f"{slope*100:.2f} % of a core, {per_core} (packet work on the composer process's one event loop; "
+          "the cap "
           "LIVESTREAM_MAX_WEBRTC_VIEWERS defaults to 20).")
     cuts: list[float] = result["cuts"]  # type: ignore[assignment]
     print("\nDoors closed → first silent sample at a WebRTC viewer (tone playing; 20 ms Opus frames):\n")
@@ -545,9 +547,10 @@ def print_webrtc(result: dict[str, object]) -> None:
         print(f"| set_gate(closed) → first decoded frame without the tone | {len(cuts)}/{result['reps']} "
               f"| {statistics.median(cuts)*1000:.0f} ms | {max(cuts)*1000:.0f} ms | < 250 ms |")
     else:
-        print(f"| set_gate(closed) → first decoded frame without the tone | 0/{result['reps']} | – | – | < 250 ms |")
-    print(f"\nTone frames at the viewer after its first silent one while the doors were closed: {result['leaks']} "
-          "(must be 0).")
+        print(f"| set_gate(closed) → first decoded frame without the tone | 0/{result['reps']} | – | – "
+              "| < 250 ms |")
+    print("\nTone frames at the viewer after its first silent one while the doors were closed: "
+          f"{result['leaks']} (must be 0).")
 
 
 def pct(values: list[float], q: float) -> float:

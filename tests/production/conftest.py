@@ -53,12 +53,14 @@ class Stack:
         done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, timeout=180,
                               capture_output=True, text=True, check=False)
         if done.returncode:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            raise RuntimeError(f"manage.py {' '.join(args)} failed ({done.returncode}):\n"
+                               f"{done.stderr[-3000:]}")
         return done.stdout
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("wb")
-        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT)
         self.procs[name] = proc
         return proc
 
@@ -105,7 +107,8 @@ def production(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack
         unavailable(f"PostgreSQL is not reachable: {exc}")
     live_root = tmp_path / "live"
     env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}", "REDIS_URL": redis_url,
-           "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "MEDIA_IN_PROCESS": "0", "MEDIA_WORKERS": "1",
+           "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "MEDIA_IN_PROCESS": "0",
+           "MEDIA_WORKERS": "1",
            "MEDIA_HOST_ADDRESSES": "127.0.0.1", "LIVESTREAM_ENABLED": "1", "LIVESTREAM_WIDTH": "320",
            "LIVESTREAM_HEIGHT": "180", "LIVESTREAM_FPS": "10", "LIVESTREAM_ROOT": str(live_root),
            "PYTHONUNBUFFERED": "1"}
@@ -116,10 +119,12 @@ def production(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack
         stack.manage("migrate", "-v0")
         stack.manage("seed_demo")
         out = stack.manage("shell", "-c", SETUP_SCRIPT)
-        setup: dict[str, Any] = json.loads(next(line for line in out.splitlines() if line.startswith("SETUP"))[5:])
+        line = next(line for line in out.splitlines() if line.startswith("SETUP"))
+        setup: dict[str, Any] = json.loads(line.removeprefix("SETUP"))
         stack.meeting, stack.tokens, stack.persons = setup["meeting"], setup["tokens"], setup["persons"]
         stack.port = free_port()
-        daphne = stack.start("daphne", "-m", "daphne", "-b", "127.0.0.1", "-p", str(stack.port), "asgi:application")
+        daphne = stack.start("daphne", "-m", "daphne", "-b", "127.0.0.1", "-p", str(stack.port),
+                             "asgi:application")
         stack.start("worker", "manage.py", "run_media_worker", "--worker", "0")
         # Beside the workers in production: logs stream.state down when a worker's stream stops.
         stack.start("watchdog", "manage.py", "watch_streams", "--interval", "0.5")

@@ -100,15 +100,18 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
         # What the worker measures reaches the log: B's camera stops, and the worker process writes
         # member.media (sends_video false) through the services into PostgreSQL.
         b_client.camera.stop()
-        await eventually(lambda: any(int(e["payload"]["person"]) == b_id and e["payload"].get("sends_video") is False
-                                     for e in chair.seen("member.media")), what="member.media logged for B's camera")
+        await eventually(lambda: any(int(e["payload"]["person"]) == b_id
+                                     and e["payload"].get("sends_video") is False
+                                     for e in chair.seen("member.media")),
+                         what="member.media logged for B's camera")
 
         # An anonymous viewer: the offer goes to daphne, which relays it to the worker's composer.
         status, answer = await asyncio.to_thread(post_offer, stack.port, m, await viewer.offer())
         assert status == 200, answer
         await viewer.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
         a_freq = MEMBERS[A_TONE][0]
-        await eventually(lambda: viewer.tone_since(time.time() - 0.5, a_freq) > 0.05, what="the viewer hears A")
+        await eventually(lambda: viewer.tone_since(time.time() - 0.5, a_freq) > 0.05,
+                         what="the viewer hears A")
 
         # HLS for everyone, from the same composer; A's tone is in the newest finished segment.
         await eventually(lambda: len(hls_segments(stack.live_root, m)) >= 2, what="HLS segments written")
@@ -122,15 +125,18 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
         streams_before = len(chair.seen("stream.state"))
         worker.kill()
         worker.wait(10)
-        await eventually(lambda: A_TONE not in b_client.heard(), what="A's forwarded tone stops with the worker")
+        await eventually(lambda: A_TONE not in b_client.heard(),
+                         what="A's forwarded tone stops with the worker")
         reply = await chair.call("floor.grant", person_id=b_id)
         assert reply["type"] == "ack", reply
-        await eventually(lambda: any(int(e["payload"]["person"]) == b_id for e in chair.seen("floor.granted")),
+        await eventually(lambda: any(int(e["payload"]["person"]) == b_id
+                                     for e in chair.seen("floor.granted")),
                          what="floor.granted to B delivered after the worker died")
         assert (await b.call("sync", after=0))["type"] == "ack"
         assert stack.procs["daphne"].poll() is None
         # The stream watchdog outside the worker notices that the public stream stopped.
-        await eventually(lambda: any(e["payload"]["up"] is False for e in chair.seen("stream.state")[streams_before:]),
+        await eventually(lambda: any(e["payload"]["up"] is False
+                                     for e in chair.seen("stream.state")[streams_before:]),
                          what="stream.state down logged after the worker died")
         assert "is intact" in await asyncio.to_thread(stack.manage, "verify_log", str(m))
     finally:
