@@ -34,10 +34,13 @@ class LiveSocket:
         self._n += 1
         rid = f"r{self._n}"
         await self.ws.send(json.dumps({"type": msg_type, "id": rid, "payload": payload}))
-        async with asyncio.timeout(timeout):
-            while rid not in self.replies:
-                self._arrived.clear()
-                await self._arrived.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                while rid not in self.replies:
+                    self._arrived.clear()
+                    await self._arrived.wait()
+        except TimeoutError:
+            raise AssertionError(f"no reply to {msg_type} within {timeout} s") from None
         return self.replies.pop(rid)
 
     def seen(self, event_type: str) -> list[dict[str, Any]]:
