@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import generics, serializers
+from django.urls import reverse
+from rest_framework import generics, permissions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -344,3 +345,15 @@ class CommandList(APIView):
     @extend_schema(responses=inline_serializer("Commands", {"commands": serializers.DictField()}))
     def get(self, request: Request) -> Response:
         return Response({"commands": {name: c.doc for name, c in commands.COMMANDS.items()}})
+
+
+class ApiRoot(APIView):
+    """`/api/`: where to start (the collections, the schema and the browsable docs)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=inline_serializer("ApiRoot", {"bodies": serializers.URLField(),
+                                                           "meetings": serializers.URLField()}))
+    def get(self, request: Request) -> Response:
+        names = ("bodies", "meetings", "exemption-profiles", "commands", "schema", "docs")
+        return Response({name.replace("-", "_"): request.build_absolute_uri(reverse(f"api-{name}")) for name in names})

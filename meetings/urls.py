@@ -23,5 +23,6 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", api.ApiRoot.as_view(), name="api-root"),
     re_path(r"^(?P<unmatched>.*)$", api_errors.not_found),  # last: unknown /api/ paths answer JSON
 ]

@@ -315,3 +315,12 @@ def test_it_pages_the_meeting_and_member_lists_like_the_others(anon, council):
 def test_it_refuses_a_bad_page_offset_with_invalid_input(anon, council, path, query):
     r = anon.get(f"{path.format(b=council.body.id)}?{query}")
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_it_lists_where_to_start_at_the_api_root(db):
+    from django.test import Client
+
+    body = Client().get("/api/").json()
+    assert body["meetings"].endswith("/api/meetings/") and body["docs"].endswith("/api/docs/")
+    for url in body.values():
+        assert Client().get(url.replace("http://testserver", "")).status_code == 200
