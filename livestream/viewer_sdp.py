@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from aiortc import sdp as aiortc_sdp
 
+from meetings.media.errors import MediaError
+from meetings.media.sdp import parse_description
+
 from .errors import StreamError
 
 MAX_SDP_BYTES = 16 * 1024  # a browser's recvonly audio+video offer is 4-6 KiB
@@ -17,17 +20,10 @@ WANTED = {"audio": "audio/opus", "video": "video/h264"}
 def parse_viewer_offer(sdp: object, sdp_type: object) -> aiortc_sdp.SessionDescription:
     if sdp_type != "offer":
         raise StreamError("bad_sdp_type", 'type must be "offer"')
-    if not isinstance(sdp, str) or not sdp.strip():
-        raise StreamError("bad_sdp", "sdp must be a non-empty string")
-    if len(sdp) > MAX_SDP_BYTES:
-        raise StreamError("sdp_too_large", f"sdp is larger than {MAX_SDP_BYTES} bytes", 413)
-    if not sdp.lstrip().startswith("v=0"):
-        raise StreamError("bad_sdp", "sdp must start with v=0")
     try:
-        description = aiortc_sdp.SessionDescription.parse(sdp)
-    except Exception as exc:  # the aiortc parser raises whatever the bad line provokes
-        raise StreamError("bad_sdp", f"sdp could not be parsed ({type(exc).__name__})") from None
-    description.type = "offer"
+        description = parse_description(sdp, max_bytes=MAX_SDP_BYTES)
+    except MediaError as exc:
+        raise StreamError(exc.code, exc.message, 413 if exc.code == "sdp_too_large" else 400) from None
     kinds = [m.kind for m in description.media]
     if not kinds:
         raise StreamError("no_media", "the offer has no media sections")

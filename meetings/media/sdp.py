@@ -19,14 +19,14 @@ FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/vp8"}
 DIRECTIONS = {"sendrecv", "sendonly", "recvonly", "inactive"}
 
 
-def parse_offer(sdp: object, sdp_type: object) -> aiortc_sdp.SessionDescription:
-    """Parse and check a member's offer; raise :class:`MediaError` naming the problem."""
-    if sdp_type != "offer":
-        raise MediaError("bad_sdp_type", "the media server only answers offers")
+def parse_description(sdp: object, *, max_bytes: int = MAX_SDP_BYTES) -> aiortc_sdp.SessionDescription:
+    """The checks every offer needs before anything looks inside it (a string, not too large,
+    SDP at all, and aiortc can parse it); raise :class:`MediaError` naming the problem. Shared by
+    members' offers and the public stream's viewers (livestream/viewer_sdp.py)."""
     if not isinstance(sdp, str) or not sdp.strip():
         raise MediaError("bad_sdp", "sdp must be a non-empty string")
-    if len(sdp) > MAX_SDP_BYTES:
-        raise MediaError("sdp_too_large", f"sdp is larger than {MAX_SDP_BYTES} bytes")
+    if len(sdp) > max_bytes:
+        raise MediaError("sdp_too_large", f"sdp is larger than {max_bytes} bytes")
     if not sdp.lstrip().startswith("v=0"):
         raise MediaError("bad_sdp", "sdp must start with v=0")
     try:
@@ -34,6 +34,14 @@ def parse_offer(sdp: object, sdp_type: object) -> aiortc_sdp.SessionDescription:
     except Exception as exc:  # the aiortc parser raises whatever the bad line provokes
         raise MediaError("bad_sdp", f"sdp could not be parsed ({type(exc).__name__})") from None
     description.type = "offer"
+    return description
+
+
+def parse_offer(sdp: object, sdp_type: object) -> aiortc_sdp.SessionDescription:
+    """Parse and check a member's offer; raise :class:`MediaError` naming the problem."""
+    if sdp_type != "offer":
+        raise MediaError("bad_sdp_type", "the media server only answers offers")
+    description = parse_description(sdp)
     media = description.media
     if not media:
         raise MediaError("no_media", "the offer has no media sections")
