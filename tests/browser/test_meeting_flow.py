@@ -63,6 +63,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     wait_text(chair, "#speakers", "Ola Kristiansen")
     chair.click("#grant-next")
     wait_text(public, "#speaker", "Ola Kristiansen")
+    wait_text(public, "#captions", "Ola Kristiansen har ordet – FS 2/26")  # the text line under the picture
     # The other member receives the speaker's picture (magenta, moving) and sound (a 1500 Hz tone),
     # measured in that member's page from the decoded media, not from signalling.
     received = wait_for_speaker_media(members[1], tone_hz=fake_media.TONE_HZ, speaker="Ola Kristiansen")
@@ -95,6 +96,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     fourth_does("vote.cast", vote=int(vote), choice="for")
     chair.click("#close-vote")
     wait_text(public, "#closed-notice", "§ 11-5 tredje ledd bokstav a")
+    wait_text(public, "#captions", "Lukket møte")
     wait_text(members[0], "#doors-banner", "Dørene er lukket")
     # The public player, a few seconds behind live (HLS), then shows the slate, not the speaker.
     assert public.evaluate(VIDEO_COLOUR, "#player") is not None
@@ -119,6 +121,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     chapter = public.locator("#chapters button", has_text="FS 2/26")
     chapter.click()
     assert public.evaluate("document.activeElement.id") == "player"
+    wait_text(public, "#captions", "FS 2/26")  # the text line names the chapter being played
     archive = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
     archive.goto(f"{base}/archive/")
     archive.wait_for_selector(f"a[href='/meetings/{MEETING}/minutes/']", timeout=15000)

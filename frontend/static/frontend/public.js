@@ -38,8 +38,28 @@ function render(doc) {
     v.state === "open" ? el("p", {}, t(`Votering pågår: ${v.cast} av ${v.eligible} har stemt`, `Voting: ${v.cast} of ${v.eligible} have voted`))
       : el("p", {}, resultSummary(v.result, (id) => proposalTexts.get(id))),
     v.result && v.result.decision && v.kind !== "closure" ? el("p", { class: "decision" }, t("Vedtak: ", "Decision: "), v.result.decision) : "")));
+  if (!$("chapters")) $("captions").textContent = captionLine(doc);
   lowLatency?.setLive(LIVE_STATES.has(doc.meeting.state));
   $("player-status").textContent = doc.stream.up ? "" : t("Direkteoverføringen er nede.", "The live stream is down.");
+}
+
+// The text line under the picture says who has the floor on which item, or why there is no
+// picture, for viewers who cannot hear (or watch without sound). Speech itself is not transcribed.
+function captionLine(doc) {
+  if (doc.doors.closed) return t("Lukket møte: lyd og bilde er stengt for publikum.", "Closed session: no sound or picture for the public.");
+  if (doc.meeting.state === "suspended") return t("Pause i møtet.", "The meeting is suspended.");
+  if (!LIVE_STATES.has(doc.meeting.state)) return "";
+  const item = doc.current_item ? `${doc.current_item.case_number} ${doc.current_item.title}` : "";
+  if (!doc.speaker) return item;
+  return t(`${doc.speaker.name} har ordet`, `${doc.speaker.name} has the floor`) + (item ? ` – ${item}` : "");
+}
+
+// On the recording the same line names the chapter being played (the item or the speech).
+function followChapters(video, line) {
+  const track = [...video.textTracks].find((tt) => tt.kind === "chapters");
+  if (!track) return;
+  track.mode = "hidden";
+  track.addEventListener("cuechange", () => { line.textContent = track.activeCues?.[0]?.text || ""; });
 }
 
 async function fetchState() {
@@ -61,4 +81,7 @@ new LiveSocket(`/ws/public/meetings/${meetingId}/`, {
   onMessage: (msg) => msg.type === "state" && render(msg.state),
 });
 fetchState();
-if ($("chapters")) showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);
+if ($("chapters")) {
+  showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);
+  followChapters($("player"), $("captions"));
+}
