@@ -171,9 +171,14 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                                                 notice_text=request.POST.get("notice_text", ""))
                 messages.success(request, _("The notice is published."))
                 return redirect("clerk-meeting", meeting_id=meeting.id)
-            if action in ("publish_minutes", "correct_minutes"):
+            if action in ("publish_minutes", "correct_minutes", "release_decision"):
                 from minutes import services as minutes_services
-                if action == "publish_minutes":
+                if action == "release_decision":
+                    minutes_services.minutes_release_decision(
+                        user=request.user, meeting_id=meeting.id, vote=_int_field(request.POST.get("vote")),
+                        reason=request.POST.get("reason", ""))
+                    messages.success(request, _("The decision is released in the public minutes."))
+                elif action == "publish_minutes":
                     minutes_services.minutes_publish(meeting_id=meeting.id, user=request.user)
                     messages.success(request, _("The minutes are published."))
                 else:
@@ -190,4 +195,22 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     record = MinutesRecord.objects.filter(meeting=meeting).first()
     return render(request, "frontend/clerk_meeting.html", {
         "meeting": meeting, "items": meeting.items.all(), "item_form": item_form, "attendance": attendance,
-        "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record})
+        "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record,
+        "closed_decisions": _closed_decisions(meeting) if record else []})
+
+
+def _int_field(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise DomainError("choose a vote", code="invalid_input") from None
+
+
+def _closed_decisions(meeting: Meeting) -> list[dict[str, Any]]:
+    """Decisions made behind closed doors, which the clerk may find not exempt and release (§ 11-4 (1))."""
+    from minutes.services import minutes_build
+
+    data = minutes_build(meeting_id=meeting.id, public=False)
+    return [{"vote": v["number"], "case_number": item["case_number"], "title": v["title"]}
+            for item in data["agenda_items"] for v in item["votes"]
+            if v["in_closed_session"] and item.get("decision_vote") == v["number"]]

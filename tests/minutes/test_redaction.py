@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -163,3 +164,19 @@ def test_it_publishes_a_closed_decision_only_once_the_clerk_releases_it(meeting)
     after.pop("corrections"), before.pop("corrections")
     assert after["agenda_items"][0] == before["agenda_items"][0]  # nothing else changes
     assert "Hemmelig spørsmål" not in json.dumps(after, ensure_ascii=False)
+
+
+def test_it_lets_the_clerk_release_a_closed_decision_from_the_clerk_page(meeting):
+    council, m = meeting
+    clerk = Client()
+    clerk.force_login(council.clerk)
+    page = clerk.get(f"/clerk/meetings/{m.id}/").content.decode()
+    options = re.findall(r'<select id="release-vote" name="vote"><option value="(\d+)">', page)
+    assert len(options) == 1  # only the decision made behind closed doors is offered
+    assert CLOSED_VOTE_PROPOSAL not in Client().get(f"/meetings/{m.id}/minutes/").content.decode()
+    done = clerk.post(f"/clerk/meetings/{m.id}/", {"action": "release_decision", "vote": options[0],
+                                                    "reason": "Vedtaket inneholder ikke taushetsbelagte opplysninger."})
+    assert done.status_code == 302
+    assert CLOSED_VOTE_PROPOSAL in Client().get(f"/meetings/{m.id}/minutes/").content.decode()
+    again = clerk.post(f"/clerk/meetings/{m.id}/", {"action": "release_decision", "vote": "x"}, follow=True)
+    assert again.status_code == 200 and "choose a vote" in again.content.decode()
