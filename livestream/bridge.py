@@ -196,14 +196,18 @@ class PublicStreams:
             apply_gate(composer, gate)  # at once, before any routing work
             if kind == "mode.changed":
                 self._check_soon(meeting_id)
-        elif kind == "item.opened":
-            # Chapters are public: an item planned for closed doors is named by its public title
-            # even while the doors are still open (the same rule as the public feed, visibility.py).
-            exempt = composer.gate_closed or p.get("planned_closure_ground")
-            title = (p.get("public_title") or p.get("title")) if exempt else p.get("title")
-            composer.add_chapter(f"{p.get('case_number', '')} {title}".strip(), at=event.get("at"))
-        elif kind == "floor.granted" and not composer.gate_closed:
-            composer.add_chapter(p.get("name", ""), at=event.get("at"))
+        elif kind in ("item.opened", "floor.granted"):
+            # Chapters are public output: they come from the event's public form, decided by the
+            # log when the event was written (visibility.py), not from the gate as it looks when the
+            # event arrives here: broadcasts may overtake each other.
+            public = event.get("public")
+            if not public or composer.gate_closed:
+                return
+            if kind == "item.opened":
+                composer.add_chapter(f"{public.get('case_number', '')} {public.get('title', '')}".strip(),
+                                     at=event.get("at"))
+            else:
+                composer.add_chapter(public.get("name", ""), at=event.get("at"))
 
     # The watchdog ------------------------------------------------------------------------------
 

@@ -37,6 +37,9 @@ def event_message(event: Any) -> dict[str, Any]:
         "at": event.at.isoformat(),
         "actor": event.actor_id,
         "payload": event.payload,
+        # What the public may see of this event (None: nothing). Public outputs fed from the member
+        # stream, such as the recording's chapters, take it from here rather than re-deciding it.
+        "public": event.public_payload,
     }
 
 
