@@ -220,25 +220,42 @@ class PublicMeetingConsumer(_LiveConsumer):
         self.feed_task = asyncio.ensure_future(self.follow_feed())
 
     async def follow_feed(self) -> None:
-        while True:
-            try:
-                event, text = await self.subscription.next()
-            except public_feed.Lagging:  # fell behind: the state document replaces what was dropped
+        try:
+            while True:
+                try:
+                    event, text = await self.subscription.next()
+                except public_feed.Lagging:  # fell behind: the state document replaces what was dropped
+                    async with self.delivery:
+                        await self.send_state(None)
+                    continue
                 async with self.delivery:
-                    await self.send_state(None)
-                continue
-            async with self.delivery:
-                if event["seq"] <= self.last_seq:
-                    continue  # already in the document or delivered by a replay
-                if self.is_next(event):
-                    await self.send(text_data=text)
-                    self.last_seq = event["seq"]
-                else:
-                    await self.catch_up(upto=event["seq"])
+                    if event["seq"] <= self.last_seq:
+                        continue  # already in the document or delivered by a replay
+                    if self.is_next(event):
+                        await self.send(text_data=text)
+                        self.last_seq = event["seq"]
+                    else:
+                        await self.catch_up(upto=event["seq"])
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a viewer must never sit on an open socket that no longer follows
+            log.exception("public feed of meeting %s stopped for a viewer", self.meeting_id)
+            await self.close(code=1011)
 
     async def handle(self, msg: protocol.Message) -> None:
         async with self.delivery:
+            if msg.type == "sync" and await self.far_behind(msg.payload.get("after")):
+                # An anonymous client must not make the server replay a long log into a socket it
+                # may never read: far behind, it gets the state document, which is complete.
+                await self.send_state(msg.id)
+                return
             await super().handle(msg)
+
+    async def far_behind(self, after: Any) -> bool:
+        if not isinstance(after, int) or isinstance(after, bool):
+            return False  # the base handler answers the bad value with an error
+        current = await database_sync_to_async(selectors.meeting_seq)(meeting_id=self.meeting_id)
+        return current is not None and current - after > public_feed.VIEWER_QUEUE
 
     async def disconnect(self, code: int) -> None:
         task = getattr(self, "feed_task", None)

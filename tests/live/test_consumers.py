@@ -252,3 +252,29 @@ async def test_it_answers_ids_out_of_range_with_invalid_input_not_internal(setup
     assert (await chair.call("ping"))["type"] == "pong"
     assert await database_sync_to_async(lambda: Meeting.objects.get(id=meeting.id).last_seq)() == seq
     await chair.close()
+
+
+async def test_it_answers_a_public_sync_far_behind_with_the_state_document_not_a_replay(setup, monkeypatch):
+    from meetings import public_feed
+
+    monkeypatch.setattr(public_feed, "VIEWER_QUEUE", 3)
+    council, meeting = setup
+    chair = await member(council, meeting, council.chair)
+    await chair.call("meeting.open")
+    public = Socket(f"/ws/public/meetings/{meeting.id}/")
+    assert (await public.connect())[0]
+    await public.recv()
+    asker = await member(council, meeting, council.members[0])
+    await asker.call("member.join")
+    for n in range(6):
+        assert (await asker.call("question.ask", text=f"spørsmål {n}"))["type"] == "ack"
+    await public.drain()
+    public.events.clear()
+    reply = await public.call("sync", after=0)  # the whole log again: too far behind to replay
+    assert reply["type"] == "state" and reply["state"]["seq"] >= 6
+    assert public.events == []
+    near = await public.call("sync", after=reply["seq"] - 2)  # close behind: replayed as events
+    assert near["type"] == "ack" and [e["seq"] for e in public.events] == sorted(e["seq"] for e in public.events)
+    await public.close()
+    await asker.close()
+    await chair.close()
