@@ -39,6 +39,8 @@ DOORS_EVENTS = {"doors.closed", "doors.debate_closed", "doors.opened"}
 NO_PUBLIC_STREAM = "no_public_stream"
 
 
+GATE_RESYNC_SECONDS = 2.0  # how often the watchdog re-reads the doors and mode from the log
+
 def closed_slate(ground: str | None) -> str:
     try:
         g = ClosureGround(ground or "")
@@ -236,12 +238,28 @@ class PublicStreams:
         asyncio.ensure_future(self.check(meeting_id))
 
     async def _watch(self, meeting_id: int) -> None:
+        last_resync = time.monotonic()
         while meeting_id in self.composers:
             await asyncio.sleep(max(0.2, self.composers[meeting_id].segment_seconds / 2))
             try:
+                if time.monotonic() - last_resync >= GATE_RESYNC_SECONDS:
+                    last_resync = time.monotonic()
+                    await self._resync_gate(meeting_id)
                 await self.check(meeting_id)
             except Exception:  # the watchdog must outlive any one failed check
                 log.exception("stream watchdog of meeting %s failed", meeting_id)
+
+    async def _resync_gate(self, meeting_id: int) -> None:
+        """Re-read the gate from the log: the channel layer drops a message to a full channel
+        silently, and a lost doors.closed must not leave the public output open."""
+        from meetings.selectors import meeting_live_state
+
+        seq, state = await database_sync_to_async(meeting_live_state)(meeting_id=meeting_id)
+        composer = self.composers.get(meeting_id)
+        gate = self._gate_from_state(meeting_id, state, seq)
+        # Only a change takes the composer's lock: a hung composer must not stall this event loop.
+        if composer is not None and composer.gate_closed != gate.closed:
+            apply_gate(composer, gate)
 
     # Lifecycle ---------------------------------------------------------------------------------
 

@@ -80,3 +80,23 @@ async def test_it_ignores_a_doors_event_older_than_the_gate(streams):
     streams.on_event(meeting.id, opened)  # delivered late: older than the closure just applied
     assert composer.gate_closed is True
     assert streams.gates[meeting.id].seq == closed[-1]["seq"]
+
+
+async def test_it_closes_the_gate_even_if_the_doors_closed_event_never_arrives(streams):
+    # The channel layer drops a message to a full channel silently; the watchdog re-reads the log.
+    from livestream.bridge import GATE_RESYNC_SECONDS
+    from tests.livestream_ops.helpers import eventually
+
+    council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="gate3")
+    meeting = await database_sync_to_async(make_meeting)(council)
+    await database_sync_to_async(start_meeting)(council, meeting)
+    item = await database_sync_to_async(lambda: meeting.items.first())()
+    await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
+    worker = media_worker.MediaWorker("media.w0")
+    await worker._refresh_routing(meeting.id)
+    composer = streams.composers[meeting.id]
+    assert composer.gate_closed is False
+
+    await database_sync_to_async(close_doors)(council, meeting)  # and the worker is never told
+    took = await eventually(lambda: composer.gate_closed, timeout=GATE_RESYNC_SECONDS + 3)
+    assert took <= GATE_RESYNC_SECONDS + 1.5
