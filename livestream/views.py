@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .errors import StreamError
+from .health import stream_dir
 from .webrtc import viewer_connect
 
 # Only plain file names the composer writes; anything else (../, subfolders) is a 404.
@@ -32,10 +31,6 @@ CONTENT_TYPES = {
 }
 LIVE_PLAYLIST_MAX_AGE = 1
 MAX_OFFER_BODY = 32 * 1024  # JSON around a viewer's SDP offer (itself at most 16 KiB)
-
-
-def stream_dir(meeting_id: int) -> Path:
-    return Path(settings.LIVESTREAM_ROOT) / str(meeting_id)
 
 
 def stream_file(request: HttpRequest, meeting_id: int, name: str) -> HttpResponse:

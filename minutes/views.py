@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from livestream.views import stream_dir
+from livestream.health import stream_dir
 from meetings import selectors
 from meetings.exceptions import DomainError
 from meetings.models import Meeting, MeetingEvent
