@@ -121,6 +121,8 @@ class MediaWorker:
         seen: dict[int, Any] = {}
         while True:
             await asyncio.sleep(0.5)
+            for meeting_id in [m for m in seen if m not in self.meetings]:
+                del seen[meeting_id]  # ended meetings: a long-running worker must not keep them
             for meeting_id in list(self.meetings):
                 room = gateway.rooms.get(meeting_id)
                 publishing = room.public_tracks() if room is not None else {}
