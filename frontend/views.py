@@ -22,13 +22,13 @@ from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Rol
 from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
 from meetings.services import access, agenda, meetings
 from meetings.state import MeetingState
+from minutes import services as minutes_services
 from minutes.models import MinutesRecord, MinutesStatus
 
 
 def _public_documents() -> Prefetch:
-    """Only an item's public documents (§ 11-3); a document with an exemption basis is exempt even
-    if it was left marked public, as in meetings/api.py."""
-    return Prefetch("documents", queryset=Document.objects.filter(public=True, exemption_basis=""),
+    """Only an item's public documents (§ 11-3)."""
+    return Prefetch("documents", queryset=Document.objects.public(),
                     to_attr="public_documents")
 
 
@@ -56,8 +56,8 @@ def meeting_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 def public_document(request: HttpRequest, meeting_id: int, document_id: int) -> HttpResponse:
     """A public case document's text, for documents stored in the platform rather than linked."""
-    document = (Document.objects.select_related("item__meeting__body")
-                .filter(id=document_id, item__meeting_id=meeting_id, public=True, exemption_basis="",
+    document = (Document.objects.public().select_related("item__meeting__body")
+                .filter(id=document_id, item__meeting_id=meeting_id,
                         item__meeting__notice_published_at__isnull=False).first())
     if document is None:
         raise Http404("no such public document")
@@ -172,7 +172,6 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                 messages.success(request, _("The notice is published."))
                 return redirect("clerk-meeting", meeting_id=meeting.id)
             if action in ("publish_minutes", "correct_minutes", "release_decision"):
-                from minutes import services as minutes_services
                 if action == "release_decision":
                     minutes_services.minutes_release_decision(
                         user=request.user, meeting_id=meeting.id, vote=_int_field(request.POST.get("vote")),
@@ -196,7 +195,7 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "frontend/clerk_meeting.html", {
         "meeting": meeting, "items": meeting.items.all(), "item_form": item_form, "attendance": attendance,
         "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record,
-        "closed_decisions": _closed_decisions(meeting) if record else []})
+        "closed_decisions": minutes_services.releasable_decisions(meeting_id=meeting.id) if record else []})
 
 
 def _int_field(value: str | None) -> int:
@@ -204,13 +203,3 @@ def _int_field(value: str | None) -> int:
         return int(value or "")
     except ValueError:
         raise DomainError("choose a vote", code="invalid_input") from None
-
-
-def _closed_decisions(meeting: Meeting) -> list[dict[str, Any]]:
-    """Decisions made behind closed doors, which the clerk may find not exempt and release (§ 11-4 (1))."""
-    from minutes.services import minutes_build
-
-    data = minutes_build(meeting_id=meeting.id, public=False)
-    return [{"vote": v["number"], "case_number": item["case_number"], "title": v["title"]}
-            for item in data["agenda_items"] for v in item["votes"]
-            if v["in_closed_session"] and item.get("decision_vote") == v["number"]]

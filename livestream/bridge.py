@@ -27,6 +27,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from meetings.legal import CLOSURE_GROUND_EN, ClosureGround
+from meetings.state import LIVE_STATES
 
 from .composer import Composer
 from .health import last_output_at, stall_limit, stream_dir
@@ -34,7 +35,6 @@ from .slate import floor_slate
 from .webrtc import viewers_listen
 
 log = logging.getLogger(__name__)
-LIVE_STATES = {"in_session", "suspended"}
 DOORS_EVENTS = {"doors.closed", "doors.debate_closed", "doors.opened"}
 NO_PUBLIC_STREAM = "no_public_stream"
 
@@ -193,7 +193,7 @@ class PublicStreams:
         composer = self.composers.get(meeting_id)
         if composer is None:
             return
-        kind, p = event["event"], event.get("payload", {})
+        kind = event["event"]
         if gate is not None:
             apply_gate(composer, gate)  # at once, before any routing work
             if kind == "mode.changed":

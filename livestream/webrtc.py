@@ -32,12 +32,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from meetings.media.config import ice_configuration, patch_host_addresses
+from meetings.state import LIVE_STATES
 
 from .errors import StreamError
 from .viewer_sdp import WANTED, parse_viewer_offer
 
 log = logging.getLogger(__name__)
-LIVE_STATES = {"in_session", "suspended"}
 AUDIO_QUEUE_PACKETS = 25  # 0.5 s of Opus: beyond that a viewer is too slow, drop the oldest
 CONNECT_TIMEOUT = 10.0  # seconds from the answer to a connected viewer, or the place is freed
 VIDEO_QUEUE_PACKETS = 30  # ~2 s of video: beyond that, drop everything up to the next keyframe

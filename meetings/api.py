@@ -92,8 +92,7 @@ class ItemSerializer(serializers.ModelSerializer):
         if self._internal():
             docs = obj.documents.all()
         else:
-            # A document with an exemption basis is exempt even if it was left marked public.
-            docs = obj.documents.filter(public=True, exemption_basis="")
+            docs = obj.documents.public()
         return DocumentSerializer(docs, many=True).data
 
 

@@ -242,7 +242,16 @@ class AgendaItem(models.Model):
                 "§ 11-7 (3)) without an exemption profile in force that allows it; move it to a physical meeting.")})
 
 
+class DocumentQuerySet(models.QuerySet):
+    def public(self) -> DocumentQuerySet:
+        """Documents the public may read (§ 11-3 (3)): one with an exemption basis is exempt even
+        if it was left marked public."""
+        return self.filter(public=True, exemption_basis="")
+
+
 class Document(models.Model):
+    objects = DocumentQuerySet.as_manager()
+
     item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(max_length=300)
     url = models.URLField(blank=True)

@@ -16,6 +16,10 @@ class MeetingState(models.TextChoices):
     ENDED = "ended", "Møtet er slutt"
 
 
+# A meeting that is being held: the public stream runs and low-latency viewers are served.
+LIVE_STATES = frozenset({MeetingState.IN_SESSION, MeetingState.SUSPENDED})
+
+
 class ItemState(models.TextChoices):
     PENDING = "pending", "Ikke behandlet"
     OPEN = "open", "Under behandling"

@@ -97,6 +97,15 @@ def minutes_correct(*, user: Any, meeting_id: int, text: str, section: str = "")
             "section": clean_text(section, field="section", max_length=200, required=False), "by": person.name})
 
 
+def releasable_decisions(*, meeting_id: int) -> list[dict[str, Any]]:
+    """The decisions made by a vote behind closed doors, which the clerk may find not exempt and
+    release (`minutes_release_decision`): vote number, case number and vote title."""
+    data = minutes_build(meeting_id=meeting_id, public=False)
+    return [{"vote": v["number"], "case_number": item["case_number"], "title": v["title"]}
+            for item in data["agenda_items"] for v in item["votes"]
+            if v["in_closed_session"] and item.get("decision_vote") == v["number"]]
+
+
 def minutes_release_decision(*, user: Any, meeting_id: int, vote: int, reason: str) -> MeetingEvent:
     """The clerk's finding that the decision of a vote held behind closed doors is not itself exempt
     (§ 11-4 (1), offentleglova): the public minutes then show that decision (the vote's ballots stay
