@@ -26,7 +26,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from meetings.legal import CLOSURE_GROUND_EN, ClosureGround
+from meetings.legal import ground_labels
 from meetings.state import LIVE_STATES
 
 from .composer import Composer
@@ -42,11 +42,7 @@ NO_PUBLIC_STREAM = "no_public_stream"
 GATE_RESYNC_SECONDS = 2.0  # how often the watchdog re-reads the doors and mode from the log
 
 def closed_slate(ground: str | None) -> str:
-    try:
-        g = ClosureGround(ground or "")
-        nb, en = g.label, CLOSURE_GROUND_EN[g]
-    except ValueError:
-        nb = en = ground or ""
+    nb, en = ground_labels(ground or "")
     return (f"Møtet er lukket for publikum etter {nb}.\n"
             f"The meeting is closed to the public under the {en}.")
 

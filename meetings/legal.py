@@ -32,6 +32,15 @@ CLOSURE_GROUND_EN = {
 }
 
 
+def ground_labels(ground: str) -> tuple[str, str]:
+    """The legal ground of a closure in bokmål and English; an unknown code is shown as it is."""
+    try:
+        g = ClosureGround(ground)
+    except ValueError:
+        return ground, ground
+    return g.label, CLOSURE_GROUND_EN[g]
+
+
 class VoteKind(models.TextChoices):
     ORDINARY = "ordinary", "Vedtak"
     ELECTION = "election", "Valg"

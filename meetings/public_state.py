@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from .legal import CLOSURE_GROUND_EN, ClosureGround
+from .legal import ground_labels
 from .models import Meeting
 
 _cache: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
@@ -23,11 +23,8 @@ CACHE_SIZE = 256
 def _ground(ground: str | None) -> dict[str, str] | None:
     if not ground:
         return None
-    try:
-        g = ClosureGround(ground)
-    except ValueError:
-        return {"code": ground, "nb": ground, "en": ground}
-    return {"code": g.value, "nb": g.label, "en": CLOSURE_GROUND_EN[g]}
+    nb, en = ground_labels(ground)
+    return {"code": ground, "nb": nb, "en": en}
 
 
 def build(meeting: Meeting) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from meetings.legal import CLOSURE_GROUND_EN, ClosureGround
+from meetings.legal import ground_labels
 
 Record = dict[str, Any]  # {"seq", "type", "at", "actor", "payload", "digest"}
 
@@ -33,11 +33,8 @@ def local_iso(at: str) -> str:
 def ground_text(ground: str | None, lang: str = "nb") -> str:
     if not ground:
         return ""
-    try:
-        g = ClosureGround(ground)
-    except ValueError:
-        return ground
-    return g.label if lang == "nb" else CLOSURE_GROUND_EN[g]
+    nb, en = ground_labels(ground)
+    return nb if lang == "nb" else en
 
 
 def person_id(pid: Any) -> str:
