@@ -9,7 +9,7 @@ from django.db import transaction
 
 from ..exceptions import InvalidInput, LegalRuleViolation
 from ..legal import ClosureGround
-from ..models import Meeting
+from ..models import Meeting, Person
 from .access import person_for_user, require_chair
 from .agenda import check_closure_ground_allowed
 from .common import clean_text, item_of, require_in_session
@@ -68,3 +68,26 @@ def doors_open(*, user: Any, meeting_id: int, reason: str = "") -> Meeting:
         log_append(meeting=meeting, type="doors.opened", actor=person, payload={
             "reason": clean_text(reason, field="reason", required=False)})
     return meeting
+
+
+# Doors events written as part of another service's transaction (the caller holds the meeting lock).
+
+def doors_open_for_closure_vote(*, meeting: Meeting, actor: Person) -> None:
+    """§ 11-5 (5): the debate on closing may be closed, the vote on closing is held in open session."""
+    log_append(meeting=meeting, type="doors.opened", actor=actor, payload={
+        "reason": "the vote on closing is held in open session (kommuneloven § 11-5 (5))"})
+
+
+def doors_after_closure_vote(*, meeting: Meeting, actor: Person, vote: int, adopted: bool) -> None:
+    """The closure vote decided: the doors close on the motion's ground, or the motion falls."""
+    motion = meeting.live_state["closure_motion"]
+    if adopted:
+        log_append(meeting=meeting, type="doors.closed", actor=actor, payload={
+            "ground": motion["ground"], "item": int(motion["item"]) if motion["item"] else None,
+            "vote": vote, "reason": motion.get("reason", "")})
+    else:
+        log_append(meeting=meeting, type="doors.motion_rejected", actor=actor, payload={"vote": vote})
+
+
+def doors_open_at_end(*, meeting: Meeting, actor: Person) -> None:
+    log_append(meeting=meeting, type="doors.opened", actor=actor, payload={"reason": "meeting ended"})

@@ -160,7 +160,9 @@ def _simple_transition(event: str, log_type: str) -> Any:
                 item_id = state["current_item"]
                 log_append(meeting=meeting, type="item.closed", actor=person, payload={"item": int(item_id)})
             if event == "end" and state["doors"]["closed"]:
-                log_append(meeting=meeting, type="doors.opened", actor=person, payload={"reason": "meeting ended"})
+                from .doors import doors_open_at_end
+
+                doors_open_at_end(meeting=meeting, actor=person)
             log_append(meeting=meeting, type=log_type, actor=person, payload={"reason": reason})
         return meeting
 

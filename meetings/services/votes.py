@@ -14,6 +14,7 @@ from ..legal import (AGAINST, BLANK, BLANK_ALLOWED, CASTING_VOTE_KINDS, FOR, GEN
                      quorum_threshold)
 from ..models import Meeting
 from ..projection import State, eligible_voters, voting_persons
+from . import doors
 from .access import person_for_user, require_chair
 from .common import clean_text, current_item, meeting_rules, require_in_session
 from .log import log_append, meeting_lock
@@ -104,9 +105,7 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
             if not motion:
                 raise LegalRuleViolation("there is no motion to close the meeting", code="no_closure_motion")
             if state["doors"]["closed"]:
-                # § 11-5 (5): the debate may be closed, the vote on closing is held in open session.
-                log_append(meeting=meeting, type="doors.opened", actor=chair, payload={
-                    "reason": "the vote on closing is held in open session (kommuneloven § 11-5 (5))"})
+                doors.doors_open_for_closure_vote(meeting=meeting, actor=chair)
                 state = meeting.live_state
             title = title or f"Lukking av møtet etter {motion['ground']}"
             item_id = motion["item"] or item_id
@@ -309,11 +308,5 @@ def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
             _open_runoff(meeting=meeting, chair=chair, rules=rules, first=meeting.live_state["votes"][str(vote)],
                          number=result["budget"]["runoff_vote"])
         if v["kind"] == VoteKind.CLOSURE:
-            motion = state["closure_motion"]
-            if result["adopted"]:
-                log_append(meeting=meeting, type="doors.closed", actor=chair, payload={
-                    "ground": motion["ground"], "item": int(motion["item"]) if motion["item"] else None,
-                    "vote": vote, "reason": motion.get("reason", "")})
-            else:
-                log_append(meeting=meeting, type="doors.motion_rejected", actor=chair, payload={"vote": vote})
+            doors.doors_after_closure_vote(meeting=meeting, actor=chair, vote=vote, adopted=result["adopted"])
     return result
