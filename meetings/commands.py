@@ -60,6 +60,7 @@ class AudioOnly(serializers.Serializer):
 
 class RollCall(serializers.Serializer):
     present = serializers.ListField(child=id_field(), max_length=500, default=list)
+    in_room = serializers.ListField(child=id_field(), max_length=500, default=list)
     absent = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), default=dict)
 
     def validate_absent(self, value: dict[str, str]) -> dict[str, str]:
@@ -70,6 +71,11 @@ class RollCall(serializers.Serializer):
             if not (key.isascii() and key.isdigit() and 1 <= int(key) <= MAX_ID):
                 raise serializers.ValidationError(f"{key[:30]!r} is not a person id (a positive integer)")
         return {str(int(key)): reason for key, reason in value.items()}
+
+
+class InRoom(serializers.Serializer):
+    person_id = id_field()
+    in_room = serializers.BooleanField()
 
 
 class Absence(serializers.Serializer):
@@ -181,7 +187,9 @@ COMMANDS: dict[str, Command] = {
     "member.join": Command(Empty, attendance.member_join, "Join the meeting (attendance)"),
     "member.leave": Command(Leave, attendance.member_leave, "Leave (or chair records someone leaving)"),
     "member.audio_only": Command(AudioOnly, attendance.member_set_audio_only, "Receive audio only (degraded)"),
-    "roll_call": Command(RollCall, attendance.roll_call, "Chair's roll call"),
+    "roll_call": Command(RollCall, attendance.roll_call, "Chair's roll call (in_room: sitting in the room itself)"),
+    "member.in_room": Command(InRoom, attendance.member_set_in_room,
+                              "Chair or clerk registers a member as sitting in the meeting room (counts without media)"),
     "absence.register": Command(Absence, attendance.absence_register, "Register an absence (forfall)"),
     "deputy.summon": Command(Summon, attendance.deputy_summon, "Summon a deputy for an absent member"),
     "item.open": Command(ItemRef, agenda.item_open, "Chair opens an agenda item"),

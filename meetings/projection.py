@@ -12,6 +12,9 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from . import presence
+from .presence import can_see_and_hear, eligible_voters, voting_persons  # noqa: F401 (the rule lives there)
+
 State = dict[str, Any]
 Event = dict[str, Any]  # {"seq", "type", "at", "actor", "payload"} and, in a replay, "public"
 
@@ -20,8 +23,13 @@ def initial_state() -> State:
     return {
         "meeting": {"state": "draft", "mode": "normal", "chair": None, "seats": 0, "form": "remote"},
         "roster": {},  # person id -> {"name", "party", "role", "deputy_rank"} as of meeting.opened
-        "attendance": {},  # person id -> {"present", "role", "substitute_for", "media", "audio_only", "name"}
+        # person id -> {"present", "role", "substitute_for", "media", "audio_only", "in_room", "name"}; "media" holds
+        # what the media server measured ({"sends_audio", "sends_video", "receives", "measured"})
+        "attendance": {},
         "absent": {},  # person id -> {"reason", "deputy"}
+        # person id -> {"sees_and_hears", "reason"}: the legal fact, restated by presence.py after every
+        # event that can change it; pages show it and never compute it
+        "presence": {},
         "doors": {"closed": False, "ground": None, "item": None, "since": None, "debate_only": False},
         "closure_motion": None,
         "current_item": None,
@@ -42,50 +50,26 @@ def _person(payload: dict[str, Any], key: str = "person") -> str:
     return str(payload[key])
 
 
-def voting_persons(state: State) -> list[str]:
-    """Seated members and summoned deputies who are present now (not clerks or absent members)."""
-    out = []
-    for pid, a in state["attendance"].items():
-        if not a["present"] or a["role"] not in ("member", "chair", "deputy_chair", "deputy"):
-            continue
-        if a["role"] == "deputy" and not a.get("substitute_for"):
-            continue
-        out.append(pid)
-    return sorted(out, key=int)
-
-
-def can_see_and_hear(state: State, pid: str) -> bool:
-    """§ 11-7 (2): a member who cannot hear or be heard is not present. Audio-only is enough only
-    under an exemption allowing it; otherwise the member must also be seen."""
-    a = state["attendance"].get(pid)
-    if not a or not a["present"]:
-        return False
-    media = a["media"]
-    if not (media["sends_audio"] and media["receives"]):
-        return False
-    if state["meeting"]["form"] != "remote" or state["meeting"]["mode"] == "audio_only":
-        return True
-    # Without an exemption allowing audio-only meetings, a member who cannot be seen or who only
-    # receives audio is degraded and does not count as present (DESIGN § 2).
-    return media["sends_video"] and not a["audio_only"]
-
-
-def eligible_voters(state: State, item_id: str | None) -> list[str]:
-    item = state["items"].get(item_id) if item_id else None
-    recused = set(item["recused"]) if item else set()
-    return [pid for pid in voting_persons(state) if pid not in recused and can_see_and_hear(state, pid)]
-
-
-def _drop_from_present_throughout(state: State, pid: str) -> None:
+def _drop_from_present_throughout(state: State, pid: str, reason: str | None, event: Event) -> None:
+    """§ 11-9 (1): a member who stops being present (for any reason) is no longer present throughout
+    the current item; the item records when and why, so the vote and the minutes can say it."""
     item_id = state["current_item"]
-    if item_id and pid in state["items"][item_id]["present_throughout"]:
-        state["items"][item_id]["present_throughout"].remove(pid)
+    if not item_id:
+        return
+    item = state["items"][item_id]
+    if pid in item["present_throughout"]:
+        item["present_throughout"].remove(pid)
+        item.setdefault("dropped_out", {})[pid] = {"reason": reason, "at": event["at"], "seq": event["seq"],
+                                                   "name": presence.name_of(state, pid)}
 
 
-def _refresh_presence(state: State, pid: str) -> None:
-    """A member who stops being able to see and hear drops out of the current item's quorum base."""
-    if not can_see_and_hear(state, pid):
-        _drop_from_present_throughout(state, pid)
+def _refresh_presence(state: State, event: Event) -> None:
+    """Restate every person's presence after an event that can change it (presence.py decides)."""
+    known = set(state["attendance"]) | set(presence.seat_holders(state))
+    state["presence"] = {pid: presence.summary(state, pid) for pid in sorted(known, key=int)}
+    for pid, fact in state["presence"].items():
+        if not fact["sees_and_hears"]:
+            _drop_from_present_throughout(state, pid, fact["reason"], event)
 
 
 def apply(state: State, event: Event) -> State:
@@ -97,6 +81,8 @@ def apply_in_place(state: State, event: Event) -> State:
     handler = _HANDLERS.get(event["type"])
     if handler is not None:
         handler(state, event["payload"], event)
+    if event["type"] in PRESENCE_EVENTS:
+        _refresh_presence(state, event)
     state["last_seq"] = event["seq"]
     return state
 
@@ -138,18 +124,24 @@ def _joined(state: State, p: dict[str, Any], e: Event) -> None:
         "role": p["role"],
         "substitute_for": str(p["substitute_for"]) if p.get("substitute_for") else previous.get("substitute_for"),
         "remote": p.get("remote", True),
-        "media": {"sends_audio": True, "sends_video": True, "receives": True},
+        # Nothing is measured yet: in a remote meeting the member is "connecting" until the media
+        # server reports (presence.py); a reconnect is measured afresh.
+        "media": _unmeasured(),
         "audio_only": False,
+        "in_room": bool(p.get("in_room")),
         "since": e["at"],
     }
     state["absent"].pop(pid, None)
+
+
+def _unmeasured() -> dict[str, bool]:
+    return {"sends_audio": False, "sends_video": False, "receives": False, "measured": False}
 
 
 def _left(state: State, p: dict[str, Any], e: Event) -> None:
     pid = _person(p)
     if pid in state["attendance"]:
         state["attendance"][pid]["present"] = False
-    _drop_from_present_throughout(state, pid)
     state["speakers"] = [s for s in state["speakers"] if s["person"] != pid]
     if state["floor"] and state["floor"]["person"] == pid:
         state["floor"] = None
@@ -168,7 +160,7 @@ def _deputy_summoned(state: State, p: dict[str, Any], e: Event) -> None:
     else:
         state["attendance"][deputy] = {
             "present": False, "name": p["name"], "role": "deputy", "substitute_for": member, "remote": True,
-            "media": {"sends_audio": True, "sends_video": True, "receives": True}, "audio_only": False, "since": None,
+            "media": _unmeasured(), "audio_only": False, "in_room": False, "since": None,
         }
 
 
@@ -180,9 +172,15 @@ def _media(state: State, p: dict[str, Any], e: Event) -> None:
     for key in ("sends_audio", "sends_video", "receives"):
         if key in p:
             att["media"][key] = bool(p[key])
+            att["media"]["measured"] = True
     if "audio_only" in p:
         att["audio_only"] = bool(p["audio_only"])
-    _refresh_presence(state, pid)
+
+
+def _in_room(state: State, p: dict[str, Any], e: Event) -> None:
+    att = state["attendance"].get(_person(p))
+    if att:
+        att["in_room"] = bool(p["in_room"])
 
 
 def _item_opened(state: State, p: dict[str, Any], e: Event) -> None:
@@ -193,8 +191,12 @@ def _item_opened(state: State, p: dict[str, Any], e: Event) -> None:
         state="open", case_number=p["case_number"], title=p["title"], public_title=p.get("public_title") or p["title"],
         planned_closure_ground=p.get("planned_closure_ground") or None,
     )
-    # § 11-9 (1): the quorum base is those present from the start of the debate.
+    # § 11-9 (1): the quorum base is those present from the start of the debate; who was not, and why.
     item["present_throughout"] = eligible_voters(state, item_id)
+    item["dropped_out"] = {}
+    item["not_present_at_start"] = {
+        pid: {"reason": presence.eligibility(state, item_id, pid)[1], "name": presence.name_of(state, pid)}
+        for pid in presence.seat_holders(state) if pid not in item["present_throughout"]}
     state["speakers"] = []
     state["floor"] = None
 
@@ -322,7 +324,9 @@ def _conflict_ruled(state: State, p: dict[str, Any], e: Event) -> None:
     pid = _person(p)
     if p["recused"]:
         item["recused"][pid] = {"kind": p["kind"], "legal_basis": p["legal_basis"]}
-        if pid in item.get("present_throughout", []):
+        if str(p["item"]) == state["current_item"]:
+            _drop_from_present_throughout(state, pid, "recused", e)
+        elif pid in item.get("present_throughout", []):
             item["present_throughout"].remove(pid)
         state["speakers"] = [s for s in state["speakers"] if s["person"] != pid]
     else:
@@ -331,8 +335,6 @@ def _conflict_ruled(state: State, p: dict[str, Any], e: Event) -> None:
 
 def _mode_changed(state: State, p: dict[str, Any], e: Event) -> None:
     state["meeting"]["mode"] = p["mode"]
-    for pid in list(state["attendance"]):
-        _refresh_presence(state, pid)
 
 
 def _stream_state(state: State, p: dict[str, Any], e: Event) -> None:
@@ -352,6 +354,7 @@ _HANDLERS = {
     "member.absent": _absent,
     "deputy.summoned": _deputy_summoned,
     "member.media": _media,
+    "member.in_room": _in_room,
     "item.added": _item_added,
     "item.opened": _item_opened,
     "item.closed": _item_closed,
@@ -375,6 +378,12 @@ _HANDLERS = {
     "mode.changed": _mode_changed,
     "stream.state": _stream_state,
 }
+
+# Events after which a person's presence may have changed (presence.py restates it).
+PRESENCE_EVENTS = frozenset({
+    "meeting.opened", "member.joined", "member.left", "member.absent", "deputy.summoned", "member.media",
+    "member.in_room", "mode.changed", "conflict.ruled",
+})
 
 KNOWN_EVENT_TYPES = frozenset(_HANDLERS) | {
     "meeting.created", "conflict.declared", "late_item.refused", "item.deferred", "minutes.published",

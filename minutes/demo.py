@@ -123,6 +123,11 @@ def _play(*, body: Body, clerk: Any, title: str, scheduled_start: dt.datetime, c
          absent={str(absent.person_id): "Sykdom"})
     deputy = attendance.deputy_summon(user=chair, meeting_id=mid, for_member_id=absent.person_id)
     _run(deputy.user, mid, "member.join")
+    for person_id in [u.person.id for u in present] + [deputy.id]:
+        # The demo has no media tier: this is what the media server reports when each member's
+        # camera and microphone come up (presence.py counts members only from such measurements).
+        attendance.member_media_report(meeting_id=mid, person_id=person_id, sends_audio=True, sends_video=True,
+                                       receives=True, reason="measured by the media server")
     _pause(clock, 5)
     m0, m1, m2, m3 = members[0], members[1], members[2], members[3]
 

@@ -85,12 +85,29 @@ def run(user: Any, meeting: Meeting | int, name: str, **payload: Any) -> Any:
     return commands.execute(name=name, user=user, meeting_id=meeting_id, payload=payload)
 
 
+def report_media(meeting: Meeting | int, user: Any, *, audio: bool = True, video: bool = True,
+                 receives: bool = True) -> None:
+    """What the media server would report for a member (`member_media_report`, the service the media
+    worker calls). For tests of the procedure that run no media tier; the measurement itself is
+    tested with real aiortc peers (tests/media, tests/integration)."""
+    from meetings.services.attendance import member_media_report
+
+    member_media_report(meeting_id=meeting if isinstance(meeting, int) else meeting.id,
+                        person_id=Person.objects.get(user=user).id, sends_audio=audio, sends_video=video,
+                        receives=receives, reason="measured by the media server")
+
+
+def join_with_media(user: Any, meeting: Meeting | int) -> None:
+    """A member joins a remote meeting and their audio and video are measured as arriving."""
+    run(user, meeting, "member.join")
+    report_media(meeting, user)
+
+
 def start_meeting(council: Council, meeting: Meeting, *, join_all: bool = True) -> None:
     run(council.chair, meeting, "meeting.open")
     if join_all:
-        run(council.chair, meeting, "member.join")
-        for u in council.members:
-            run(u, meeting, "member.join")
+        for u in [council.chair, *council.members]:
+            join_with_media(u, meeting)
 
 
 def live(meeting: Meeting | int) -> dict[str, Any]:

@@ -74,9 +74,14 @@ def member_leave(*, user: Any, meeting_id: int, person_id: int | None = None) ->
     return meeting
 
 
-def roll_call(*, user: Any, meeting_id: int, present: list[int], absent: dict[str, str] | None = None) -> Meeting:
-    """The chair's roll call: marks members present (e.g. in a physical meeting) and absences with reasons."""
+def roll_call(*, user: Any, meeting_id: int, present: list[int], absent: dict[str, str] | None = None,
+              in_room: list[int] | None = None) -> Meeting:
+    """The chair's roll call: marks members present and absences with reasons. In a remote meeting
+    `in_room` lists those sitting in the meeting room itself (a hybrid meeting): they count without
+    media; everyone else in `present` counts only once the media server measures them (presence.py)."""
     absent = absent or {}
+    in_room_ids = set(in_room or [])
+    present = [*present, *[p for p in (in_room or []) if p not in present]]
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         actor = person_for_user(user)
@@ -93,13 +98,38 @@ def roll_call(*, user: Any, meeting_id: int, present: list[int], absent: dict[st
             info = participant_role(meeting=meeting, person=person)
             att = meeting.live_state.get("attendance", {}).get(str(pid))
             if att and att["present"]:
+                if pid in in_room_ids and not att.get("in_room"):
+                    _log_in_room(meeting=meeting, actor=actor, person_id=pid, name=att["name"], in_room=True)
                 continue
             log_append(meeting=meeting, type="member.joined", actor=actor, payload={
                 "person": person.id, "name": person.name, "party": info["party"], "role": info["role"],
                 "substitute_for": info["substitute_for"], "remote": meeting.form == MeetingForm.REMOTE,
-                "roll_call": True})
+                "roll_call": True, "in_room": pid in in_room_ids})
         for pid, reason in absent.items():
             _absence(meeting=meeting, actor=actor, person_id=int(pid), reason=reason)
+    return meeting
+
+
+def _log_in_room(*, meeting: Meeting, actor: Person, person_id: int, name: str, in_room: bool) -> None:
+    log_append(meeting=meeting, type="member.in_room", actor=actor, payload={
+        "person": person_id, "name": name, "in_room": in_room})
+
+
+def member_set_in_room(*, user: Any, meeting_id: int, person_id: int, in_room: bool) -> Meeting:
+    """The chair or the clerk registers that a member sits in the meeting room itself (or no longer
+    does). In a remote meeting such a member counts as seeing and hearing without media: the others
+    see and hear the room (a hybrid meeting is a remote meeting, KMD 1 Sept 2020)."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        actor = person_for_user(user)
+        from .access import is_clerk
+        if not is_clerk(user=user, body_id=meeting.body_id):
+            require_chair(meeting=meeting, person=actor)
+        att = meeting.live_state.get("attendance", {}).get(str(person_id))
+        if not att or not att["present"]:
+            raise LegalRuleViolation("only a member registered as present can be in the room", code="not_present")
+        if bool(att.get("in_room")) != in_room:
+            _log_in_room(meeting=meeting, actor=actor, person_id=person_id, name=att["name"], in_room=in_room)
     return meeting
 
 
@@ -172,7 +202,11 @@ def member_media_report(*, meeting_id: int, person_id: int, reason: str = "", **
         if not att or not att["present"]:
             return False
         current = {**att["media"], "audio_only": att["audio_only"]}
-        changed = {k: bool(v) for k, v in media.items() if current.get(k) != bool(v)}
+        if not att["media"].get("measured") and set(media) - {"audio_only"}:
+            # The first measurement is logged whole: until it, the member is "connecting".
+            changed = {k: bool(v) for k, v in media.items()}
+        else:
+            changed = {k: bool(v) for k, v in media.items() if current.get(k) != bool(v)}
         if not changed:
             return False
         log_append(meeting=meeting, type="member.media", payload={

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from meetings.legal import ClosureGround
 from meetings.models import Meeting, MeetingEvent
 from meetings.services.log import log_verify
-from tests.factories import make_council, make_meeting
+from tests.factories import make_council, make_meeting, report_media
 from tests.live.conftest import Socket, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,6 +74,13 @@ async def test_it_refuses_a_foreign_origin(setup):
     assert not ok
 
 
+
+async def media_up(meeting, users):
+    """What the media server reports once each member's camera and microphone arrive (this module
+    tests the protocol, not media: presence from real media is tested in tests/integration)."""
+    for u in users:
+        await database_sync_to_async(report_media)(meeting, u)
+
 async def test_every_member_and_the_public_see_the_same_events(setup):
     council, meeting = setup
     chair = await member(council, meeting, council.chair)
@@ -85,6 +92,7 @@ async def test_every_member_and_the_public_see_the_same_events(setup):
     assert (await chair.call("meeting.open"))["type"] == "ack"
     for s in [chair, *members]:
         assert (await s.call("member.join"))["type"] == "ack"
+    await media_up(meeting, [council.chair, *council.members])
     item = await database_sync_to_async(lambda: meeting.items.first())()
     await chair.call("item.open", item_id=item.id)
     await members[0].call("floor.request")
@@ -118,6 +126,7 @@ async def test_the_public_never_sees_the_closed_part(setup):
         await s.call("meeting.open")
     for s in [chair, *others]:
         await s.call("member.join")
+    await media_up(meeting, [council.chair, *council.members])
     item = await database_sync_to_async(lambda: meeting.items.first())()
     await chair.call("item.open", item_id=item.id)
     public = Socket(f"/ws/public/meetings/{meeting.id}/")
@@ -156,6 +165,7 @@ async def test_reconnecting_mid_vote_loses_and_duplicates_nothing(setup):
     socks = {u: await member(council, meeting, u) for u in council.members}
     for s in socks.values():
         await s.call("member.join")
+    await media_up(meeting, [council.chair, *council.members])
     item = await database_sync_to_async(lambda: meeting.items.first())()
     await chair.call("item.open", item_id=item.id)
     vote = (await chair.call("vote.open"))["result"]

@@ -168,6 +168,17 @@ async def test_two_daphne_processes_share_a_meeting_through_redis(stack):
         assert (await chair.call("meeting.open"))["type"] == "ack"
         for c in (chair, member):
             assert (await c.call("member.join"))["type"] == "ack"
+        # Both are registered as sitting in the meeting room, so they count without a media tier
+        # (this test is about two processes sharing a meeting, not about media).
+        joined: set[int] = set()
+        for _ in range(100):  # wait on the state: both joins have reached the chair's socket
+            joined = {e["payload"]["person"] for e in chair.events if e["event"] == "member.joined"}
+            if len(joined) == 2:
+                break
+            await chair.drain(0.1)
+        assert len(joined) == 2, chair.events
+        for person in sorted(joined):
+            assert (await chair.call("member.in_room", person_id=person, in_room=True))["type"] == "ack"
         item = next(e for e in chair.events if e["event"] == "notice.published")["payload"]["items"][1]["item"]
         assert (await chair.call("item.open", item_id=item))["type"] == "ack"
         vote = (await chair.call("vote.open"))["result"]

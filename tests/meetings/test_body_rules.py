@@ -20,7 +20,7 @@ from meetings.models import Body, BodyType, Meeting, MeetingEvent
 from meetings.services import meetings
 from meetings.services.log import log_verify
 from minutes import render, services as minutes_services
-from tests.factories import live, make_council, make_meeting, run, start_meeting
+from tests.factories import join_with_media, live, make_council, make_meeting, run, start_meeting
 from tests.minutes.test_exemptions import pdf_text
 from tests.live.conftest import Socket, token_for
 
@@ -45,7 +45,7 @@ def in_item(council, *, join=None):
     meeting = make_meeting(council, items=1)
     start_meeting(council, meeting, join_all=join is None)
     for user in join or []:
-        run(user, meeting, "member.join")
+        join_with_media(user, meeting)
     run(council.chair, meeting, "item.open", item_id=meeting.items.first().id)
     return meeting
 

@@ -9,7 +9,7 @@ from meetings.exceptions import (IllegalTransition, InvalidInput, LegalRuleViola
 from meetings.legal import ClosureGround
 from meetings.models import Body, ExemptionProfile, Meeting
 from meetings.services import agenda, attendance, meetings
-from tests.factories import live, make_council, make_meeting, run, start_meeting
+from tests.factories import join_with_media, live, make_council, make_meeting, run, start_meeting
 
 
 def everyone(council):
@@ -246,13 +246,13 @@ def test_law_18_absence_and_deputy_by_rank_from_the_same_party(council, meeting)
                                              for_member_id=council.pid(absent))
     assert deputy_person.party == council.person(absent).party
     deputy_user = deputy_person.user
-    run(deputy_user, meeting, "member.join")
+    join_with_media(deputy_user, meeting)
     att = live(meeting)["attendance"][str(deputy_person.id)]
     assert att["substitute_for"] == str(council.pid(absent))
     # A deputy who was not summoned may not take part.
     other = next(u for u in council.deputies if u != deputy_user)
     with pytest.raises(PermissionDenied):
-        run(other, meeting, "member.join")
+        join_with_media(other, meeting)
 
 
 def test_law_19_ordinary_votes_have_no_abstention_and_elections_allow_blank(council, meeting):
@@ -288,13 +288,13 @@ def test_law_20_quorum_needs_half_the_members_present_throughout_and_voting(db):
     meeting = make_meeting(council)
     run(council.chair, meeting, "meeting.open")
     for u in [council.chair, *council.members[:4]]:
-        run(u, meeting, "member.join")
+        join_with_media(u, meeting)
     item = meeting.items.first()
     run(council.chair, meeting, "item.open", item_id=item.id)
     # Two leave during the debate; one arrives late: 3 remain "present throughout" (< ceil(7/2) = 4).
     run(council.members[0], meeting, "member.leave")
     run(council.members[1], meeting, "member.leave")
-    run(council.members[5], meeting, "member.join")
+    join_with_media(council.members[5], meeting)
     vote = run(council.chair, meeting, "vote.open")
     for u in [council.chair, *council.members[2:4], council.members[5]]:
         run(u, meeting, "vote.cast", vote=vote, choice="for")
