@@ -140,6 +140,8 @@ class VoteOpen(serializers.Serializer):
     proposals = serializers.ListField(child=id_field(), max_length=50, default=list)
     candidates = serializers.ListField(child=serializers.CharField(max_length=200), max_length=100, default=list)
     title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    written = serializers.BooleanField(default=False)
+    office = serializers.ChoiceField(choices=["", "ordforer", "varaordforer"], required=False, default="")
 
 
 class VoteCast(serializers.Serializer):
@@ -205,6 +207,8 @@ COMMANDS: dict[str, Command] = {
     "proposal.withdraw": Command(ProposalRef, votes.proposal_withdraw, "Withdraw a proposal"),
     "vote.open": Command(VoteOpen, votes.vote_open, "Chair opens a vote"),
     "vote.cast": Command(VoteCast, votes.vote_cast, "Cast a ballot"),
+    "vote.demand_written": Command(Empty, votes.vote_demand_written,
+                                   "Demand a written ballot in the coming election or appointment"),
     "vote.close": Command(VoteRef, votes.vote_close, "Chair closes the vote; the result is computed"),
     "doors.motion": Command(DoorsMotion, doors.doors_motion, "Move to close the doors on a legal ground"),
     "doors.close_debate": Command(Empty, doors.doors_close_debate, "Hold the debate on closing in closed session"),

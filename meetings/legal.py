@@ -57,6 +57,34 @@ CASTING_VOTE_KINDS = {VoteKind.ORDINARY, VoteKind.APPOINTMENT, VoteKind.CLOSURE}
 FOR = "for"
 AGAINST = "against"
 BLANK = "blank"
+WRITTEN = "written"  # what the log holds for a written ballot's choice: nothing (see votes.py)
+
+# Elections by majority (flertallsvalg) and appointments (ansettelser). The statute's words are in
+# docs/law/elections-and-appointments.md.
+# § 7-8: «Ved flertallsvalg er den personen valgt som har fått mer enn halvparten av de avgitte
+# stemmene. Hvis ingen får mer enn halvparten av stemmene, holdes en ny avstemning. Den som får flest
+# stemmer ved den nye avstemningen, blir valgt. Hvis to eller flere kandidater får like mange
+# stemmer, avgjøres valget ved loddtrekning.»
+# § 11-9 (2): a decision needs the majority of the votes cast; «I andre saker enn de som gjelder valg,
+# er møtelederens stemme avgjørende» on a tie, so in an appointment the chair decides the tie of the
+# new vote. The statute is silent on a new round for appointments; the platform holds it as § 7-8
+# does (as the 1992 act § 38 did, KMD letter 2014, case 14/6300).
+# Blank ballots: § 8-1 (2) allows them in elections and appointments. The statute does not say
+# whether they are «avgitte stemmer»; the platform does not count them for the majority (a blank
+# ballot supports nobody) but counts the member as having voted for the quorum (§ 11-9 (1)
+# «avgitt stemme») and for the duty to vote (§ 8-1 (2)).
+ROUND_KINDS = {VoteKind.ELECTION, VoteKind.APPOINTMENT}
+ELECTION_RULE = "kommuneloven § 7-8"
+APPOINTMENT_RULE = "kommuneloven § 11-9 andre ledd"
+
+# Written (secret) ballots. Kommuneloven 2018 has no rule on them: the 1992 act's § 35 nr. 5 («Ved valg
+# og ansettelse kan hvert enkelt medlem kreve skriftlig avstemning») was not carried over, and the
+# ministry (KMD to Ulstein kommune, 27 Sept 2019) has said the ordfører and varaordfører elections
+# cannot be held in writing. So the platform holds one on one member's demand only in an election or
+# an appointment, only where the body's own rules of procedure (§ 11-12) provide for it
+# (`Body.written_ballot_basis`), and never for ordfører or varaordfører.
+OFFICES_NEVER_WRITTEN = {"ordforer": "ordfører", "varaordforer": "varaordfører"}
+WRITTEN_BALLOT_MINISTRY = "KMD 27. september 2019 (brev til Ulstein kommune)"
 
 
 def quorum_threshold(seats: int) -> int:

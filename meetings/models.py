@@ -7,13 +7,13 @@ kept on `Meeting.live_state`, updated in the same transaction as each appended e
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from . import clock
+from .exemptions import profile_coverage
 from .legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround, rules_for
 from .state import ItemState, MeetingState
 
@@ -70,6 +70,12 @@ class Body(models.Model):
     minutes_review_hours = models.PositiveIntegerField(
         default=0, help_text="Hours the clerk may review minutes before automatic publication (0: at once)"
     )
+    # Kommuneloven 2018 has no rule on written ballots (legal.py): only the body's own rules of
+    # procedure (§ 11-12) can provide for one. Blank: none is held.
+    written_ballot_basis = models.CharField(
+        max_length=200, blank=True,
+        help_text="The provision of the body's rules of procedure (§ 11-12) that lets one member demand a written "
+                  "ballot in elections and appointments, e.g. 'Reglement for kommunestyret § 14'; blank: none")
 
     class Meta:
         verbose_name_plural = "bodies"
@@ -123,9 +129,6 @@ class ExemptionProfile(models.Model):
     def __str__(self) -> str:
         return f"{self.instrument}: {self.title}"
 
-    def in_force(self, on: dt.date) -> bool:
-        return self.enabled and self.valid_from <= on <= self.valid_to
-
 
 class MeetingForm(models.TextChoices):
     PHYSICAL = "physical", "Fysisk møte"
@@ -165,15 +168,16 @@ class Meeting(models.Model):
             errors["form"] = (f"{self.body.name} may not meet remotely: the council has not allowed remote meetings "
                               "for it (kommuneloven § 11-7 (1)).")
         if self.exemption_profile_id and self._exemption_profile_changed():
-            problem = self._profile_not_in_force()
+            problem = profile_coverage(self.exemption_profile, self)
             if problem:
                 errors["exemption_profile"] = problem
-        if self.pk and self.form == MeetingForm.REMOTE and not self.allows_mandatory_closure_remote():
+        if self.pk and self.form == MeetingForm.REMOTE:
             mandatory = self.items.filter(planned_closure_ground__in=MANDATORY_CLOSURE_GROUNDS)
-            if mandatory.exists():
+            problem = profile_coverage(self.exemption_profile, self, allows="closed_11_5_2_remote", at=clock.now())
+            if problem and mandatory.exists():
                 cases = ", ".join(mandatory.values_list("case_number", flat=True))
                 errors.setdefault("form", f"{cases} must be closed under § 11-5 (2), which a remote meeting cannot do "
-                                          "without an exemption profile in force that allows it (§ 11-7 (3)).")
+                                          f"without an exemption that covers it (§ 11-7 (3)): {problem}.")
         if errors:
             raise ValidationError(errors)
 
@@ -182,23 +186,6 @@ class Meeting(models.Model):
             return True
         stored = Meeting.objects.filter(pk=self.pk).values_list("exemption_profile_id", flat=True).first()
         return stored != self.exemption_profile_id
-
-    def _profile_not_in_force(self) -> str:
-        profile = self.exemption_profile
-        assert profile is not None
-        window = f"valid {profile.valid_from} to {profile.valid_to}{'' if profile.enabled else ', and not enabled'}"
-        days = {timezone.localdate()}
-        if self.scheduled_start:
-            days.add(timezone.localdate(self.scheduled_start))
-        for day in sorted(days):
-            if not profile.in_force(day):
-                return f"{profile.instrument} is not in force on {day.isoformat()} ({window}); kommuneloven § 11-7 (4)."
-        return ""
-
-    def allows_mandatory_closure_remote(self, day: dt.date | None = None) -> bool:
-        """§ 11-7 (3)/(4): an exemption profile in force that allows § 11-5 (2) closure in a remote meeting."""
-        profile = self.exemption_profile
-        return bool(profile and profile.allows_closed_11_5_2_remote and profile.in_force(day or timezone.localdate()))
 
 
 class AgendaItem(models.Model):
@@ -235,11 +222,13 @@ class AgendaItem(models.Model):
                 "The notice of this meeting is published, so the case list is public (§ 11-3). Add the case from the "
                 "clerk's agenda page before the meeting opens (the change is logged), or in the meeting as a late item "
                 "(item.add_late, § 11-3 (5)), which the chair or a third of the members can object to.")
-        if self.planned_closure_ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE \
-                and not meeting.allows_mandatory_closure_remote():
-            raise ValidationError({"planned_closure_ground": (
-                "A case that must be closed under § 11-5 (2) cannot be handled in a remote meeting (kommuneloven "
-                "§ 11-7 (3)) without an exemption profile in force that allows it; move it to a physical meeting.")})
+        if self.planned_closure_ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE:
+            problem = profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote",
+                                       at=clock.now())
+            if problem:
+                raise ValidationError({"planned_closure_ground": (
+                    "A case that must be closed under § 11-5 (2) cannot be handled in a remote meeting (kommuneloven "
+                    f"§ 11-7 (3)) without an exemption that covers it; move it to a physical meeting ({problem}).")})
 
 
 class DocumentQuerySet(models.QuerySet):
@@ -292,3 +281,16 @@ class MeetingEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise RuntimeError("meeting events are append-only")
+
+
+class WrittenBallotTally(models.Model):
+    """The running totals of one written ballot, kept outside the log so that nothing links a member
+    to a choice: the log records *that* each member voted (`vote.cast` without a choice), this row
+    holds only counts per option, overwritten in place, and `vote.closed` carries the totals."""
+
+    meeting = models.ForeignKey("Meeting", on_delete=models.CASCADE, related_name="written_tallies")
+    vote = models.PositiveIntegerField()
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "vote"], name="one_tally_per_vote")]

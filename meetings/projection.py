@@ -275,13 +275,31 @@ def _vote_opened(state: State, p: dict[str, Any], e: Event) -> None:
         "vote": p["vote"], "item": str(p["item"]) if p.get("item") else None, "kind": p["kind"], "title": p["title"],
         "proposals": p.get("proposals", []), "options": p["options"], "eligible": p["eligible"], "state": "open",
         "ballots": {}, "result": None, "opened_at": e["at"], "decision_texts": p.get("decision_texts", {}),
-        "closed": state["doors"]["closed"],
+        "closed": state["doors"]["closed"], "cast_throughout": [],
     }
+    for key in ("round", "round_of", "written", "office"):
+        if key in p:
+            state["votes"][no][key] = p[key]
     state["open_vote"] = no
 
 
 def _vote_cast(state: State, p: dict[str, Any], e: Event) -> None:
-    state["votes"][str(p["vote"])]["ballots"][_person(p)] = p["choice"]
+    vote = state["votes"][str(p["vote"])]
+    pid = _person(p)
+    # A written ballot's log entry holds no choice (services/votes.py keeps only the totals).
+    vote["ballots"][pid] = p.get("choice", "written")
+    # § 11-9 (1): whether the member was present from the start of the debate until this ballot; a
+    # later drop-out does not undo it (services/votes.py `_quorum`).
+    item = state["items"].get(vote["item"]) if vote["item"] else None
+    base = vote["eligible"] if vote["kind"] == "closure" or not item else item.get("present_throughout", [])
+    if pid in base:
+        vote["cast_throughout"].append(pid)
+
+
+def _written_demanded(state: State, p: dict[str, Any], e: Event) -> None:
+    item = state["items"].get(str(p["item"]))
+    if item is not None:
+        item["written_demanded_by"] = _person(p)
 
 
 def _vote_closed(state: State, p: dict[str, Any], e: Event) -> None:
@@ -293,30 +311,69 @@ def _vote_closed(state: State, p: dict[str, Any], e: Event) -> None:
         state["items"][vote["item"]]["decision"] = p["result"]["decision"]
 
 
+def _doors(state: State, e: Event, *, ground: str | None, item: str | None) -> None:
+    """The doors after a doors event, as the table in state.py says (services/doors.py checked the
+    transition against it before writing). The table leads each event to one state, so a reader
+    folding with gaps (the livestream gate, whose broadcasts may overtake each other) agrees too."""
+    from .state import DOORS_EVENTS, DoorsState, doors_state_after
+
+    new = doors_state_after(DOORS_EVENTS[e["type"]])
+    state["doors"] = {"state": new, "closed": new != DoorsState.OPEN, "ground": ground, "item": item,
+                      "since": e["at"], "debate_only": new == DoorsState.DEBATE_CLOSED}
+
+
 def _doors_motion(state: State, p: dict[str, Any], e: Event) -> None:
+    # The doors stay open (the table's only transition for a motion); the motion is pending.
     state["closure_motion"] = {"ground": p["ground"], "item": str(p["item"]) if p.get("item") else None,
                                "by": _person(p), "reason": p.get("reason", ""), "debate_closed": False}
 
 
 def _doors_debate_closed(state: State, p: dict[str, Any], e: Event) -> None:
-    state["doors"] = {"closed": True, "ground": p["ground"], "item": state["doors"]["item"], "since": e["at"],
-                      "debate_only": True}
+    _doors(state, e, ground=p["ground"], item=state["doors"]["item"])
     if state["closure_motion"]:
         state["closure_motion"]["debate_closed"] = True
 
 
 def _doors_closed(state: State, p: dict[str, Any], e: Event) -> None:
-    state["doors"] = {"closed": True, "ground": p["ground"], "item": str(p["item"]) if p.get("item") else None,
-                      "since": e["at"], "debate_only": False}
+    _doors(state, e, ground=p["ground"], item=str(p["item"]) if p.get("item") else None)
     state["closure_motion"] = None
 
 
 def _doors_opened(state: State, p: dict[str, Any], e: Event) -> None:
-    state["doors"] = {"closed": False, "ground": None, "item": None, "since": e["at"], "debate_only": False}
+    _doors(state, e, ground=None, item=None)
 
 
 def _motion_rejected(state: State, p: dict[str, Any], e: Event) -> None:
+    # The doors stay open (the table's only transition for a rejected motion); the motion falls.
     state["closure_motion"] = None
+
+
+# The doors-only reducer: readers that follow only the doors (the livestream gate, the minutes)
+# fold the log with these same handlers, so there is one implementation of what a doors event means.
+DOORS_HANDLERS = {
+    "doors.motion": _doors_motion,
+    "doors.debate_closed": _doors_debate_closed,
+    "doors.closed": _doors_closed,
+    "doors.opened": _doors_opened,
+    "doors.motion_rejected": _motion_rejected,
+}
+
+
+def doors_initial() -> State:
+    """The part of the live state the doors reducer folds (`doors`, `closure_motion`), as at the start."""
+    start = initial_state()
+    return {"doors": start["doors"], "closure_motion": start["closure_motion"]}
+
+
+def apply_doors(state: State, event: Event) -> bool:
+    """Fold one event into `state` (a live state or `doors_initial()`) in place if it is a doors
+    event; False (and nothing changed) for any other event. `event` is a log record (`type`,
+    `payload`, `at`, `seq`)."""
+    handler = DOORS_HANDLERS.get(event["type"])
+    if handler is None:
+        return False
+    handler(state, event["payload"], event)
+    return True
 
 
 def _conflict_ruled(state: State, p: dict[str, Any], e: Event) -> None:
@@ -368,6 +425,7 @@ _HANDLERS = {
     "proposal.withdrawn": _proposal_withdrawn,
     "vote.opened": _vote_opened,
     "vote.cast": _vote_cast,
+    "vote.written_demanded": _written_demanded,
     "vote.closed": _vote_closed,
     "doors.motion": _doors_motion,
     "doors.debate_closed": _doors_debate_closed,

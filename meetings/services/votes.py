@@ -4,15 +4,19 @@ Which of these bind the body comes from its rule set (§ 11-1, `legal.RuleSet`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from typing import Any
 
 from django.db import transaction
 
 from ..exceptions import IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, NotFound
-from ..legal import (AGAINST, BLANK, BLANK_ALLOWED, CASTING_VOTE_KINDS, FOR, GENERAL_RULES, RuleSet, VoteKind,
+from .. import presence
+from ..legal import (AGAINST, APPOINTMENT_RULE, BLANK, BLANK_ALLOWED, CASTING_VOTE_KINDS, ELECTION_RULE, FOR,
+                     GENERAL_RULES, OFFICES_NEVER_WRITTEN, ROUND_KINDS, WRITTEN_BALLOT_MINISTRY, RuleSet, VoteKind,
                      quorum_threshold)
-from ..models import Meeting
+from ..models import Meeting, WrittenBallotTally
 from ..projection import State, eligible_voters, voting_persons
 from . import doors
 from .access import person_for_user, require_chair
@@ -77,12 +81,48 @@ def _options(kind: str, proposals: list[int], candidates: list[str]) -> list[str
     return [FOR, AGAINST]  # § 8-1 (2): no abstention in ordinary votes
 
 
+def written_ballot_refusal(meeting: Meeting, *, kind: str, office: str = "") -> str | None:
+    """Why a written ballot cannot be held for this vote, or None when it can (legal.py says why)."""
+    if kind not in ROUND_KINDS:
+        return ("a written ballot is held only in an election or an appointment (kommuneloven § 8-1 (2) and "
+                "the body's rules of procedure, § 11-12)")
+    if office in OFFICES_NEVER_WRITTEN:
+        return (f"the election of {OFFICES_NEVER_WRITTEN[office]} cannot be held in writing "
+                f"({WRITTEN_BALLOT_MINISTRY}; kommuneloven 2018 has no rule on written ballots)")
+    if not meeting.body.written_ballot_basis:
+        return ("kommuneloven 2018 has no rule on written ballots (the 1992 act's § 35 nr. 5 was not carried over, "
+                f"{WRITTEN_BALLOT_MINISTRY}), and the rules of procedure of {meeting.body.name} (§ 11-12) do not "
+                "provide for one")
+    return None
+
+
+def vote_demand_written(*, user: Any, meeting_id: int) -> None:
+    """One member demands a written ballot in the coming election or appointment on the current item,
+    where the body's rules of procedure provide for it; refused with the reason where they do not."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        require_in_session(meeting)
+        item = current_item(meeting)
+        state = meeting.live_state
+        if str(person.id) not in voting_persons(state):
+            raise NotEligible("only members taking part may demand a written ballot", code="not_a_voting_member")
+        if not meeting.body.written_ballot_basis:
+            raise LegalRuleViolation(written_ballot_refusal(meeting, kind=VoteKind.ELECTION) or "",
+                                     code="written_ballot_not_allowed")
+        if state["items"][str(item.id)].get("written_demanded_by"):
+            return
+        log_append(meeting=meeting, type="vote.written_demanded", actor=person, payload={
+            "item": item.id, "person": person.id, "name": person.name, "basis": meeting.body.written_ballot_basis})
+
+
 def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, proposals: list[int] | None = None,
-              candidates: list[str] | None = None, title: str = "") -> int:
+              candidates: list[str] | None = None, title: str = "", written: bool = False, office: str = "") -> int:
     """Open a vote. Ordinary: on one proposal (for/against), several (pick one), or none (the
-    recommendation). Election/appointment: candidates and blank. Closure: on the pending motion.
-    Budget (the council only, § 11-9 (3)): at least two proposals, each as a whole. The body's rule
-    set decides which kinds it may hold."""
+    recommendation). Election/appointment: candidates and blank, in writing when asked or demanded
+    (`written_ballot_refusal` says when it cannot be), `office` naming ordfører/varaordfører elections.
+    Closure: on the pending motion. Budget (the council only, § 11-9 (3)): at least two proposals,
+    each as a whole. The body's rule set decides which kinds it may hold."""
     proposals = [int(p) for p in (proposals or [])]
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
@@ -128,15 +168,28 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
         elif kind == VoteKind.CLOSURE:
             decision_texts[FOR] = f"Møtet lukkes etter {state['closure_motion']['ground']}"
         options = _options(kind, proposals, candidates or [])
+        if office and (kind != VoteKind.ELECTION or office not in OFFICES_NEVER_WRITTEN):
+            raise InvalidInput(f"office is one of {', '.join(OFFICES_NEVER_WRITTEN)}, and only in an election")
+        demanded = bool(item_id and state["items"].get(item_id, {}).get("written_demanded_by"))
+        if written or (demanded and kind in ROUND_KINDS):
+            refusal = written_ballot_refusal(meeting, kind=kind, office=office)
+            if refusal:
+                raise LegalRuleViolation(refusal, code="written_ballot_not_allowed")
+            written = True
         eligible = eligible_voters(state, item_id)
         if not eligible:
             raise LegalRuleViolation("nobody present is eligible to vote", code="no_eligible_voters")
         number = len(state["votes"]) + 1
-        log_append(meeting=meeting, type="vote.opened", actor=chair, payload={
+        payload: dict[str, Any] = {
             "vote": number, "item": int(item_id) if item_id else None, "kind": kind,
             "title": clean_text(title or "Votering", field="title", max_length=300),
             "proposals": proposals, "options": options, "eligible": eligible, "decision_texts": decision_texts,
-            "quorum_required": _quorum_required(state, rules), "rules": rules.key})
+            "quorum_required": _quorum_required(state, rules), "rules": rules.key}
+        if kind in ROUND_KINDS:
+            payload.update(round=1, written=written, office=office or None)
+        log_append(meeting=meeting, type="vote.opened", actor=chair, payload=payload)
+        if written:
+            WrittenBallotTally.objects.create(meeting=meeting, vote=number, counts={o: 0 for o in options})
     return number
 
 
@@ -167,23 +220,73 @@ def vote_cast(*, user: Any, meeting_id: int, vote: int, choice: str) -> int:
             raise InvalidInput(f"choice must be one of: {allowed}" + (
                 "" if v["kind"] in BLANK_ALLOWED else " (kommuneloven § 8-1 (2): no abstention, blank only in elections)"))
         cast = len(v["ballots"]) + 1
-        log_append(meeting=meeting, type="vote.cast", actor=person, payload={
-            "vote": vote, "person": person.id, "name": person.name, "choice": choice, "cast": cast,
-            "eligible": len(v["eligible"])})
+        payload = {"vote": vote, "person": person.id, "name": person.name, "choice": choice, "cast": cast,
+                   "eligible": len(v["eligible"])}
+        if v.get("written"):
+            # The log records that the member voted, never what: the choice goes only into the tally.
+            del payload["choice"]
+            tally = WrittenBallotTally.objects.select_for_update().get(meeting=meeting, vote=vote)
+            tally.counts[choice] = tally.counts.get(choice, 0) + 1
+            tally.save(update_fields=["counts"])
+        log_append(meeting=meeting, type="vote.cast", actor=person, payload=payload)
     return cast
 
 
 def _quorum(state: State, vote: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
-    """§ 11-9 (1): half the members present through the debate and voting on the item."""
-    ballots = vote["ballots"]
-    item = state["items"].get(vote["item"]) if vote["item"] else None
-    base = set(item["present_throughout"]) if item and vote["kind"] != VoteKind.CLOSURE else set(vote["eligible"])
-    voted_throughout = len([p for p in ballots if p in base])
+    """§ 11-9 (1): «minst halvparten av medlemmene [må] ha vært til stede under forhandlingene og avgitt
+    stemme». A member counts who was present from the start of the item's debate until casting the
+    ballot (the projection records it at `vote.cast`): a member who drops out *after* voting has been
+    present during the debate and has voted, so the ballot stays in the tally and in the quorum alike.
+    A closure vote's base is those eligible when it opened (the closure is its own question)."""
+    seats = state["meeting"]["seats"]
+    voted_throughout = len(vote.get("cast_throughout", []))
     if not rules.quorum_rule:
         # § 11-1: not binding on the body; its own regulations govern, so the platform checks nothing.
-        return {"required": 0, "present_throughout_and_voted": voted_throughout, "met": True, "applies": False}
-    required = quorum_threshold(state["meeting"]["seats"])
-    return {"required": required, "present_throughout_and_voted": voted_throughout, "met": voted_throughout >= required}
+        text = {"nb": f"kommuneloven § 11-9 gjelder ikke ({rules.title})",
+                "en": f"Local Government Act § 11-9 does not apply ({rules.title})"}
+        return {"required": 0, "present_throughout_and_voted": voted_throughout, "met": True, "applies": False,
+                "members": seats, "text": text}
+    required = quorum_threshold(seats)
+    met = voted_throughout >= required
+    text = {
+        "nb": f"{voted_throughout} av {seats} medlemmer var til stede under hele behandlingen og stemte; {required} "
+              f"kreves (kommuneloven § 11-9 første ledd) – {'vedtaksført' if met else 'ikke vedtaksført'}",
+        "en": f"{voted_throughout} of {seats} members present throughout the debate and voting; {required} required "
+              f"(Local Government Act § 11-9 (1)) – {'quorum met' if met else 'no quorum'}",
+    }
+    return {"required": required, "present_throughout_and_voted": voted_throughout, "met": met, "applies": True,
+            "members": seats, "text": text}
+
+
+def _explain(state: State, vote: dict[str, Any]) -> dict[str, Any]:
+    """Who could vote at the close and who could not, and why; whose ballot counts in the tally but
+    not in the quorum, and why. The minutes and the pages show this at the vote."""
+    item_id = vote["item"]
+    eligible = presence.eligible_voters(state, item_id)
+    not_eligible = {}
+    for pid in presence.seat_holders(state):
+        ok, reason = presence.eligibility(state, item_id, pid)
+        if not ok:
+            entry: dict[str, Any] = {"name": presence.name_of(state, pid), "reason": reason}
+            deputy = state["absent"].get(pid, {}).get("deputy")
+            if deputy:
+                entry["deputy"] = deputy
+            if pid in vote["ballots"]:
+                entry["voted"] = True  # cast while eligible, then dropped out: the ballot stands
+            not_eligible[pid] = entry
+    throughout = set(vote.get("cast_throughout", []))
+    item = state["items"].get(item_id) if item_id else None
+    outside_quorum = {}
+    for pid in vote["ballots"]:
+        if pid not in throughout:
+            reason = "joined_late"
+            if item and pid in item.get("not_present_at_start", {}):
+                reason = item["not_present_at_start"][pid]["reason"] or "joined_late"
+                reason = "joined_late" if reason in ("not_arrived", "connecting") else reason
+            outside_quorum[pid] = {"name": presence.name_of(state, pid), "reason": reason}
+    return {"eligible": eligible, "not_eligible": not_eligible,
+            "not_voted": [p for p in eligible if p not in vote["ballots"]],
+            "not_in_quorum": outside_quorum}
 
 
 def _first_round_of(state: State, vote: dict[str, Any]) -> dict[str, Any] | None:
@@ -204,9 +307,24 @@ def _runoff_pair(counts: Counter[str], options: list[str]) -> tuple[list[str] | 
     return ranked[:2], []
 
 
-def vote_result(state: State, vote: dict[str, Any], *, rules: RuleSet = GENERAL_RULES) -> dict[str, Any]:
+def draw_lot(seed: str, vote: int, tied: list[str]) -> str:
+    """§ 7-8: a tie in the new vote of an election «avgjøres ved loddtrekning». The server draws it from
+    the log's hash chain: `seed` is the digest of the last event before `vote.closed` (that event's
+    `prev_digest`), so anyone holding the log can draw it again and get the same candidate, and nobody
+    could know the seed before the last ballot was in."""
+    candidates = sorted(tied)
+    digest = hashlib.sha256(f"{seed}:{vote}:{json.dumps(candidates, ensure_ascii=False)}".encode()).hexdigest()
+    return candidates[int(digest, 16) % len(candidates)]
+
+
+def vote_result(state: State, vote: dict[str, Any], *, rules: RuleSet = GENERAL_RULES,
+                written_counts: dict[str, int] | None = None, seed: str = "") -> dict[str, Any]:
     """Count a vote under § 11-9 as far as `rules` apply: quorum, majority of votes cast, the chair's
-    casting vote, and for a budget the runoff between the two proposals with the most votes."""
+    casting vote, for a budget the runoff between the two proposals with the most votes, and for
+    elections and appointments the rounds of § 7-8. `written_counts` are a written ballot's totals
+    (its ballots hold no choices); `seed` draws the lot of a tied election."""
+    if vote["kind"] in ROUND_KINDS:
+        return _round_result(state, vote, rules=rules, written_counts=written_counts, seed=seed)
     ballots: dict[str, str] = vote["ballots"]
     counts = Counter(ballots.values())
     quorum = _quorum(state, vote, rules)
@@ -220,9 +338,8 @@ def vote_result(state: State, vote: dict[str, Any], *, rules: RuleSet = GENERAL_
         "counts": {o: counts.get(o, 0) for o in vote["options"]},
         "named": {p: {"name": state["attendance"].get(p, {}).get("name", ""), "choice": c}
                   for p, c in sorted(ballots.items(), key=lambda kv: int(kv[0]))},
-        "not_voted": [p for p in vote["eligible"] if p not in ballots],
         "quorum": quorum, "adopted": False, "winner": None, "tie": False, "casting_vote": False, "decision": None,
-        "rules": rules.summary(),
+        "rules": rules.summary(), **_explain(state, vote),
     }
     if vote["options"] == [FOR, AGAINST]:
         yes, no = counts.get(FOR, 0), counts.get(AGAINST, 0)
@@ -249,14 +366,71 @@ def vote_result(state: State, vote: dict[str, Any], *, rules: RuleSet = GENERAL_
     if not quorum["met"]:
         result["winner"] = None  # § 11-9 (1): no valid decision without a quorum
     winner = result["winner"]
-    if vote["kind"] in (VoteKind.ELECTION, VoteKind.APPOINTMENT):
-        result["adopted"] = winner is not None
-        result["decision"] = f"Valgt: {winner}" if winner else None
-    else:
-        result["adopted"] = winner is not None and winner != AGAINST
-        result["decision"] = vote.get("decision_texts", {}).get(winner) if result["adopted"] else None
+    result["adopted"] = winner is not None and winner != AGAINST
+    result["decision"] = vote.get("decision_texts", {}).get(winner) if result["adopted"] else None
     if vote["kind"] == VoteKind.BUDGET:
         result["budget"] = _budget_rounds(vote, counts, result, first_round)
+    return result
+
+
+def _round_result(state: State, vote: dict[str, Any], *, rules: RuleSet, written_counts: dict[str, int] | None,
+                  seed: str) -> dict[str, Any]:
+    """An election (§ 7-8) or an appointment (§ 11-9 (2)), one round. Round 1: elected or appointed is
+    who has more than half of the votes cast (blank ballots are not votes for anyone, legal.py); if
+    nobody has, `new_round` asks for round 2 between the same candidates. Round 2: the most votes
+    wins; a tie is drawn by lot in an election and decided by the chair's vote in an appointment."""
+    written = bool(vote.get("written"))
+    counts = Counter(written_counts or {}) if written else Counter(vote["ballots"].values())
+    quorum = _quorum(state, vote, rules)
+    candidates = [o for o in vote["options"] if o != BLANK]
+    votes_cast = sum(counts.get(o, 0) for o in candidates)
+    ranking = sorted(candidates, key=lambda o: (-counts.get(o, 0), candidates.index(o)))
+    top = counts.get(ranking[0], 0) if ranking else 0
+    tied = [o for o in ranking if counts.get(o, 0) == top] if top else []
+    round_no = int(vote.get("round") or 1)
+    election = vote["kind"] == VoteKind.ELECTION
+    result: dict[str, Any] = {
+        "counts": {o: counts.get(o, 0) for o in vote["options"]},
+        # A written ballot shows only the totals (the log holds no choices to name).
+        "named": {} if written else {
+            p: {"name": presence.name_of(state, p), "choice": c}
+            for p, c in sorted(vote["ballots"].items(), key=lambda kv: int(kv[0]))},
+        "written": written, "round": round_no, "votes_cast": votes_cast, "blank": counts.get(BLANK, 0),
+        "majority_needed": votes_cast // 2 + 1, "quorum": quorum, "adopted": False, "winner": None, "tie": False,
+        "casting_vote": False, "lot": None, "new_round": False, "decision": None,
+        "rule": ELECTION_RULE if election else APPOINTMENT_RULE, "rules": rules.summary(), **_explain(state, vote),
+    }
+    if not quorum["met"]:
+        return result  # § 11-9 (1): no valid decision without a quorum, and no new round on it
+    if round_no == 1:
+        if top * 2 > votes_cast and len(tied) == 1:
+            result["winner"] = tied[0]
+        else:
+            result["new_round"] = True  # «Hvis ingen får mer enn halvparten av stemmene, holdes en ny avstemning»
+            result["tie"] = len(tied) > 1
+    elif len(tied) == 1:
+        result["winner"] = tied[0]  # «Den som får flest stemmer ved den nye avstemningen, blir valgt»
+    elif tied:
+        result["tie"] = True
+        if election:
+            drawn = draw_lot(seed, vote["vote"], tied)
+            result["lot"] = {"seed": seed, "candidates": sorted(tied), "drawn": drawn,
+                             "method": "sha256(seed:vote:candidates) mod n over the sorted candidates; seed = "
+                                       "prev_digest of vote.closed (meetings/services/votes.py draw_lot)"}
+            result["winner"] = drawn
+        else:
+            chair = state["meeting"]["chair"]
+            chair_choice = None if written else vote["ballots"].get(chair or "")
+            if rules.casting_vote and chair_choice in tied:
+                result["winner"], result["casting_vote"] = chair_choice, True
+            else:
+                result["unresolved"] = ("the chair's vote decides a tied appointment (kommuneloven § 11-9 (2)), "
+                                        "and the chair did not vote for one of the tied candidates"
+                                        + (" (a written ballot names no choices)" if written else ""))
+    winner = result["winner"]
+    result["adopted"] = winner is not None
+    if winner:
+        result["decision"] = f"{'Valgt' if election else 'Ansatt'}: {winner}"
     return result
 
 
@@ -285,6 +459,21 @@ def _open_runoff(*, meeting: Meeting, chair: Any, rules: RuleSet, first: dict[st
         "quorum_required": _quorum_required(state, rules), "rules": rules.key, "runoff_of": first["vote"]})
 
 
+def _open_new_round(*, meeting: Meeting, chair: Any, rules: RuleSet, first: dict[str, Any], number: int) -> None:
+    """§ 7-8: nobody had more than half of the votes cast, so the service holds the new vote at once,
+    between the same candidates and in the same form (written or not)."""
+    state = meeting.live_state
+    law = ELECTION_RULE if first["kind"] == VoteKind.ELECTION else APPOINTMENT_RULE
+    log_append(meeting=meeting, type="vote.opened", actor=chair, payload={
+        "vote": number, "item": int(first["item"]) if first["item"] else None, "kind": first["kind"],
+        "title": f"Ny avstemning ({law}): {first['title']}"[:300], "proposals": [], "options": first["options"],
+        "eligible": eligible_voters(state, first["item"]), "decision_texts": {},
+        "quorum_required": _quorum_required(state, rules), "rules": rules.key, "round": 2,
+        "round_of": first["vote"], "written": bool(first.get("written")), "office": first.get("office")})
+    if first.get("written"):
+        WrittenBallotTally.objects.create(meeting=meeting, vote=number, counts={o: 0 for o in first["options"]})
+
+
 def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
@@ -297,8 +486,13 @@ def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
         if v["state"] != "open":
             raise IllegalTransition("the vote is already closed", code="vote_closed")
         rules = meeting_rules(meeting)
-        result = vote_result(state, v, rules=rules)
+        written_counts = None
+        if v.get("written"):
+            written_counts = WrittenBallotTally.objects.get(meeting=meeting, vote=vote).counts
+        result = vote_result(state, v, rules=rules, written_counts=written_counts, seed=meeting.last_digest or "")
         runoff = result.get("budget", {}).get("runoff_between")
+        if result.get("new_round"):
+            result["new_round_vote"] = len(state["votes"]) + 1
         if runoff:
             result["budget"]["runoff_vote"] = len(state["votes"]) + 1
         log_append(meeting=meeting, type="vote.closed", actor=chair, payload={
@@ -307,6 +501,9 @@ def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
         if runoff:
             _open_runoff(meeting=meeting, chair=chair, rules=rules, first=meeting.live_state["votes"][str(vote)],
                          number=result["budget"]["runoff_vote"])
+        if result.get("new_round"):
+            _open_new_round(meeting=meeting, chair=chair, rules=rules, first=meeting.live_state["votes"][str(vote)],
+                            number=result["new_round_vote"])
         if v["kind"] == VoteKind.CLOSURE:
             doors.doors_after_closure_vote(meeting=meeting, actor=chair, vote=vote, adopted=result["adopted"])
     return result

@@ -299,7 +299,15 @@ def test_law_20_quorum_needs_half_the_members_present_throughout_and_voting(db):
     for u in [council.chair, *council.members[2:4], council.members[5]]:
         run(u, meeting, "vote.cast", vote=vote, choice="for")
     result = run(council.chair, meeting, "vote.close", vote=vote)
-    assert result["quorum"] == {"required": 4, "present_throughout_and_voted": 3, "met": False}
+    quorum = {k: result["quorum"][k] for k in ("required", "present_throughout_and_voted", "met")}
+    assert quorum == {"required": 4, "present_throughout_and_voted": 3, "met": False}
+    assert result["quorum"]["text"]["nb"].startswith("3 av 7 medlemmer var til stede under hele behandlingen og "
+                                                     "stemte; 4 kreves")
+    # The late arrival's ballot is in the tally but not in the quorum, and the result says why.
+    late = str(council.pid(council.members[5]))
+    assert result["not_in_quorum"] == {late: {"name": "Medlem 6", "reason": "joined_late"}}
+    left = {str(council.pid(u)) for u in council.members[:2]}
+    assert {p for p, e in result["not_eligible"].items() if e["reason"] == "left"} == left
     assert result["adopted"] is False
 
 
