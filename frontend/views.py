@@ -15,8 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from meetings import selectors
+from meetings import clock, selectors
 from meetings.exceptions import DomainError
+from meetings.exemptions import profile_coverage
 from meetings.legal import CLOSURE_GROUND_EN, MANDATORY_CLOSURE_GROUNDS, ClosureGround, VoteKind, rules_for
 from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
 from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
@@ -66,11 +67,13 @@ def public_document(request: HttpRequest, meeting_id: int, document_id: int) -> 
 
 def _closure_grounds(meeting: Meeting, *, every: bool = False) -> list[tuple[str, str]]:
     """The grounds the chair may pick: § 11-7 (3) rules out mandatory closure in a remote meeting
-    unless an exemption profile in force allows it (the service refuses it anyway; this keeps the
-    console from offering it). `every`: all of them, to name a ground the log already holds.
-    Labels in the page's language."""
+    unless an exemption profile covers it now (`exemptions.profile_coverage`; the service refuses it
+    anyway, this keeps the console from offering it). `every`: all of them, to name a ground the log
+    already holds. Labels in the page's language."""
+    covered = profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote",
+                               at=clock.now()) is None
     allowed = [g for g in ClosureGround if every or g not in MANDATORY_CLOSURE_GROUNDS
-               or meeting.form != MeetingKind.REMOTE or meetings.profile_allows_mandatory_closure(meeting)]
+               or meeting.form != MeetingKind.REMOTE or covered]
     english = translation.get_language() == "en"
     return [(g.value, CLOSURE_GROUND_EN[g] if english else g.label) for g in allowed]
 

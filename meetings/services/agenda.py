@@ -7,7 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from .. import clock
 from ..exceptions import InvalidInput, LegalRuleViolation
+from ..exemptions import profile_coverage
 from ..legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround, late_item_blocked
 from ..models import AgendaItem, Document, MeetingForm
 from ..projection import voting_persons
@@ -15,19 +17,22 @@ from ..state import MeetingState, next_item_state
 from .access import person_for_user, require_chair, require_clerk
 from .common import clean_text, item_of, require_in_session
 from .log import log_append, meeting_lock
-from .meetings import profile_allows_mandatory_closure
 
 
 def check_closure_ground_allowed(*, meeting: Any, ground: str) -> None:
     """§ 11-7 (3): an item that must be closed under § 11-5 (2) cannot be handled in a remote meeting,
-    unless an exemption profile in force allows it (as the 2020-2022 temporary rules did)."""
+    unless an exemption profile allows it (as the 2020-2022 temporary rules did) and covers both the
+    meeting's date and now, the moment it is used (adding or opening the item, moving to close)."""
     if ground and ground not in ClosureGround.values:
         raise InvalidInput(f"unknown closure ground {ground!r}; use one of {', '.join(ClosureGround.values)}")
-    if ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE \
-            and not profile_allows_mandatory_closure(meeting):
-        raise LegalRuleViolation(
-            "a case that must be closed under § 11-5 (2) cannot be handled in a remote meeting "
-            "(kommuneloven § 11-7 (3)); move it to a physical meeting", code="mandatory_closure_remote")
+    if ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE:
+        problem = profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote",
+                                   at=clock.now())
+        if problem:
+            raise LegalRuleViolation(
+                "a case that must be closed under § 11-5 (2) cannot be handled in a remote meeting "
+                f"(kommuneloven § 11-7 (3)); move it to a physical meeting ({problem})",
+                code="mandatory_closure_remote")
 
 
 def item_add(*, user: Any, meeting_id: int, case_number: str, title: str, description: str = "",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .. import clock
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
+from ..exemptions import profile_coverage
 from ..legal import MANDATORY_CLOSURE_GROUNDS, OWN_REMOTE_DECISION, rules_for
 from ..models import Body, ExemptionProfile, Meeting, MeetingForm, Membership, Person, Role
 from ..state import MeetingState, next_meeting_state
@@ -41,10 +42,6 @@ def remote_basis(*, body: Body, form: str, on: dt.date) -> dict[str, Any] | None
         f"{body.name} may not meet remotely: the council has not allowed remote meetings for it (kommuneloven § 11-7 (1))",
         code="remote_not_allowed",
     )
-
-
-def profile_allows_mandatory_closure(meeting: Meeting, on: dt.date | None = None) -> bool:
-    return meeting.allows_mandatory_closure_remote(on)
 
 
 def meeting_create(*, user: Any, body_id: int, title: str, scheduled_start: dt.datetime,
@@ -80,11 +77,15 @@ def meeting_set_form(*, user: Any, meeting_id: int, form: str) -> Meeting:
         if meeting.state not in (MeetingState.DRAFT, MeetingState.NOTICE_PUBLISHED):
             raise LegalRuleViolation("the form of a meeting cannot change once it has opened", code="meeting_started")
         remote_basis(body=meeting.body, form=form, on=timezone.localdate(meeting.scheduled_start))
-        if form == MeetingForm.REMOTE and not profile_allows_mandatory_closure(meeting):
-            if meeting.items.filter(planned_closure_ground__in=MANDATORY_CLOSURE_GROUNDS).exists():
+        if form == MeetingForm.REMOTE \
+                and meeting.items.filter(planned_closure_ground__in=MANDATORY_CLOSURE_GROUNDS).exists():
+            problem = profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote",
+                                       at=clock.now())
+            if problem:
                 raise LegalRuleViolation(
                     "the meeting has an item that must be closed under § 11-5 (2); such a meeting cannot be "
-                    "a remote meeting (kommuneloven § 11-7 (3))", code="mandatory_closure_remote")
+                    f"a remote meeting (kommuneloven § 11-7 (3)) without an exemption that covers it: {problem}",
+                    code="mandatory_closure_remote")
         meeting.form = form
         meeting.save(update_fields=["form"])
     return meeting
@@ -198,7 +199,8 @@ def meeting_set_chair(*, user: Any, meeting_id: int, person_id: int, elected: bo
 
 
 def meeting_apply_exemption(*, user: Any, meeting_id: int, profile_id: int) -> Meeting:
-    """§ 11-7 (4): attach a dated exemption profile; refused outside its validity window."""
+    """§ 11-7 (4): attach a dated exemption profile; refused unless it covers the meeting's date
+    (`exemptions.profile_coverage`). Each use of it is checked again when it happens."""
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         require_clerk(user=user, body_id=meeting.body_id)
@@ -206,12 +208,9 @@ def meeting_apply_exemption(*, user: Any, meeting_id: int, profile_id: int) -> M
             profile = ExemptionProfile.objects.get(id=profile_id)
         except (ExemptionProfile.DoesNotExist, ValueError, TypeError):
             raise NotFound(f"exemption profile {profile_id} does not exist") from None
-        day = timezone.localdate()
-        if not profile.in_force(day):
-            raise LegalRuleViolation(
-                f"{profile.instrument} is not in force on {day.isoformat()} (valid {profile.valid_from} to "
-                f"{profile.valid_to}{'' if profile.enabled else ', and not enabled'}); kommuneloven § 11-7 (4)",
-                code="exemption_not_in_force")
+        problem = profile_coverage(profile, meeting)
+        if problem:
+            raise LegalRuleViolation(problem, code="exemption_not_in_force")
         meeting.exemption_profile = profile
         meeting.save(update_fields=["exemption_profile"])
         log_append(meeting=meeting, type="exemption.applied", actor=_actor(user), payload={
@@ -226,7 +225,8 @@ MODES = {"normal", "audio_only", "no_public_stream"}
 
 
 def meeting_set_mode(*, user: Any, meeting_id: int, mode: str, reason: str = "") -> Meeting:
-    """Switch meeting-wide mode. Anything but normal needs an exemption profile in force."""
+    """Switch meeting-wide mode. Anything but normal needs an exemption profile that covers the
+    meeting, allows the mode and is in force now."""
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(sorted(MODES))}")
     with transaction.atomic():
@@ -238,12 +238,12 @@ def meeting_set_mode(*, user: Any, meeting_id: int, mode: str, reason: str = "")
         instrument = None
         if mode != "normal":
             profile = meeting.exemption_profile
-            allowed = profile and profile.in_force(timezone.localdate()) and (
-                profile.allows_audio_only if mode == "audio_only" else profile.allows_no_public_stream)
-            if not allowed:
+            problem = profile_coverage(profile, meeting, allows=mode, at=clock.now())
+            if problem:
                 raise LegalRuleViolation(
-                    f"mode {mode} needs an exemption profile in force that allows it (kommuneloven § 11-7 (2) and (4))",
-                    code="mode_not_allowed")
+                    f"mode {mode} needs an exemption profile in force that allows it (kommuneloven § 11-7 (2) and "
+                    f"(4)): {problem}", code="mode_not_allowed")
+            assert profile is not None
             instrument = profile.instrument
         if meeting.live_state["meeting"]["mode"] == mode:
             return meeting
