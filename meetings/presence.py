@@ -50,7 +50,9 @@ def assess(state: State, pid: str) -> tuple[bool, str | None]:
     if not a:
         return False, "absent" if pid in state["absent"] else "not_arrived"
     if not a["present"]:
-        return False, "absent" if pid in state["absent"] else "left"
+        if pid in state["absent"]:
+            return False, "absent"
+        return False, "left" if a.get("since") else "not_arrived"  # a summoned deputy not yet here
     if state["meeting"]["form"] != "remote" or a.get("in_room"):
         return True, None
     media = a["media"]
