@@ -74,7 +74,7 @@ def build_log() -> tuple[int, float]:
 
     from meetings import events
     from meetings.exceptions import NotEligible
-    from meetings.models import AgendaItem, Meeting
+    from meetings.models import AgendaItem, Meeting, Person
     from meetings.services import attendance
     from meetings.services import log as logmod
     from meetings.services import meetings as meeting_services
@@ -112,10 +112,17 @@ def build_log() -> tuple[int, float]:
     def count() -> int:
         return Meeting.objects.values_list("last_seq", flat=True).get(id=mid)
 
+    def join(u) -> None:
+        # A member joins and the media server measures their camera and microphone (presence.py
+        # counts remote members only from such measurements).
+        run(u, mid, "member.join")
+        attendance.member_media_report(meeting_id=mid, person_id=Person.objects.get(user=u).id, sends_audio=True,
+                                       sends_video=True, receives=True, reason="measured by the media server")
+
     run(chair, mid, "meeting.open")
     present = set()
     for u in everyone:
-        run(u, mid, "member.join")
+        join(u)
         present.add(u.id)
     meeting_services.stream_report(meeting_id=mid, up=True, reason="stream started")
 
@@ -194,7 +201,7 @@ def build_log() -> tuple[int, float]:
             media_burst(media_per_item - media_done)
             for u in council.members:
                 if u.id not in present and rng.random() < 0.9:
-                    run(u, mid, "member.join")
+                    join(u)
                     present.add(u.id)
             if i % 10 == 7:
                 run(rng.choice(council.members), mid, "question.ask", text="Spørsmål til ordføreren om vedlikehold av "
