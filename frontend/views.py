@@ -15,10 +15,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from meetings import clock, selectors
+from meetings import clock, presence, selectors
 from meetings.exceptions import DomainError
 from meetings.exemptions import profile_coverage
-from meetings.legal import CLOSURE_GROUND_EN, MANDATORY_CLOSURE_GROUNDS, ClosureGround, VoteKind, rules_for
+from meetings.legal import (
+    CLOSURE_GROUND_EN,
+    MANDATORY_CLOSURE_GROUNDS,
+    ClosureGround,
+    VoteKind,
+    quorum_threshold,
+    rules_for,
+)
 from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
 from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
 from meetings.services import access, agenda, meetings
@@ -99,7 +106,15 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "grounds": _closure_grounds(meeting), "ice_servers": ice,
         "grounds_data": dict(_closure_grounds(meeting, every=True)), "roster": roster,
         "is_chair": access.chair_id(meeting) == person.id, "members": members,
-        "vote_kinds": _vote_kinds(meeting)})
+        "vote_kinds": _vote_kinds(meeting), "reasons": _presence_reasons(),
+        "quorum_required": quorum_threshold(meeting.body.seats) if rules_for(meeting.body.body_type).quorum_rule else 0})
+
+
+def _presence_reasons() -> dict[str, str]:
+    """The texts of meetings/presence.py's reason codes, in the page's language: the pages show the
+    server's `state.presence` facts in these words and keep no copy of their own."""
+    lang = "en" if translation.get_language() == "en" else "nb"
+    return {code: presence.reason_text(code, lang) for code in presence.REASONS}
 
 
 # The chair may put to the vote what this body's rule set allows (§ 11-1, § 11-9 (3)); the vote on
@@ -193,12 +208,23 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     meeting.refresh_from_db()
     state = meeting.live_state or {}
-    attendance = sorted(state.get("attendance", {}).values(), key=lambda a: a["name"])
+    reasons = _presence_reasons()
+    facts = state.get("presence", {})
+    attendance = sorted(({**a, "presence": _presence_words(facts.get(pid), reasons)}
+                         for pid, a in state.get("attendance", {}).items()), key=lambda a: a["name"])
     record = MinutesRecord.objects.filter(meeting=meeting).first()
     return render(request, "frontend/clerk_meeting.html", {
         "meeting": meeting, "items": meeting.items.all(), "item_form": item_form, "attendance": attendance,
         "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record,
         "closed_decisions": minutes_services.releasable_decisions(meeting_id=meeting.id) if record else []})
+
+
+def _presence_words(fact: dict[str, Any] | None, reasons: dict[str, str]) -> str:
+    if fact is None:
+        return "–"
+    if fact["sees_and_hears"]:
+        return str(_("sees and hears"))
+    return reasons.get(fact["reason"] or "", fact["reason"] or "")
 
 
 def _int_field(value: str | None) -> int:

@@ -39,13 +39,21 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(tmp_path_factory):
-    """daphne on a free loopback port, on its own SQLite file with the demo council seeded."""
+def live_server_env(tmp_path_factory) -> dict[str, str]:
+    """The live server's environment (its SQLite file among it), for `manage.py` runs against its database."""
     tmp = tmp_path_factory.mktemp("live")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(SQLITE_PATH=str(tmp / "db.sqlite3"), LIVESTREAM_ROOT=str(tmp / "live"), DEBUG="1",
                LIVESTREAM_ENABLED="1", LIVESTREAM_WIDTH="320", LIVESTREAM_HEIGHT="180", LIVESTREAM_FPS="10",
                MEDIA_IN_PROCESS="1")
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server_url(live_server_env):
+    """daphne on a free loopback port, on its own SQLite file with the demo council seeded."""
+    env = live_server_env
+    tmp = Path(env["SQLITE_PATH"]).parent
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
     subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, timeout=300, capture_output=True)

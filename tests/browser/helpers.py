@@ -53,3 +53,12 @@ def cast_everywhere(pages, choice_label: str) -> None:
         page.wait_for_selector("#vote button.option", timeout=15000)
         page.click(f"#vote button.option:has-text('{choice_label}')")
         wait_text(page, "#vote", "Du stemte")
+
+
+def join_over_api(base: str, meeting: int, member_token: str) -> tuple[str, str]:
+    """A member registers as present over the REST API (`member.join`, no media); their person id and name."""
+    before = set(api(base, f"/api/meetings/{meeting}/state/", token=member_token)["state"]["attendance"])
+    api(base, f"/api/meetings/{meeting}/actions/member.join/", {}, member_token)
+    after = api(base, f"/api/meetings/{meeting}/state/", token=member_token)["state"]["attendance"]
+    pid = next(p for p in after if p not in before)
+    return pid, after[pid]["name"]

@@ -45,6 +45,13 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     assert roll_call_row(chair, absent).locator("button", has_text="Kall inn vara").count() == 1
     for page in (chair, member, other):
         page.click("#join-meeting")
+    # Nobody here connects media, so the server has each of them "connecting" (§ 11-7 (2)); the chair
+    # sits in the meeting room and registers so, and then counts without media (a hybrid meeting).
+    chair_id = chair.evaluate("document.getElementById('room').dataset.person")
+    chair_row = chair.locator(f"#roll-call tr[data-person='{chair_id}']")
+    expect(chair_row.locator(".presence")).to_have_text("kobler til (lyd og bilde er ikke målt ennå)")
+    chair_row.locator("button.in-room").click()
+    expect(chair_row.locator(".presence")).to_have_text("ser og hører")
 
     chair.select_option("#item-select", index=0)
     chair.click("#open-item")
@@ -89,8 +96,8 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     screenshot(chair, "room-chair-console", full_page=False)
     assert_accessible(chair, "chair console with roll call and conflicts")
 
-    # A member goes audio-only (here through the REST API, as another client would): they are not
-    # seen, so the chair is warned before a vote and can step back (§ 11-7 (2)).
+    # A member goes audio-only (here through the REST API, as another client would) and has no media
+    # measured: they do not see and hear, so the chair is warned before a vote and can step back (§ 11-7 (2)).
     api(base, f"/api/meetings/{meeting}/actions/member.audio_only/", {"on": True}, token(base, "medlem02"))
     wait_text(chair, "#warnings", "Ola Kristiansen")
     chair.click("#open-vote")

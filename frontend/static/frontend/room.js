@@ -2,7 +2,8 @@
 // projection of the log the server keeps) after every event, so what it shows is always the log.
 import { LiveSocket, debounce, el, t } from "./live.js";
 import { MemberMedia } from "./media.js";
-import { optionLabel, resultSummary, voteTitle } from "./votes.js";
+import { optionLabel, resultDetails, resultSummary, voteTitle } from "./votes.js";
+import { presenceText, reasonText } from "./presence.js";
 import { ConflictLog, KINDS } from "./conflicts.js";
 import { setupChair, speakerControls } from "./chair.js";
 
@@ -42,19 +43,21 @@ const refresh = debounce(async () => {
   } catch (e) { /* reconnecting */ }
 }, 80);
 
-function showError(e) {
-  $("errors").textContent = e.message || String(e);
-  setTimeout(() => { $("errors").textContent = ""; }, 8000);
+// A refused command's message, as the server wrote it, next to the control that sent it (`near`).
+function showError(e, near = "errors") {
+  const box = $(near) || $("errors");
+  box.textContent = e.message || String(e);
+  setTimeout(() => { box.textContent = ""; }, 8000);
 }
 
-async function send(type, payload = {}) {
-  try { return await live.request(type, payload); } catch (e) { showError(e); return null; }
+async function send(type, payload = {}, near = "errors") {
+  try { return await live.request(type, payload); } catch (e) { showError(e, near); return null; }
 }
 
 // Whose media each receive slot carries, by mid, as the media server last said (media.slots).
 let slotPeople = {};
 const rosterNames = new Map(json("roster-data").map((m) => [m.id, m.name]));
-const personName = (pid) => state?.attendance?.[pid]?.name || rosterNames.get(pid) || "";
+const personName = (pid) => state?.attendance?.[pid]?.name || rosterNames.get(pid) || state?.roster?.[pid]?.name || "";
 
 function labelSlots() {
   for (const node of $("floor-videos").querySelectorAll("figure[data-mid]")) {
@@ -84,14 +87,15 @@ function render() {
   const doors = state.doors;
   $("doors-banner").hidden = !doors.closed;
   $("doors-banner").textContent = doors.closed ? t(`Dørene er lukket (${groundLabel(doors.ground)}). Publikum ser og hører ikke møtet.`, `The doors are closed (${groundLabel(doors.ground)}). The public cannot see or hear the meeting.`) : "";
-  const mine = state.attendance[me];
-  const degraded = mine && (mine.audio_only || !mine.media.receives || !mine.media.sends_audio);
+  const mine = state.presence[me];
+  const degraded = Boolean(state.attendance[me]?.present && mine && !mine.sees_and_hears);
   $("degraded-banner").hidden = !degraded;
-  $("degraded-banner").textContent = degraded ? t("Du er på bare lyd eller har dårlig forbindelse: du regnes ikke som til stede i voteringen før bilde og lyd er tilbake.", "You are on audio only or have a poor connection: you do not count as present for the vote until picture and sound are back.") : "";
+  $("degraded-banner").textContent = degraded ? t(`Du: ${reasonText(mine.reason)}. Du regnes ikke som til stede i voteringen (kommuneloven § 11-7 andre ledd).`, `You: ${reasonText(mine.reason)}. You do not count as present for the vote (Local Government Act § 11-7 (2)).`) : "";
   renderVote();
   renderResults();
   renderMembers();
   renderMyConflicts();
+  renderWrittenBallot();
   if (renderChair) renderChair(state);
 }
 
@@ -123,23 +127,28 @@ function renderVote() {
 
 function renderResults() {
   const closed = Object.values(state.votes).filter((v) => v.state === "closed").slice(-3).reverse();
-  $("results").replaceChildren(...closed.map((v) => el("p", {}, `${voteTitle(v)}: `, resultSummary(v.result, proposalText))));
+  $("results").replaceChildren(...closed.map((v) => el("div", { class: "result" },
+    el("p", {}, `${voteTitle(v)}: `, resultSummary(v.result, proposalText, v.kind)),
+    el("ul", { class: "result-details" }, ...resultDetails(v.result, reasonText).map((line) => el("li", {}, line))))));
 }
 
 function renderMembers() {
   if (!state) return;
   const now = Date.now();
-  const people = Object.entries(state.attendance).filter(([, a]) => a.present);
-  $("members").replaceChildren(...people.map(([pid, a]) => {
-    const ok = a.media.sends_audio && a.media.receives && (a.media.sends_video && !a.audio_only);
+  // Everyone the server states a presence fact for (meetings/presence.py): its words, not the page's.
+  $("members").replaceChildren(...Object.entries(state.presence).map(([pid, fact]) => {
     const speaking = now - (talking.get(pid) || 0) < 1500;
-    return el("li", { class: ok ? "ok" : "bad" }, a.name, " ",
-      el("span", { class: "status" }, ok ? t("ser og hører", "sees and hears") : t("mangler bilde/lyd", "picture/sound missing")),
+    return el("li", { class: fact.sees_and_hears ? "ok" : "bad", "data-person": pid }, personName(pid), " ",
+      el("span", { class: "status" }, presenceText(fact)),
       speaking ? el("span", { class: "talking" }, t(" snakker", " talking")) : "");
   }));
+  $("my-presence").textContent = state.presence[me] ? `${t("Du", "You")}: ${presenceText(state.presence[me])}` : "";
   const item = state.current_item && state.items[state.current_item];
-  const required = Math.ceil(state.meeting.seats / 2);
-  $("quorum").textContent = item ? t(`Beslutningsdyktighet: ${item.present_throughout.length} til stede gjennom saken, krav ${required}`, `Quorum: ${item.present_throughout.length} present throughout, ${required} required`) : "";
+  const required = Number(root.dataset.quorumRequired);  // § 11-9 (1), from the server
+  const throughout = item ? item.present_throughout.length : 0;
+  $("quorum").textContent = !item ? "" : required
+    ? t(`Beslutningsdyktighet: ${throughout} til stede gjennom saken, krav ${required}`, `Quorum: ${throughout} present throughout, ${required} required`)
+    : t(`${throughout} til stede gjennom saken`, `${throughout} present throughout`);
 }
 
 function renderMyConflicts() {
@@ -149,11 +158,20 @@ function renderMyConflicts() {
   $("declare-conflict").disabled = !state.current_item;
 }
 
+function renderWrittenBallot() {
+  const item = state.current_item && state.items[state.current_item];
+  $("demand-written").disabled = !item;
+  const by = item?.written_demanded_by;
+  $("written-status").textContent = by ? t(`Skriftlig valg er krevd av ${personName(by)}.`, `${personName(by)} has demanded a written ballot.`) : "";
+}
+
 // Member actions
 $("join-meeting").onclick = () => send("member.join");
 $("req-floor").onclick = () => send("floor.request", { kind: "speech" });
 $("req-reply").onclick = () => send("floor.request", { kind: "reply" });
 $("withdraw").onclick = () => send("floor.withdraw", { kind: "speech" });
+// The server decides whether the body's rules of procedure allow it, and says why not.
+$("demand-written").onclick = () => send("vote.demand_written", {}, "written-errors");
 $("submit-proposal").onclick = async () => { if (await send("proposal.submit", { text: $("proposal-text").value })) $("proposal-text").value = ""; };
 $("ask").onclick = async () => { if (await send("question.ask", { text: $("question-text").value })) $("question-text").value = ""; };
 $("declare-conflict").onclick = async () => {
