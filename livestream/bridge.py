@@ -6,9 +6,16 @@ gate closes before the composer's next tick (nothing from members is encoded); d
 opens. A meeting-wide `no_public_stream` mode (only under an exemption profile) closes the gate
 too and is logged as `stream.state` down. Items and speeches become chapters of the recording.
 
-Every gate change is ordered by the log's seq: `follow` may run with a live state read before the
-newest doors or mode event was committed, and such a state must never undo what `on_event`
-already applied (that would reopen the gate on closed doors until the next refresh).
+The gate holds the doors as the projection has them: `follow` and the watchdog's resync read them
+from the live state with its seq, `on_event` folds a doors event into them with the projection's
+own doors reducer (`projection.apply_doors`); nothing here says what a doors event means. Every gate
+change is ordered by the log's seq: `follow` may run with a live state read before the newest doors
+or mode event was committed, and such a state must never undo what `on_event` already applied (that
+would reopen the gate on closed doors until the next refresh). The doors table leads each doors
+event to one state (meetings/state.py), so folding with gaps still gives the right doors.
+
+What the public output shows is asked of the visibility policy (meetings/visibility.py): the
+slates' texts and the chapters, which come from each event's public form.
 
 A watchdog per composer checks that public segments keep coming while the public should be
 following; a stall of a few segment lengths (hung or dead composer thread) is logged as
@@ -20,14 +27,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from meetings.legal import ground_labels
+from meetings import projection, visibility
 from meetings.state import LIVE_STATES
+from meetings.visibility import closed_slate, no_stream_slate  # noqa: F401 (the texts live in the policy)
 
 from .composer import Composer
 from .health import last_output_at, stall_limit, stream_dir
@@ -35,33 +43,27 @@ from .slate import floor_slate
 from .webrtc import viewers_listen
 
 log = logging.getLogger(__name__)
-DOORS_EVENTS = {"doors.closed", "doors.debate_closed", "doors.opened"}
 NO_PUBLIC_STREAM = "no_public_stream"
-
-
 GATE_RESYNC_SECONDS = 2.0  # how often the watchdog re-reads the doors and mode from the log
-
-def closed_slate(ground: str | None) -> str:
-    nb, en = ground_labels(ground or "")
-    return (f"Møtet er lukket for publikum etter {nb}.\n"
-            f"The meeting is closed to the public under the {en}.")
-
-
-def no_stream_slate(instrument: str | None) -> str:
-    under = f" ({instrument})" if instrument else ""
-    return (f"Møtet overføres ikke direkte{under}.\n"
-            f"This meeting is not streamed live{under}.")
 
 
 @dataclass
 class Gate:
-    """What the log says about the public output, as of the event with number `seq`."""
+    """What the log says about the public output, as of the event with number `seq`. `doors` is the
+    projection's doors part of the live state (`projection.doors_initial()` shape)."""
 
     seq: int = 0
-    doors_closed: bool = False
-    ground: str | None = None
+    doors: dict[str, Any] = field(default_factory=projection.doors_initial)
     mode: str = "normal"
     instrument: str | None = None
+
+    @property
+    def doors_closed(self) -> bool:
+        return bool(self.doors["doors"]["closed"])
+
+    @property
+    def ground(self) -> str | None:
+        return self.doors["doors"].get("ground")
 
     @property
     def closed(self) -> bool:
@@ -126,9 +128,10 @@ class PublicStreams:
         gate = self.gates.setdefault(meeting_id, Gate())
         if seq < gate.seq:
             return gate  # read before an event already applied: older news, never undo it
-        doors, meeting = state.get("doors", {}), state.get("meeting", {})
-        gate.seq, gate.doors_closed, gate.ground = seq, bool(doors.get("closed")), doors.get("ground")
-        gate.mode = meeting.get("mode") or "normal"
+        gate.seq = seq
+        gate.doors = {"doors": dict(state.get("doors") or projection.doors_initial()["doors"]),
+                      "closure_motion": state.get("closure_motion")}
+        gate.mode = state.get("meeting", {}).get("mode") or "normal"
         if gate.mode != NO_PUBLIC_STREAM:
             gate.instrument = None
         return gate
@@ -136,17 +139,14 @@ class PublicStreams:
     def _gate_from_event(self, meeting_id: int, event: dict[str, Any]) -> Gate | None:
         """Fold one doors or mode event into the gate; None if it is not one or is older news."""
         kind, p, seq = event["event"], event.get("payload", {}), int(event.get("seq") or 0)
-        if kind not in DOORS_EVENTS and kind != "mode.changed":
+        if kind not in projection.DOORS_HANDLERS and kind != "mode.changed":
             return None
         gate = self.gates.setdefault(meeting_id, Gate())
         if seq and seq <= gate.seq:
             return None
         gate.seq = seq or gate.seq
-        if kind == "doors.opened":
-            gate.doors_closed, gate.ground = False, None
-        elif kind in DOORS_EVENTS:
-            gate.doors_closed, gate.ground = True, p.get("ground")
-        else:
+        record = {"type": kind, "payload": p, "at": event.get("at"), "seq": seq}
+        if not projection.apply_doors(gate.doors, record):
             gate.mode, gate.instrument = p.get("mode") or "normal", p.get("instrument")
         return gate
 
@@ -194,18 +194,14 @@ class PublicStreams:
             apply_gate(composer, gate)  # at once, before any routing work
             if kind == "mode.changed":
                 self._check_soon(meeting_id)
-        elif kind in ("item.opened", "floor.granted"):
+        else:
             # Chapters are public output: they come from the event's public form, decided by the
             # log when the event was written (visibility.py), not from the gate as it looks when the
-            # event arrives here: broadcasts may overtake each other.
-            public = event.get("public")
-            if not public or composer.gate_closed:
-                return
-            if kind == "item.opened":
-                composer.add_chapter(f"{public.get('case_number', '')} {public.get('title', '')}".strip(),
-                                     at=event.get("at"))
-            else:
-                composer.add_chapter(public.get("name", ""), at=event.get("at"))
+            # event arrives here: broadcasts may overtake each other. Nothing is recorded while the
+            # gate is closed, so no chapter either.
+            title = visibility.chapter_title(kind, event.get("public"))
+            if title and not composer.gate_closed:
+                composer.add_chapter(title, at=event.get("at"))
 
     # The watchdog ------------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
+from meetings.visibility import WAITING_SLATE
+
 from . import playlists
 from .encoders import SAMPLE_RATE, StreamEncoders
 from .slate import slate_rgb
@@ -400,7 +402,7 @@ class Composer:
             frame = None if closed or slate else self._video_frame
         if frame is not None:
             return frame.reformat(width=self.width, height=self.height, format="yuv420p")
-        text = slate or "Direkteoverføring – venter på bilde\nLive stream – waiting for a picture"
+        text = slate or WAITING_SLATE
         cached = self._slates.get(text)
         if cached is None:
             rgb = slate_rgb(text, self.width, self.height)

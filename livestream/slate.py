@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from meetings.visibility import floor_slate_text
+
 FONT_PATHS = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
               "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"]
 
@@ -44,14 +46,10 @@ def slate_rgb(text: str, width: int, height: int) -> np.ndarray:
 
 
 def floor_slate(*, mode: str, floor: dict[str, Any] | None, speaker_on_camera: bool) -> str | None:
-    """The slate over live audio, or None for the speaker's (or chair's) picture.
+    """The slate over live audio, or None for the speaker's (or chair's) picture (texts:
+    `visibility.floor_slate_text`).
 
     A meeting-wide audio-only mode names the speaker; so does a speaker who simply sends no
     video: showing the chair's camera while someone else speaks would misstate who has the floor.
     """
-    name = floor.get("name") if floor else None
-    if mode == "audio_only":
-        return f"Bare lyd – {name}\nAudio only – {name}" if name else "Bare lyd / audio only"
-    if name and not speaker_on_camera:
-        return f"Ordet har {name} (bare lyd)\n{name} has the floor (audio only)"
-    return None
+    return floor_slate_text(mode=mode, name=floor.get("name") if floor else None, speaker_on_camera=speaker_on_camera)

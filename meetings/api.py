@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import commands, selectors
+from . import commands, selectors, visibility
 from .exceptions import InvalidInput, NotFound
 from .models import AgendaItem, Body, Document, ExemptionProfile, Meeting, MeetingEvent, MeetingForm, Membership
 from .services import agenda, meetings
@@ -47,11 +47,11 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class ItemSerializer(serializers.ModelSerializer):
-    """An agenda item; for the public (context internal=False) without anything exempt.
+    """An agenda item; for the public (context internal=False) as `visibility.item_public` gives it.
 
-    An item planned for closed doors, or handled behind them, keeps its case number, public title and
-    public documents in public (§ 11-3: the notice names every case), but not its description or
-    recommendation, which are the exempt part (`content_withheld` says so).
+    An item planned for closed doors, handled behind them, or added while they are closed keeps its
+    case number, public title and public documents in public (§ 11-3: the notice names every case),
+    but not its description or recommendation (`content_withheld` says so).
     """
 
     documents = serializers.SerializerMethodField()
@@ -68,31 +68,28 @@ class ItemSerializer(serializers.ModelSerializer):
     def _internal(self) -> bool:
         return bool(self.context.get("internal"))
 
-    def get_content_withheld(self, obj: AgendaItem) -> bool:
-        if self._internal():
-            return False
-        if obj.planned_closure_ground:
-            return True
+    def _public(self, obj: AgendaItem) -> dict[str, Any]:
+        """The item as the visibility policy lets the public see it (meetings/visibility.py)."""
         # Cached per response: one log query for the whole agenda, not one per item.
-        closed = self.context.setdefault("closed_items", {})
-        if obj.meeting_id not in closed:
-            closed[obj.meeting_id] = selectors.items_behind_closed_doors(meeting_id=obj.meeting_id)
-        return obj.id in closed[obj.meeting_id]
+        withheld = self.context.setdefault("withheld_items", {})
+        if obj.meeting_id not in withheld:
+            withheld[obj.meeting_id] = selectors.items_withheld(meeting_id=obj.meeting_id)
+        return visibility.item_public(obj, withheld=withheld[obj.meeting_id])
+
+    def get_content_withheld(self, obj: AgendaItem) -> bool:
+        return False if self._internal() else self._public(obj)["content_withheld"]
 
     def get_title(self, obj: AgendaItem) -> str:
-        return obj.title if self._internal() else obj.title_for_public
+        return obj.title if self._internal() else self._public(obj)["title"]
 
     def get_description(self, obj: AgendaItem) -> str:
-        return "" if self.get_content_withheld(obj) else obj.description
+        return obj.description if self._internal() else self._public(obj)["description"]
 
     def get_recommendation(self, obj: AgendaItem) -> str:
-        return "" if self.get_content_withheld(obj) else obj.recommendation
+        return obj.recommendation if self._internal() else self._public(obj)["recommendation"]
 
     def get_documents(self, obj: AgendaItem) -> list[dict[str, Any]]:
-        if self._internal():
-            docs = obj.documents.all()
-        else:
-            docs = obj.documents.public()
+        docs = obj.documents.all() if self._internal() else visibility.public_documents(obj)
         return DocumentSerializer(docs, many=True).data
 
 

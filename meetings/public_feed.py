@@ -5,7 +5,9 @@ would be serialised, pushed through Redis and decoded once per viewer: thousands
 event, on the same event loop that serves the members. Instead each process joins the group once
 per meeting, decodes each event once, serialises it once, and hands the same text to its local
 viewers. A viewer that falls behind (its bounded queue is full) is not allowed to grow memory: it
-is marked as lagging and re-sent the public state document, which is always complete.
+is marked as lagging and re-sent the public state document, which is always complete. The feed
+decides nothing about visibility: the public group only ever carries each event's public form,
+decided by the policy (`meetings/visibility.py`) when the event was written.
 
     subscription = await public_feed.subscribe(meeting_id)
     ... send the state document ...

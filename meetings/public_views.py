@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from . import visibility
 from .models import Meeting
 from .public_state import public_state_for
 
@@ -16,7 +17,7 @@ def _not_found(meeting_id: int) -> JsonResponse:
 
 @require_GET
 def state_json(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    seq = Meeting.objects.filter(id=meeting_id).exclude(state="draft").values_list("last_seq", flat=True).first()
+    seq = visibility.public_meetings(Meeting.objects.filter(id=meeting_id)).values_list("last_seq", flat=True).first()
     if seq is None:
         return _not_found(meeting_id)
     etag = f'"{meeting_id}-{seq}"'

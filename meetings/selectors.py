@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from . import visibility
 from .exceptions import NotFound, PermissionDenied
 from .models import Body, Meeting, MeetingEvent, Membership, Person
 from .services.access import is_clerk
@@ -21,7 +22,7 @@ def meeting_list(*, user: Any, body_id: int | None = None) -> QuerySet[Meeting]:
     clerk_bodies = Membership.objects.filter(person__user=user, role="clerk").values("body_id") \
         if getattr(user, "is_authenticated", False) else []
     # Drafts are the clerk's working copy; everything from the published notice on is public (§ 11-3).
-    return qs.exclude(state=MeetingState.DRAFT) | qs.filter(state=MeetingState.DRAFT, body_id__in=clerk_bodies)
+    return visibility.public_meetings(qs) | qs.filter(state=MeetingState.DRAFT, body_id__in=clerk_bodies)
 
 
 def meeting_get(*, user: Any, meeting_id: Any) -> Meeting:
@@ -29,7 +30,7 @@ def meeting_get(*, user: Any, meeting_id: Any) -> Meeting:
         meeting = Meeting.objects.select_related("body", "chair", "exemption_profile").get(id=int(meeting_id))
     except (Meeting.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"meeting {meeting_id} does not exist") from None
-    if meeting.state == MeetingState.DRAFT and not is_clerk(user=user, body_id=meeting.body_id):
+    if not visibility.meeting_is_public(meeting.state) and not is_clerk(user=user, body_id=meeting.body_id):
         raise NotFound(f"meeting {meeting_id} does not exist")
     return meeting
 
@@ -71,7 +72,7 @@ def live_participant(*, user: Any, meeting_id: int) -> tuple[int, str]:
     """
     from .services.attendance import participant_role
 
-    meeting = Meeting.objects.filter(id=meeting_id).exclude(state=MeetingState.DRAFT).first()
+    meeting = visibility.public_meetings(Meeting.objects.filter(id=meeting_id)).first()
     if meeting is None:
         raise NotFound(f"meeting {meeting_id} does not exist")
     person = person_for(user)
@@ -82,8 +83,7 @@ def live_participant(*, user: Any, meeting_id: int) -> tuple[int, str]:
 
 def meeting_seq(*, meeting_id: int) -> int | None:
     """The log's last seq, or None for an unknown or draft meeting."""
-    return Meeting.objects.filter(id=meeting_id).exclude(state=MeetingState.DRAFT) \
-        .values_list("last_seq", flat=True).first()
+    return visibility.public_meetings(Meeting.objects.filter(id=meeting_id)).values_list("last_seq", flat=True).first()
 
 
 def meeting_live_state(*, meeting_id: int) -> tuple[int, dict[str, Any]]:
@@ -111,12 +111,9 @@ def event_messages(*, meeting_id: int, after: int, upto: int | None = None, publ
     return out
 
 
-def items_behind_closed_doors(*, meeting_id: int) -> set[int]:
-    """Ids of the meeting's items whose doors have been closed (now or earlier), from the log."""
-    payloads = MeetingEvent.objects.filter(meeting_id=meeting_id, type__in=("doors.closed", "doors.debate_closed")) \
-        .values_list("payload", flat=True)
-    items = {int(p["item"]) for p in payloads if p.get("item")}
-    doors = (Meeting.objects.filter(id=meeting_id).values_list("live_state", flat=True).first() or {}).get("doors", {})
-    if doors.get("closed") and doors.get("item"):
-        items.add(int(doors["item"]))
-    return items
+def items_withheld(*, meeting_id: int) -> set[int]:
+    """Ids of the meeting's items whose content the public may not see now (`visibility.withheld_items`
+    over the few log events it needs)."""
+    rows = MeetingEvent.objects.filter(meeting_id=meeting_id, type__in=visibility.WITHHELD_SOURCES) \
+        .order_by("seq").values("seq", "type", "at", "payload")
+    return visibility.withheld_items({**r, "at": r["at"].isoformat()} for r in rows)

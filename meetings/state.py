@@ -1,4 +1,4 @@
-"""Pure transition tables for meetings, agenda items and votes. No Django except the enums."""
+"""Pure transition tables for meetings, agenda items, votes and the doors (§ 11-5). No Django except the enums."""
 
 from __future__ import annotations
 
@@ -58,6 +58,34 @@ VOTE_TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
+class DoorsState(models.TextChoices):
+    OPEN = "open", "Åpent møte"
+    DEBATE_CLOSED = "debate_closed", "Debatten om lukking holdes for lukkede dører (§ 11-5 femte ledd)"
+    CLOSED = "closed", "Lukket møte (§ 11-5)"
+
+
+# § 11-5: a motion to close on a legal ground (open session), the debate on it optionally behind
+# closed doors, the vote on it always in open session (so the debate's doors open again first), and
+# the doors close only on the adopted vote. A pending motion is a separate fact (`closure_motion`):
+# the table says what the doors may do, the services also check the motion.
+# Every event leads to one state only, so a reader that missed events (the livestream gate, when
+# broadcasts overtake each other) still knows the doors after any doors event (`doors_state_after`).
+DOORS_TRANSITIONS: dict[tuple[str, str], str] = {
+    (DoorsState.OPEN, "motion"): DoorsState.OPEN,
+    (DoorsState.OPEN, "debate_closed"): DoorsState.DEBATE_CLOSED,
+    (DoorsState.OPEN, "closed"): DoorsState.CLOSED,
+    (DoorsState.OPEN, "motion_rejected"): DoorsState.OPEN,
+    (DoorsState.DEBATE_CLOSED, "opened"): DoorsState.OPEN,
+    (DoorsState.CLOSED, "opened"): DoorsState.OPEN,
+}
+
+# The log's event type for each event of the doors table.
+DOORS_EVENTS: dict[str, str] = {
+    "doors.motion": "motion", "doors.debate_closed": "debate_closed", "doors.closed": "closed",
+    "doors.opened": "opened", "doors.motion_rejected": "motion_rejected",
+}
+
+
 def _next(table: dict[tuple[str, str], str], what: str, state: str, event: str) -> str:
     try:
         return table[(state, event)]
@@ -75,3 +103,31 @@ def next_item_state(state: str, event: str) -> str:
 
 def next_vote_state(state: str, event: str) -> str:
     return _next(VOTE_TRANSITIONS, "vote", state, event)
+
+
+def next_doors_state(state: str, event: str) -> str:
+    """The doors after `event` (a key of the table: "motion", "closed", ...), or IllegalTransition
+    with the code a client can act on: `doors_closed` or `doors_open`."""
+    try:
+        return DOORS_TRANSITIONS[(state, event)]
+    except KeyError:
+        code = "doors_open" if state == DoorsState.OPEN else "doors_closed"
+        what = {DoorsState.OPEN: "the doors are open", DoorsState.DEBATE_CLOSED: "the debate on closing is held "
+                "behind closed doors", DoorsState.CLOSED: "the doors are closed"}[DoorsState(state)]
+        raise IllegalTransition(f"cannot {event.replace('_', ' ')}: {what}", code=code) from None
+
+
+def doors_state_after(event: str) -> str:
+    """The one state the table leads to after `event`, whatever the doors were before."""
+    (target,) = {new for (_, e), new in DOORS_TRANSITIONS.items() if e == event}
+    return target
+
+
+def doors_state_of(doors: dict[str, object]) -> str:
+    """The table's state of a live state's `doors` (snapshots written before "state" was kept have
+    only the `closed` and `debate_only` flags)."""
+    if doors.get("state"):
+        return str(doors["state"])
+    if not doors.get("closed"):
+        return DoorsState.OPEN
+    return DoorsState.DEBATE_CLOSED if doors.get("debate_only") else DoorsState.CLOSED

@@ -4,12 +4,16 @@
 minutes. The data is language-neutral where it can be (option codes, ids, ISO times in Europe/Oslo
 with their offset); the renderers turn codes into labels.
 
-Redaction in the public version works per closed period (§ 11-5, § 11-4): whatever happened between
-`doors.closed` (or `doors.debate_closed`) and `doors.opened` is left out (speeches, proposals,
-questions, votes), while the item, its public title, the legal ground and the closed periods
-(from-to) are always kept. A decision adopted in open session stays public even if the doors close
-later in the same item; the decision of a vote held behind closed doors is exempt unless the clerk
-has released it (a `minutes.correction` with `release_decision_of_vote`, see services).
+The public version asks the visibility policy (`meetings/visibility.py`) for every event: each
+handler gets the event's `minutes_form` (what the public minutes keep of it) instead of its payload,
+and an event the policy keeps nothing of is left out (a vote behind closed doors leaves only that it
+was held, and when). The doors are followed with the projection's own doors reducer
+(`projection.apply_doors`). So whatever happened between `doors.closed` (or `doors.debate_closed`)
+and `doors.opened` is left out (speeches, proposals, questions, votes), while the item, its public
+title, the legal ground and the closed periods (from-to) are always kept. A decision adopted in open
+session stays public even if the doors close later in the same item; the decision of a vote held
+behind closed doors is exempt unless the clerk has released it (a `minutes.correction` with
+`release_decision_of_vote`, see services; `visibility.decision_public`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from meetings.legal import ground_labels
+from meetings import projection, visibility
 
 Record = dict[str, Any]  # {"seq", "type", "at", "actor", "payload", "digest"}
 
@@ -31,10 +35,24 @@ def local_iso(at: str) -> str:
 
 
 def ground_text(ground: str | None, lang: str = "nb") -> str:
-    if not ground:
-        return ""
-    nb, en = ground_labels(ground)
-    return nb if lang == "nb" else en
+    words = visibility.ground_public(ground)  # the same words as the public page and the slate
+    return (words["nb"] if lang == "nb" else words["en"]) if words else ""
+
+
+def _explanation(res: dict[str, Any]) -> dict[str, Any]:
+    """What the vote result says of who could vote and why not (services/votes.py `_explain`), and of
+    an election's or appointment's round, for the minutes to show at the vote."""
+    return {
+        "eligible_count": len(res.get("eligible", [])),
+        "not_eligible": [{"voter_id": person_id(pid), "name": e["name"], "reason": e["reason"],
+                          "voted": bool(e.get("voted"))} for pid, e in res.get("not_eligible", {}).items()],
+        "not_voted": [{"voter_id": person_id(pid), "name": name} for pid, name in res.get("not_voted_names", {}).items()],
+        "not_in_quorum": [{"voter_id": person_id(pid), "name": e["name"], "reason": e["reason"]}
+                          for pid, e in res.get("not_in_quorum", {}).items()],
+        "round": res.get("round"), "new_round": bool(res.get("new_round")), "lot": res.get("lot"),
+        "written": bool(res.get("written")), "rule": res.get("rule"), "votes_cast": res.get("votes_cast"),
+        "blank": res.get("blank"),
+    }
 
 
 def person_id(pid: Any) -> str:
@@ -54,7 +72,8 @@ class _Builder:
         self.items: dict[str, dict[str, Any]] = {}
         self.item_order: list[str] = []
         self.current: str | None = None
-        self.closed = False
+        self.doors = projection.doors_initial()  # folded with the projection's doors handlers
+        self.redacted = False  # the policy keeps nothing of the event being folded in (public version)
         self.closures: list[dict[str, Any]] = []
         self.media: dict[tuple[str, str], dict[str, Any]] = {}
         self.media_periods: list[dict[str, Any]] = []
@@ -79,8 +98,9 @@ class _Builder:
             self.item_order.append(key)
         return self.items[key]
 
-    def hidden(self) -> bool:
-        return self.public and self.closed
+    @property
+    def closed(self) -> bool:
+        return bool(self.doors["doors"]["closed"])
 
     def _open_period_on_current_item(self) -> None:
         if self.current and self.closures and self.closures[-1]["to"] is None:
@@ -95,11 +115,26 @@ class _Builder:
             if sessions and sessions[-1]["to"] is None:
                 sessions[-1]["to"] = self.at
 
+    # Events the public minutes still note when the policy keeps nothing of them: that a vote was held.
+    _NOTED_WHEN_REDACTED = frozenset({"vote.opened", "vote.closed"})
+
     def on(self, r: Record) -> None:
+        projection.apply_doors(self.doors, r)  # first: the policy asks about the doors after the event
         handler = getattr(self, "on_" + r["type"].replace(".", "_"), None)
-        if handler:
-            self.at = local_iso(r["at"])
-            handler(r, r["payload"])
+        if not handler:
+            return
+        payload = r["payload"]
+        self.redacted = False
+        if self.public:
+            form = visibility.minutes_form(r["type"], payload, doors_closed=self.closed)
+            if form is None:
+                if r["type"] not in self._NOTED_WHEN_REDACTED:
+                    return
+                self.redacted = True
+            else:
+                payload = form
+        self.at = local_iso(r["at"])
+        handler(r, payload)
 
     def on_meeting_created(self, r: Record, p: dict[str, Any]) -> None:
         self.meeting.update(title=p.get("title", ""), body=p.get("body", ""), form=p.get("form"),
@@ -157,8 +192,8 @@ class _Builder:
         pid = str(p["person"])
         self.absent[pid] = {"person_id": person_id(pid), "name": p.get("name") or self.names.get(pid, ""),
                             "party": self.roster.get(pid, {}).get("party", ""), "deputy": None}
-        if not self.public:  # the reason for an absence may be personal (health): internal only
-            self.absent[pid]["reason"] = p.get("reason", "")
+        if "reason" in p:  # the public form leaves out the reason, which may be personal (health)
+            self.absent[pid]["reason"] = p["reason"]
 
     def on_deputy_summoned(self, r: Record, p: dict[str, Any]) -> None:
         member = self.absent.setdefault(str(p["for_member"]), {
@@ -188,7 +223,7 @@ class _Builder:
                   late=bool(p.get("late")))
 
     def on_late_item_refused(self, r: Record, p: dict[str, Any]) -> None:
-        self.refused.append({"case_number": p["case_number"], "title": None if self.hidden() else p["title"],
+        self.refused.append({"case_number": p["case_number"], "title": p.get("title"),
                              "at": self.at, "objectors": len(p.get("objectors", [])),
                              "chair_objects": p.get("chair_objects")})
 
@@ -208,19 +243,16 @@ class _Builder:
         self.item(p["item"])["closed_at"] = self.at
 
     def on_floor_granted(self, r: Record, p: dict[str, Any]) -> None:
-        if self.current and not self.hidden():
+        if self.current:
             self.items[self.current]["speakers"].append({"person_id": person_id(p["person"]), "name": p["name"],
                                                          "kind": p.get("kind", "speech"), "at": self.at})
 
     def on_question_asked(self, r: Record, p: dict[str, Any]) -> None:
-        if not self.hidden():
-            self.questions.append({"person_id": person_id(p["person"]), "name": p["name"], "text": p["text"],
-                                   "at": self.at})
+        self.questions.append({"person_id": person_id(p["person"]), "name": p["name"], "text": p["text"],
+                               "at": self.at})
 
     def on_proposal_submitted(self, r: Record, p: dict[str, Any]) -> None:
         it = self.item(p["item"])
-        if self.hidden():
-            return
         it["proposals"].append({"id": f"meeting:{self.mid}/proposal:{p['proposal']}", "number": p["proposal"],
                                 "proposer_id": person_id(p["person"]), "by": p["name"], "text": p["text"],
                                 "withdrawn": False, "at": self.at})
@@ -241,8 +273,8 @@ class _Builder:
         opened = self.votes.get(str(p["vote"]), {"options": list(res["counts"]), "opened": None, "proposals": [],
                                                  "in_closed_session": self.closed})
         vote_id = f"meeting:{self.mid}/vote:{p['vote']}"
-        if self.public and opened["in_closed_session"]:
-            # Nothing of a vote behind closed doors is published: not its title, count or ballots.
+        if self.redacted:
+            # The policy keeps nothing of the vote (one behind closed doors): not its title, count or ballots.
             vote: dict[str, Any] = {"id": vote_id, "number": p["vote"], "in_closed_session": True, "redacted": True,
                                     "start": opened["opened"], "end": self.at}
         else:
@@ -259,6 +291,7 @@ class _Builder:
                               for pid, v in res.get("named", {}).items()]}
             if res.get("budget"):
                 vote["budget"] = res["budget"]  # § 11-9 (3): the first round and its runoff, as the log has them
+            vote.update(_explanation(res))
         item_id = p.get("item")
         if not item_id:
             return
@@ -267,7 +300,7 @@ class _Builder:
         if res["adopted"] and res.get("decision") and p["kind"] != "closure":
             target["decision"] = res["decision"]
             target["decision_vote"] = p["vote"]
-            target["decision_in_closed_session"] = opened["in_closed_session"]
+            target["decision_vote_public"] = not self.redacted
 
     def on_doors_debate_closed(self, r: Record, p: dict[str, Any]) -> None:
         self._close(p, debate_only=True)
@@ -276,7 +309,6 @@ class _Builder:
         self._close(p, debate_only=False)
 
     def _close(self, p: dict[str, Any], *, debate_only: bool) -> None:
-        self.closed = True
         item = self.items.get(str(p.get("item"))) if p.get("item") else None
         self.closures.append({"from": self.at, "to": None, "ground": p["ground"],
                               "ground_text": ground_text(p["ground"], self.lang), "debate_only": debate_only,
@@ -285,7 +317,6 @@ class _Builder:
         self._open_period_on_current_item()
 
     def on_doors_opened(self, r: Record, p: dict[str, Any]) -> None:
-        self.closed = False
         if self.closures and self.closures[-1]["to"] is None:
             self.closures[-1]["to"] = self.at
         self._end_period_on_current_item()
@@ -322,10 +353,11 @@ class _Builder:
     def _item_result(self, it: dict[str, Any]) -> dict[str, Any]:
         it = dict(it)
         public_title = it.pop("public_title")
-        in_closed = it.pop("decision_in_closed_session", False)
+        vote_public = it.pop("decision_vote_public", True)
         if self.public:
-            it["title"] = public_title or it["title"]  # the title as published on the notice
-            if it["decision"] is not None and in_closed and it.get("decision_vote") not in self.released:
+            it["title"] = visibility.item_public_title(it["title"], public_title)  # as published on the notice
+            if it["decision"] is not None and not visibility.decision_public(
+                    vote_public=vote_public, released=it.get("decision_vote") in self.released):
                 it["decision"] = None
                 it["decision_redacted"] = True
         return it

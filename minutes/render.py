@@ -47,6 +47,7 @@ def display(data: dict[str, Any]) -> dict[str, Any]:
             for b in v["votes"]:
                 b["label"] = option_label(b["option"], lang)
             v["winner_text"] = option_label(v["winner"], lang) if v.get("winner") else ""
+            v["explanation"] = vote_explanation(v, L, lang)
     for c in d["closures"]:
         c["period_text"] = format_period(c["from"], c["to"], lang)
     for p in d["media_periods"]:
@@ -142,6 +143,8 @@ def to_pdf(data: dict[str, Any]) -> bytes:
             else:
                 quorum = L["quorum_met"] if v["quorum"]["met"] else L["quorum_not_met"]
             para(f"{L['votes']} {v['number']} ({v['title']}): {counts}. {outcome}{casting}. {L['quorum']}: {quorum}")
+            for line in v["explanation"]:
+                para(line)
             if v["votes"]:
                 para(f"{L['named']}: " + ", ".join(f"{b['name']}: {b['label']}" for b in v["votes"]))
         decision = it["decision"] or (L["closed_decision"] if it["decision_redacted"] else L["no_decision"])
@@ -170,3 +173,35 @@ def to_pdf(data: dict[str, Any]) -> bytes:
                             author=m.get("body", ""), subject=L["minutes"], lang=d["lang"])
     doc.build(story)
     return out.getvalue()
+
+
+def vote_explanation(v: dict[str, Any], L: dict[str, str], lang: str) -> list[str]:
+    """The vote's legal facts in words, one line each, for the HTML and the PDF alike: the quorum, who
+    could not vote and why, who did not vote, whose ballot is outside the quorum, and the round."""
+    from meetings.presence import reason_text
+
+    lines = []
+    text = (v.get("quorum") or {}).get("text")
+    if text:
+        lines.append(f"{L['quorum']}: {text.get(lang) or text.get('nb')}.")
+    if v.get("round"):
+        line = f"{L['round']} {v['round']} ({v.get('rule')})"
+        if v.get("blank"):
+            line += f"; {v['blank']} {L['blank_votes']}"
+        lines.append(line + ".")
+    if v.get("written"):
+        lines.append(L["written"] + ".")
+    if v.get("new_round"):
+        lines.append(L["new_round"] + ".")
+    if v.get("lot"):
+        lines.append(f"{L['lot']}: {', '.join(v['lot']['candidates'])}; {L['drawn']}: {v['lot']['drawn']}.")
+    if v.get("not_eligible"):
+        lines.append(f"{L['not_eligible']}: " + "; ".join(
+            f"{e['name']} ({reason_text(e['reason'], lang)}{', ' + L['voted_before'] if e['voted'] else ''})"
+            for e in v["not_eligible"]) + ".")
+    if v.get("not_voted"):
+        lines.append(f"{L['not_voted']}: " + ", ".join(e["name"] for e in v["not_voted"]) + ".")
+    if v.get("not_in_quorum"):
+        lines.append(f"{L['not_in_quorum']}: " + "; ".join(
+            f"{e['name']} ({reason_text(e['reason'], lang)})" for e in v["not_in_quorum"]) + ".")
+    return lines

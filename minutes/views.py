@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from livestream.health import stream_dir
-from meetings import selectors
+from meetings import selectors, visibility
 from meetings.exceptions import DomainError
 from meetings.models import Meeting, MeetingEvent
 from meetings.state import MeetingState
@@ -137,8 +137,7 @@ def _recording_files(meeting_id: int) -> tuple[bool, bool]:
 
 def archive(request: HttpRequest) -> HttpResponse:
     lang = _lang(request)
-    meetings = (Meeting.objects.select_related("body").exclude(state=MeetingState.DRAFT)
-                .order_by("-scheduled_start")[:200])
+    meetings = visibility.public_meetings(Meeting.objects.select_related("body")).order_by("-scheduled_start")[:200]
     published = set(MinutesRecord.objects.filter(status=MinutesStatus.PUBLISHED).values_list("meeting_id", flat=True))
     rows = []
     for m in meetings:
@@ -206,7 +205,7 @@ def meetings_ics(request: HttpRequest) -> HttpResponse:
     """iCalendar of meetings whose notice is published (§ 11-3), from a week ago on. An ended
     meeting ends when its log says it did; one not yet held gets ICS_DEFAULT_DURATION."""
     since = timezone.now() - dt.timedelta(days=7)
-    meetings = list(Meeting.objects.select_related("body").exclude(state=MeetingState.DRAFT)
+    meetings = list(visibility.public_meetings(Meeting.objects.select_related("body"))
                     .filter(scheduled_start__gte=since).order_by("scheduled_start")[:500])
     ended = dict(MeetingEvent.objects.filter(meeting__in=meetings, type="meeting.ended")
                  .values_list("meeting_id", "at"))

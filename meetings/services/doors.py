@@ -1,5 +1,10 @@
 """Closing the doors (§ 11-5): motion with a legal ground, optional closed debate, the vote in
-open session (see votes.vote_open/vote_close), and reopening."""
+open session (see votes.vote_open/vote_close), and reopening.
+
+Every doors event is written here, through `_doors_append`, which asks the doors table
+(`state.DOORS_TRANSITIONS`) whether the transition is legal before it appends: the table is the
+only place that says what the doors may do; this module adds the checks on the motion and votes.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,19 @@ from django.db import transaction
 
 from ..exceptions import InvalidInput, LegalRuleViolation
 from ..legal import ClosureGround
-from ..models import Meeting, Person
+from ..models import Meeting, MeetingEvent, Person
+from ..state import DOORS_EVENTS, doors_state_of, next_doors_state
 from .access import person_for_user, require_chair
 from .agenda import check_closure_ground_allowed
 from .common import clean_text, item_of, require_in_session
 from .log import log_append, meeting_lock
+
+
+def _doors_append(*, meeting: Meeting, type: str, actor: Person | None, payload: dict[str, Any]) -> MeetingEvent:
+    """Append a doors event if the table allows it from the doors as they are (IllegalTransition,
+    code `doors_closed` / `doors_open`, if not). The caller holds the meeting lock."""
+    next_doors_state(doors_state_of(meeting.live_state["doors"]), DOORS_EVENTS[type])
+    return log_append(meeting=meeting, type=type, actor=actor, payload=payload)
 
 
 def doors_motion(*, user: Any, meeting_id: int, ground: str, item_id: int | None = None, reason: str = "") -> Meeting:
@@ -28,12 +41,11 @@ def doors_motion(*, user: Any, meeting_id: int, ground: str, item_id: int | None
         require_in_session(meeting)
         state = meeting.live_state
         check_closure_ground_allowed(meeting=meeting, ground=ground)
-        if state["doors"]["closed"] and not state["doors"]["debate_only"]:
-            raise LegalRuleViolation("the doors are already closed", code="doors_closed")
+        next_doors_state(doors_state_of(state["doors"]), "motion")  # refused behind closed doors, before the rest
         if state.get("closure_motion"):
             raise LegalRuleViolation("a motion to close is already pending", code="motion_pending")
         item = item_of(meeting, item_id or state.get("current_item"))
-        log_append(meeting=meeting, type="doors.motion", actor=person, payload={
+        _doors_append(meeting=meeting, type="doors.motion", actor=person, payload={
             "person": person.id, "ground": ground, "ground_text": ClosureGround(ground).label, "item": item.id,
             "case_number": item.case_number, "title": item.title_for_public,
             "reason": clean_text(reason, field="reason", required=False)})
@@ -46,12 +58,14 @@ def doors_close_debate(*, user: Any, meeting_id: int) -> Meeting:
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
         require_chair(meeting=meeting, person=person)
+        next_doors_state(doors_state_of(meeting.live_state["doors"]), "debate_closed")  # before the motion check
         motion = meeting.live_state.get("closure_motion")
         if not motion:
             raise LegalRuleViolation("there is no motion to close", code="no_closure_motion")
-        if meeting.live_state["doors"]["closed"]:
-            raise LegalRuleViolation("the doors are already closed", code="doors_closed")
-        log_append(meeting=meeting, type="doors.debate_closed", actor=person, payload={
+        if meeting.live_state.get("open_vote"):
+            # The vote on closing is held in open session (§ 11-5 (5)), and no vote changes doors midway.
+            raise LegalRuleViolation("close the vote in progress first", code="vote_open")
+        _doors_append(meeting=meeting, type="doors.debate_closed", actor=person, payload={
             "ground": motion["ground"], "item": int(motion["item"]) if motion["item"] else None})
     return meeting
 
@@ -61,11 +75,10 @@ def doors_open(*, user: Any, meeting_id: int, reason: str = "") -> Meeting:
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
         require_chair(meeting=meeting, person=person)
-        if not meeting.live_state["doors"]["closed"]:
-            raise LegalRuleViolation("the doors are open", code="doors_open")
+        next_doors_state(doors_state_of(meeting.live_state["doors"]), "opened")  # before the vote check
         if meeting.live_state.get("open_vote"):
             raise LegalRuleViolation("close the vote in progress first", code="vote_open")
-        log_append(meeting=meeting, type="doors.opened", actor=person, payload={
+        _doors_append(meeting=meeting, type="doors.opened", actor=person, payload={
             "reason": clean_text(reason, field="reason", required=False)})
     return meeting
 
@@ -74,7 +87,7 @@ def doors_open(*, user: Any, meeting_id: int, reason: str = "") -> Meeting:
 
 def doors_open_for_closure_vote(*, meeting: Meeting, actor: Person) -> None:
     """§ 11-5 (5): the debate on closing may be closed, the vote on closing is held in open session."""
-    log_append(meeting=meeting, type="doors.opened", actor=actor, payload={
+    _doors_append(meeting=meeting, type="doors.opened", actor=actor, payload={
         "reason": "the vote on closing is held in open session (kommuneloven § 11-5 (5))"})
 
 
@@ -82,12 +95,12 @@ def doors_after_closure_vote(*, meeting: Meeting, actor: Person, vote: int, adop
     """The closure vote decided: the doors close on the motion's ground, or the motion falls."""
     motion = meeting.live_state["closure_motion"]
     if adopted:
-        log_append(meeting=meeting, type="doors.closed", actor=actor, payload={
+        _doors_append(meeting=meeting, type="doors.closed", actor=actor, payload={
             "ground": motion["ground"], "item": int(motion["item"]) if motion["item"] else None,
             "vote": vote, "reason": motion.get("reason", "")})
     else:
-        log_append(meeting=meeting, type="doors.motion_rejected", actor=actor, payload={"vote": vote})
+        _doors_append(meeting=meeting, type="doors.motion_rejected", actor=actor, payload={"vote": vote})
 
 
 def doors_open_at_end(*, meeting: Meeting, actor: Person) -> None:
-    log_append(meeting=meeting, type="doors.opened", actor=actor, payload={"reason": "meeting ended"})
+    _doors_append(meeting=meeting, type="doors.opened", actor=actor, payload={"reason": "meeting ended"})

@@ -286,6 +286,7 @@ def _explain(state: State, vote: dict[str, Any]) -> dict[str, Any]:
             outside_quorum[pid] = {"name": presence.name_of(state, pid), "reason": reason}
     return {"eligible": eligible, "not_eligible": not_eligible,
             "not_voted": [p for p in eligible if p not in vote["ballots"]],
+            "not_voted_names": {p: presence.name_of(state, p) for p in eligible if p not in vote["ballots"]},
             "not_in_quorum": outside_quorum}
 
 

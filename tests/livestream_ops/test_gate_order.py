@@ -100,3 +100,24 @@ async def test_it_closes_the_gate_even_if_the_doors_closed_event_never_arrives(s
     await database_sync_to_async(close_doors)(council, meeting)  # and the worker is never told
     took = await eventually(lambda: composer.gate_closed, timeout=GATE_RESYNC_SECONDS + 3)
     assert took <= GATE_RESYNC_SECONDS + 1.5
+
+
+def test_it_folds_doors_events_through_the_projection_even_with_gaps(tmp_path):
+    # Broadcasts may overtake each other and the channel layer may drop one: whatever arrives first
+    # and is newer decides, because the doors table leads each doors event to one state.
+    from livestream.bridge import PublicStreams
+    from livestream.composer import Composer
+
+    def doors(kind: str, seq: int, **payload) -> dict:
+        return {"event": kind, "seq": seq, "at": "2026-11-25T18:00:00+00:00", "payload": payload, "public": payload}
+
+    streams = PublicStreams()
+    composer = Composer(4243, tmp_path, width=160, height=90, fps=10)
+    streams.composers[4243] = composer
+    streams.on_event(4243, doors("doors.closed", 16, ground="11-5-3-b", item=2, vote=3))  # 12 and 14 not yet here
+    assert composer.gate_closed is True and streams.gates[4243].ground == "11-5-3-b"
+    streams.on_event(4243, doors("doors.debate_closed", 12, ground="11-5-3-a", item=2))  # older news
+    streams.on_event(4243, doors("doors.opened", 14, reason=""))
+    assert composer.gate_closed is True and streams.gates[4243].seq == 16
+    streams.on_event(4243, doors("doors.opened", 20, reason=""))  # 17-19 never arrive
+    assert composer.gate_closed is False and streams.gates[4243].doors["doors"]["state"] == "open"

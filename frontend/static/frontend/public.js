@@ -1,5 +1,6 @@
 // The public meeting page: the public state document (cached per log position) plus the public
-// socket for pushes. Only what the public may see ever reaches this page (meetings/public_state.py).
+// socket for pushes. Only what the public may see ever reaches this page: the server's visibility
+// policy (meetings/visibility.py) decides it and words the legal texts; this page renders them.
 import { LiveSocket, debounce, el, t } from "./live.js";
 import { attachPlayer } from "./player.js";
 import { attachLowLatency } from "./lowlatency.js";
@@ -26,9 +27,9 @@ function render(doc) {
   if (!doc) return;
   for (const p of doc.proposals) proposalTexts.set(p.id, p.text);
   $("meeting-state").textContent = STATES[doc.meeting.state] || doc.meeting.state;
-  const closed = doc.doors.closed;
-  $("closed-notice").hidden = !closed;
-  $("closed-notice").textContent = closed ? t(`Møtet er lukket for publikum etter ${doc.doors.ground.nb}.`, `The meeting is closed to the public under the ${doc.doors.ground.en}.`) : "";
+  const notice = doc.doors.notice;
+  $("closed-notice").hidden = !notice;
+  $("closed-notice").textContent = notice ? t(notice.nb, notice.en) : "";
   $("current-item").textContent = doc.current_item ? `${doc.current_item.case_number} ${doc.current_item.title}` : "–";
   $("speaker").textContent = doc.speaker ? doc.speaker.name : "–";
   $("speakers").replaceChildren(...doc.speakers.map((s) => el("li", {}, s.name, s.kind === "reply" ? t(" (replikk)", " (reply)") : "")));
@@ -37,7 +38,7 @@ function render(doc) {
     el("h4", {}, voteTitle(v)),
     v.state === "open" ? el("p", {}, t(`Votering pågår: ${v.cast} av ${v.eligible} har stemt`, `Voting: ${v.cast} of ${v.eligible} have voted`))
       : el("p", {}, resultSummary(v.result, (id) => proposalTexts.get(id))),
-    v.result && v.result.decision && v.kind !== "closure" ? el("p", { class: "decision" }, t("Vedtak: ", "Decision: "), v.result.decision) : "")));
+    v.result && v.result.decision ? el("p", { class: "decision" }, t("Vedtak: ", "Decision: "), v.result.decision) : "")));
   if (!$("chapters")) $("captions").textContent = captionLine(doc);
   lowLatency?.setLive(LIVE_STATES.has(doc.meeting.state));
   $("player-status").textContent = doc.stream.up ? "" : t("Direkteoverføringen er nede.", "The live stream is down.");
@@ -46,7 +47,7 @@ function render(doc) {
 // The text line under the picture says who has the floor on which item, or why there is no
 // picture, for viewers who cannot hear (or watch without sound). Speech itself is not transcribed.
 function captionLine(doc) {
-  if (doc.doors.closed) return t("Lukket møte: lyd og bilde er stengt for publikum.", "Closed session: no sound or picture for the public.");
+  if (doc.doors.caption) return t(doc.doors.caption.nb, doc.doors.caption.en);
   if (doc.meeting.state === "suspended") return t("Pause i møtet.", "The meeting is suspended.");
   if (!LIVE_STATES.has(doc.meeting.state)) return "";
   const item = doc.current_item ? `${doc.current_item.case_number} ${doc.current_item.title}` : "";
