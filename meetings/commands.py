@@ -102,6 +102,7 @@ class LateItem(serializers.Serializer):
     description = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
     chair_objects = serializers.BooleanField(default=False)
     objecting_person_ids = serializers.ListField(child=id_field(), max_length=500, default=list)
+    public_title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class FloorRequest(serializers.Serializer):

@@ -375,6 +375,8 @@ def no_stream_slate(instrument: str | None) -> str:
             f"This meeting is not streamed live{under}.")
 
 
+# The public title of a case added behind closed doors when the chair gives none (§ 11-5).
+LATE_ITEM_BEHIND_CLOSED_DOORS = "Sak tatt opp for lukkede dører"
 WAITING_SLATE = "Direkteoverføring – venter på bilde\nLive stream – waiting for a picture"
 
 

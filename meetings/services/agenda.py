@@ -13,6 +13,7 @@ from ..exemptions import profile_coverage
 from ..legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround, late_item_blocked
 from ..models import AgendaItem, Document, MeetingForm
 from ..projection import voting_persons
+from ..visibility import LATE_ITEM_BEHIND_CLOSED_DOORS
 from ..state import MeetingState, next_item_state
 from .access import person_for_user, require_chair, require_clerk
 from .common import clean_text, item_of, require_in_session
@@ -72,10 +73,13 @@ def document_add(*, user: Any, item_id: int, title: str, url: str = "", text: st
 
 
 def item_add_late(*, user: Any, meeting_id: int, case_number: str, title: str, description: str = "",
-                  chair_objects: bool = False, objecting_person_ids: list[int] | None = None) -> AgendaItem | None:
+                  chair_objects: bool = False, objecting_person_ids: list[int] | None = None,
+                  public_title: str = "") -> AgendaItem | None:
     """§ 11-3 (5): a case not on the notice is decided unless the chair or 1/3 of those present object.
 
-    The chair records the objections (a show of hands); returns None when the case is refused.
+    The chair records the objections (a show of hands); returns None when the case is refused. A case
+    added behind closed doors is known to the public by `public_title`, or by a neutral title when
+    none is given: its real title may itself be what the closed session protects (§ 11-5).
     """
     objectors = set(objecting_person_ids or [])
     with transaction.atomic():
@@ -94,11 +98,15 @@ def item_add_late(*, user: Any, meeting_id: int, case_number: str, title: str, d
                 "objectors": sorted(objectors), "present": len(present)})
             return None
         order = (meeting.items.aggregate(m=Max("order"))["m"] or 0) + 1
+        public_title = clean_text(public_title, field="public_title", max_length=300, required=False)
+        if not public_title and meeting.live_state["doors"]["closed"]:
+            public_title = LATE_ITEM_BEHIND_CLOSED_DOORS
         item = AgendaItem.objects.create(meeting=meeting, order=order, is_late=True, description=description,
                                          case_number=clean_text(case_number, field="case_number", max_length=30),
-                                         title=title)
+                                         title=title, public_title=public_title)
         log_append(meeting=meeting, type="item.added", actor=person, payload={
-            "item": item.id, "case_number": item.case_number, "title": item.title, "public_title": item.title,
+            "item": item.id, "case_number": item.case_number, "title": item.title,
+            "public_title": public_title or item.title,
             "late": True, "objectors": sorted(objectors), "present": len(present)})
     return item
 
