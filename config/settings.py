@@ -174,6 +174,9 @@ MEDIA_WORKERS = env_int("MEDIA_WORKERS", 1)
 MEDIA_IN_PROCESS = env_bool("MEDIA_IN_PROCESS", not REDIS_URL)
 MEDIA_AUDIO_ONLY_LOSS = env_float("MEDIA_AUDIO_ONLY_LOSS", 0.10)
 MEDIA_AUDIO_ONLY_RTT_MS = env_float("MEDIA_AUDIO_ONLY_RTT_MS", 800.0)
+# Seconds a measured loss (no audio or video packets, not receiving) must last before it counts and is
+# logged; shorter dips change nothing (meetings/media/room.py). Recovery counts at once.
+MEDIA_PRESENCE_GRACE = env_float("MEDIA_PRESENCE_GRACE", 3.0)
 
 # Public stream (livestream/).
 LIVESTREAM_ROOT = Path(os.environ.get("LIVESTREAM_ROOT", MEDIA_ROOT / "live"))

@@ -8,7 +8,8 @@ and a socket reconnect never drops the call (media is keyed by person, not by so
 The worker also joins each of its meetings' log groups and re-derives the floor from the live
 state whenever an event changes it (floor granted/ended, chair changed, member left, audio-only,
 recusal, doors, mode). It reports what it measures back through the services
-(`member_media_report`), which write `member.media` to the log. It never decides procedure.
+(`member_media_report`), which write `member.media` to the log, and reports a member again when they
+(re)join, since the join resets them to "connecting". It never decides procedure.
 
 Embedded mode (in-memory channel layer): one worker runs as a task inside the daphne process,
 started by the first member connection. Production (Redis): `manage.py run_media_worker --worker N`
@@ -60,15 +61,21 @@ def routing_from_state(state: dict[str, Any]) -> tuple[set[int], set[int], set[i
 
 
 class AppMediaEvents:
-    """What the media tier measures, written to the log through the services, and the talking
-    indicator pushed to the members."""
+    """What the media tier measures, written to the log through the services, and what is pushed to
+    the members: the talking indicator and a member's media turning (`media.health`)."""
 
-    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool]) -> None:
+    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool], reason: str = "") -> None:
         from .services.attendance import member_media_report
 
         fields = {k: bool(v) for k, v in state.items() if k in ("sends_audio", "sends_video", "receives")}
         await database_sync_to_async(member_media_report)(
-            meeting_id=meeting_id, person_id=person_id, reason="measured by the media server", **fields)
+            meeting_id=meeting_id, person_id=person_id, reason=reason or "measured by the media server", **fields)
+
+    async def health(self, meeting_id: int, person_id: int, health: dict[str, Any]) -> None:
+        # Members only (the chair console shows it): how a member's media is turning before the
+        # loss counts. Not logged: a dip shorter than the grace period is not a legal fact.
+        await get_channel_layer().group_send(events.meeting_group(meeting_id), {
+            "type": "media.message", "payload": {"type": "media.health", "person": person_id, **health}})
 
     async def degraded(self, meeting_id: int, person_id: int, reason: str) -> None:
         from .services.attendance import member_media_report
@@ -200,6 +207,13 @@ class MediaWorker:
                 return
             if kind == "member.left":
                 await gateway.handle_client_message(meeting_id, int(event["payload"]["person"]), "media.leave", {})
+            if kind in ("member.joined", "deputy.summoned"):
+                # The join reset the member's media to "connecting" in the log; media connected before
+                # it (or kept alive across a leave and rejoin) would otherwise never be reported again.
+                person = event["payload"].get("person" if kind == "member.joined" else "deputy")
+                room = gateway.rooms.get(meeting_id)
+                if room is not None and isinstance(person, int):
+                    room.remeasure(person)
             if kind in ROUTING_EVENTS or kind == "member.left":
                 await self._refresh_routing(meeting_id)
 

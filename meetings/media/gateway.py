@@ -30,9 +30,10 @@ Contract for services (the floor; call after the log commit, e.g. from ``on_comm
     await close_meeting(meeting_id)            # meeting adjourned: every peer closed
 
 Events from the media tier go to one :class:`MediaEvents` sink per process (``set_event_sink``);
-the app implements it to append ``member.media`` to the log (``media_state``, ``degraded``) and
-to push "who is talking" (``audio_level``, ≤ 5/s per member) and whose media each of a member's
-receiving slots carries (``slots``, by mid). The default sink only logs.
+the app implements it to append ``member.media`` to the log (``media_state`` with the measured
+facts as ``reason``, ``degraded``), to push "who is talking" (``audio_level``, ≤ 5/s per member),
+whose media each of a member's receiving slots carries (``slots``, by mid) and a member's media
+turning before a loss counts (``health``, see ``room.py``). The default sink only logs.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ MESSAGE_TYPES = ("media.offer", "media.audio_only", "media.leave")
 
 
 class MediaEvents(Protocol):
-    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool]) -> None: ...
+    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool], reason: str = "") -> None: ...
+    async def health(self, meeting_id: int, person_id: int, health: dict[str, Any]) -> None: ...
     async def audio_level(self, meeting_id: int, person_id: int, level_dbov: int) -> None: ...
     async def degraded(self, meeting_id: int, person_id: int, reason: str) -> None: ...
     async def slots(self, meeting_id: int, person_id: int, slots: dict[str, int | None]) -> None: ...
@@ -59,8 +61,11 @@ class MediaEvents(Protocol):
 class LoggingMediaEvents:
     """Default sink: log what the app would record."""
 
-    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool]) -> None:
-        logger.info("meeting %s member %s media %s", meeting_id, person_id, state)
+    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool], reason: str = "") -> None:
+        logger.info("meeting %s member %s media %s (%s)", meeting_id, person_id, state, reason)
+
+    async def health(self, meeting_id: int, person_id: int, health: dict[str, Any]) -> None:
+        logger.info("meeting %s member %s media turning %s", meeting_id, person_id, health)
 
     async def audio_level(self, meeting_id: int, person_id: int, level_dbov: int) -> None:
         logger.debug("meeting %s member %s level %s dBov", meeting_id, person_id, level_dbov)
@@ -90,7 +95,8 @@ class RoomRegistry:
             # created before it.
             room = MediaRoom(
                 meeting_id,
-                on_media_state=lambda p, s: self.events.media_state(meeting_id, p, s),
+                on_media_state=lambda p, s, reason="": self.events.media_state(meeting_id, p, s, reason),
+                on_health=lambda p, h: self.events.health(meeting_id, p, h),
                 on_audio_level=lambda p, level: self.events.audio_level(meeting_id, p, level),
                 on_degraded=lambda p, reason: self.events.degraded(meeting_id, p, reason),
                 on_slots=lambda p, slots: self.events.slots(meeting_id, p, slots),

@@ -65,6 +65,7 @@ class Slot:
     sender: RTCRtpSender
     track: SlotTrack
     person: int | None = None  # whose media this slot should carry; the source may not exist yet
+    last_highest: int | None = None  # extended highest sequence number the member last reported
 
 
 @dataclass(eq=False)
@@ -132,7 +133,14 @@ class MemberPeer:
         self.slots: list[Slot] = []
         self.sources: dict[str, Source] = {}
         self.created = time.monotonic()
-        self.last_report = 0.0  # last RTCP receiver report about media we send to this member
+        # Last RTCP receiver report, per kind, showing that media we send reached this member (its
+        # highest sequence number moved on; aiortc peers keep reporting a stream long after it stopped).
+        self.last_report_of = {"audio": 0.0, "video": 0.0}
+        # Last time the member answered one of our STUN binding requests: ICE connectivity checks,
+        # then consent freshness checks (RFC 7675, every ~5 s). None: not observable (see below).
+        self.last_answered: float | None = 0.0
+        # Per kind, when the current uninterrupted run of media sent to this member began.
+        self.forwarding_since: dict[str, float | None] = {"audio": None, "video": None}
         self.closed = False
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_connection_state)
@@ -170,7 +178,60 @@ class MemberPeer:
             await self.pc.setLocalDescription(answer)
         except Exception as exc:
             raise MediaError("negotiation_failed", f"could not answer: {exc}") from None
+        self._watch_binding_answers()  # the ICE sockets exist once the answer is gathered
         return self.pc.localDescription.sdp
+
+    @property
+    def last_report(self) -> float:
+        return max(self.last_report_of.values())
+
+    def forwarding_runs(self, now: float, gap: float) -> dict[str, float | None]:
+        """Per kind, when the current uninterrupted run of media sent to this member began (None:
+        none of that kind is sent now). A run ends when no slot of the kind has sent anything for
+        ``gap`` seconds. Sampled by the room's monitor, so a start is known to within one interval."""
+        for kind in self.forwarding_since:
+            active = any(now - s.track.last_forwarded < gap for s in self.slots if s.kind == kind)
+            if not active:
+                self.forwarding_since[kind] = None
+            elif self.forwarding_since[kind] is None:
+                self.forwarding_since[kind] = now
+        return dict(self.forwarding_since)
+
+    def _watch_binding_answers(self) -> None:
+        """Note every answered STUN binding request we send to the member.
+
+        aioice runs ICE connectivity checks and then consent checks through
+        ``StunProtocol.request`` on the connection's sockets and keeps no record of the last success;
+        wrapping ``request`` on our own sockets gives it. An answer proves that the member's end
+        receives what we send, even while the floor routes no media to it. If aioice's internals
+        moved, ``last_answered`` becomes None and the room relies on the connection state alone.
+        """
+        connections = {
+            id(c): c
+            for t in self.pc.getTransceivers()
+            if (c := getattr(getattr(t.sender.transport, "transport", None), "_connection", None)) is not None
+        }
+        watched = False
+        for connection in connections.values():
+            for protocol in getattr(connection, "_protocols", None) or []:
+                if not callable(getattr(protocol, "request", None)):
+                    continue
+                watched = True
+                if not getattr(protocol, "_council_watched", False):
+                    protocol.request = self._noting_answers(protocol.request)
+                    protocol._council_watched = True
+        if not watched and self.last_answered is not None:
+            logger.warning("aioice internals changed: consent freshness is not observed")
+            self.last_answered = None
+
+    def _noting_answers(self, request: Callable[..., Any]) -> Callable[..., Any]:
+        async def noted(*args: Any, **kwargs: Any) -> Any:
+            result = await request(*args, **kwargs)  # raises on timeout or an error response
+            if self.last_answered is not None:
+                self.last_answered = time.monotonic()
+            return result
+
+        return noted
 
     def _add_slot(self, transceiver: RTCRtpTransceiver) -> None:
         kind = transceiver.kind
@@ -193,13 +254,16 @@ class MemberPeer:
                 for report in packet.reports:
                     if report.ssrc == sender._ssrc:
                         rtt = getattr(sender, "_RTCRtpSender__rtt", None)
-                        self.last_report = time.monotonic()
+                        if slot.last_highest is None or report.highest_sequence != slot.last_highest:
+                            slot.last_highest = report.highest_sequence
+                            self.last_report_of[kind] = time.monotonic()
                         self.hooks.receiver_report(self, report.fraction_lost / 256.0, rtt)
 
         sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
         sender.replaceTrack(track)
         transceiver.direction = "sendrecv"  # answer = sendrecv ∧ offered → sendonly for recvonly
-        self.slots.append(Slot(kind=kind, mid=transceiver.mid or "", sender=sender, track=track))
+        slot = Slot(kind=kind, mid=transceiver.mid or "", sender=sender, track=track)
+        self.slots.append(slot)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         # Runs inside setRemoteDescription, before aiortc starts the receiver's worker thread.
@@ -255,6 +319,9 @@ class MemberPeer:
         receiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
 
     def _on_connection_state(self) -> None:
+        if self.pc.connectionState == "connected" and self.last_answered is not None:
+            # ICE completed, so checks between us and the member succeeded: an answer as good as any.
+            self.last_answered = max(self.last_answered, time.monotonic())
         if self.pc.connectionState == "failed" and not self.closed:
             self.hooks.peer_failed(self)
 

@@ -7,15 +7,34 @@ own media, and nothing else. It never decides procedure: the app tells it the fl
 
 Callbacks (all optional, sync or async; exceptions are logged, never raised into media):
 
-* ``on_media_state(person_id, {"sends_audio", "sends_video", "receives"})`` when what actually
-  arrives changes: ``sends_*`` = frames of that kind arrived within ``ARRIVAL_WINDOW`` seconds;
-  ``receives`` = connected, and RTCP receiver reports for what we forward keep coming.
+* ``on_media_state(person_id, {"sends_audio", "sends_video", "receives"}, reason)`` when what
+  counts as arriving changes, with the measured facts behind it in ``reason`` (e.g. "no audio
+  packets for 4 s"). See "Measuring" below.
+* ``on_health(person_id, {"turning", "reason", "in_seconds"})`` while a loss is pending:
+  ``turning`` names the facts about to turn False (``{}`` once nothing is pending), ``in_seconds``
+  how long until the loss counts unless the media comes back.
 * ``on_audio_level(person_id, level_dbov)`` from the ssrc-audio-level header extension, at most
   ``LEVEL_HZ`` times a second per member (the loudest level of the interval; 0 = loud, -127 = silent).
 * ``on_degraded(person_id, reason)`` when RTCP shows a link too poor for video; the member is
   switched to audio-only at the same moment. It stays so until ``set_audio_only(pid, False)``.
 * ``on_slots(person_id, {mid: person_id | None})`` when what a member's receiving slots carry
   changes (the floor moved, the member (re)connected), so the page can name each picture and voice.
+
+Measuring (what ``member.media`` in the log rests on, § 11-7 (2)):
+
+* ``sends_audio`` / ``sends_video``: packets of that kind arrive from the member. Muting is not a
+  loss: a muted or disabled browser track still sends (silent audio, black frames).
+* ``receives``: the member's end acknowledges what we send: RTCP receiver reports whose highest
+  sequence number moves on while we forward to it, and, while the floor routes nothing to it,
+  answers to our ICE binding requests (connectivity, then consent checks, RFC 7675). What the floor
+  routes must not change this fact, so the report window starts afresh whenever forwarding to the
+  member (re)starts: a member that just began receiving has had no chance to report yet.
+* A loss counts only when it has lasted ``grace`` seconds (``MEDIA_PRESENCE_GRACE``) beyond the
+  window that detects it (``ARRIVAL_WINDOW``, ``REPORT_WINDOW`` / ``AUDIO_REPORT_WINDOW``,
+  ``CONSENT_WINDOW``); a shorter dip changes nothing in the log (only ``on_health`` tells the
+  chair it is turning). Recovery counts at once. A new connection has ``SETUP_GRACE`` to bring everything up before its first
+  measurement is reported; until then the member is "connecting". ``remeasure`` reports a member's
+  current state again, for when the log has forgotten it (the member (re)joined).
 """
 
 from __future__ import annotations
@@ -26,8 +45,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+import aioice.ice
 from aiortc.mediastreams import MediaStreamTrack
 
 from . import forwarding
@@ -39,9 +60,18 @@ from .sdp import parse_offer, session_identity
 
 logger = logging.getLogger(__name__)
 
-ARRIVAL_WINDOW = 4.0  # seconds without frames before a member counts as not sending (a loaded
-# browser or server stalls for a second or two; that must not cost a member their presence)
-REPORT_WINDOW = 5.0  # seconds of forwarding without RTCP reports before "receives" turns False
+ARRIVAL_WINDOW = 1.0  # seconds without packets of a kind before it is "turning" (audio comes every
+# 20 ms, video every 33-66 ms); it then counts as lost only after the grace period
+REPORT_WINDOW = 3.0  # seconds of forwarding video without a receiver report on it that shows progress,
+# counted from when forwarding video to the member last (re)started (libwebrtc and aiortc report every
+# 0.5-1.5 s)
+AUDIO_REPORT_WINDOW = 8.0  # the same for audio: libwebrtc reports on received audio only every 5 s,
+# randomised to 2.5-7.5 s (a member receiving audio only must not turn "not receiving" between two)
+FORWARDING_GAP = 1.0  # seconds of sending nothing to a member after which a new run of forwarding
+# starts the report window afresh
+CONSENT_WINDOW = 3.0 * aioice.ice.CONSENT_INTERVAL  # seconds without an answered binding request
+# (aioice checks every 4-6 s with no retransmission: one lost check must not count)
+DEFAULT_GRACE = 3.0  # MEDIA_PRESENCE_GRACE: seconds a detected loss must last before it counts
 MONITOR_INTERVAL = 0.5
 SETUP_GRACE = 10.0  # seconds a new connection has to bring all its media up before gaps are reported
 LEVEL_HZ = 5.0
@@ -50,6 +80,54 @@ DEGRADE_BAD = 3  # ... and degrade when this many were over a threshold
 MAX_MEMBERS = 200
 
 Callback = Callable[..., Awaitable[None] | None]
+
+FACTS = ("sends_audio", "sends_video", "receives")
+
+
+@dataclass
+class MemberHealth:
+    """One member's counted media state and the losses pending against it (pure, clock passed in).
+
+    ``counted`` is what the room last reported (None: nothing yet, the member is connecting);
+    ``pending`` maps each fact measured False while counted True to when that was first seen.
+    """
+
+    counted: dict[str, bool] | None = None
+    pending: dict[str, float] = field(default_factory=dict)
+    announced: dict[str, bool] = field(default_factory=dict)  # the ``turning`` last sent
+
+    def step(self, now: float, facts: dict[str, bool], *, grace: float, setup_over: bool) -> list[str]:
+        """Fold one measurement in; return the facts whose counted value changed (all of them on
+        the first report)."""
+        if self.counted is None:
+            if all(facts.values()) or setup_over:
+                self.counted = {f: bool(facts[f]) for f in FACTS}
+                self.pending.clear()
+                return list(FACTS)
+            return []
+        changed = []
+        for fact in FACTS:
+            if facts[fact]:
+                self.pending.pop(fact, None)
+                if not self.counted[fact]:
+                    self.counted[fact] = True  # recovery counts at once
+                    changed.append(fact)
+            elif self.counted[fact]:
+                since = self.pending.setdefault(fact, now)
+                if now - since >= grace:
+                    del self.pending[fact]
+                    self.counted[fact] = False
+                    changed.append(fact)
+        return changed
+
+    def turning(self) -> dict[str, bool]:
+        return {fact: False for fact in FACTS if fact in self.pending}
+
+    def counts_in(self, now: float, grace: float) -> float | None:
+        """Seconds until the first pending loss counts; None if nothing is pending."""
+        if not self.pending:
+            return None
+        return max(0.0, min(self.pending.values()) + grace - now)
 
 
 class MediaRoom:
@@ -61,6 +139,8 @@ class MediaRoom:
         on_audio_level: Callback | None = None,
         on_degraded: Callback | None = None,
         on_slots: Callback | None = None,
+        on_health: Callback | None = None,
+        presence_grace: float | None = None,
         audio_only_loss: float | None = None,
         audio_only_rtt_ms: float | None = None,
         audio_slots: int = 2,
@@ -73,6 +153,10 @@ class MediaRoom:
         self.on_audio_level = on_audio_level
         self.on_degraded = on_degraded
         self.on_slots = on_slots
+        self.on_health = on_health
+        self.grace = float(
+            presence_grace if presence_grace is not None else setting("MEDIA_PRESENCE_GRACE", DEFAULT_GRACE)
+        )
         self.audio_only_loss = (
             audio_only_loss if audio_only_loss is not None else setting("MEDIA_AUDIO_ONLY_LOSS", 0.10)
         )
@@ -89,7 +173,7 @@ class MediaRoom:
         self._degraded: set[int] = set()  # decided from RTCP
         self._app_audio_only: set[int] = set()  # imposed by the app through set_floor
         self._reports: dict[int, deque[bool]] = {}
-        self._states: dict[int, dict[str, bool]] = {}
+        self._health: dict[int, MemberHealth] = {}  # by person, outliving a replaced connection
         self._levels: dict[int, tuple[float, int | None]] = {}  # last emit time, loudest since
         self._slot_maps: dict[int, dict[str, int | None]] = {}  # last mid -> person sent to each member
         self._locks: dict[int, asyncio.Lock] = {}
@@ -115,6 +199,8 @@ class MediaRoom:
             fresh = peer is None or peer.closed or peer.identity != session_identity(description)
             if fresh:
                 if peer is not None:
+                    # A new browser session (e.g. a reload) takes over: its media has the grace
+                    # period to come up before the old connection's loss counts.
                     await self._drop_peer(peer)
                 if len(self.peers) >= MAX_MEMBERS:
                     raise MediaError("room_full", f"at most {MAX_MEMBERS} members have media")
@@ -174,6 +260,12 @@ class MediaRoom:
         async with lock:
             if peer is not None:
                 await self._drop_peer(peer)
+        health = self._health.pop(person_id, None)
+        if health is not None and health.counted is not None and any(health.counted.values()):
+            # The member left: no grace, their media is gone on purpose.
+            self._emit(self.on_media_state, person_id, self._idle_state(), "left the media connection")
+        if health is not None and health.announced:
+            self._emit(self.on_health, person_id, {"turning": {}, "reason": "", "in_seconds": None})
         self._locks.pop(person_id, None)
         self._audio_only.discard(person_id)
         self._degraded.discard(person_id)
@@ -187,7 +279,7 @@ class MediaRoom:
         if self._monitor is not None:
             self._monitor.cancel()
         for peer in list(self.peers.values()):
-            await self._drop_peer(peer, report=False)
+            await self._drop_peer(peer)
         for task in list(self._tasks):
             task.cancel()
 
@@ -218,23 +310,55 @@ class MediaRoom:
         return source.decoded.subscribe()
 
     def media_state(self, person_id: int) -> dict[str, bool]:
+        """What is measured right now, before the grace period (see :meth:`measure`)."""
+        return self.measure(person_id)[0]
+
+    def measure(self, person_id: int, now: float | None = None) -> tuple[dict[str, bool], dict[str, str]]:
+        """The member's media facts now, before any grace period, and for each fact the measurement
+        behind it (e.g. "no audio packets for 2 s", "receiver reports arriving")."""
+        now = time.monotonic() if now is None else now
         peer = self.peers.get(person_id)
         if peer is None or peer.closed:
-            return {"sends_audio": False, "sends_video": False, "receives": False}
-        now = time.monotonic()
-
-        def sends(kind: str) -> bool:
+            return self._idle_state(), dict.fromkeys(FACTS, "no media connection")
+        if not peer.connected:
+            return self._idle_state(), dict.fromkeys(FACTS, f"media connection {peer.pc.connectionState}")
+        facts: dict[str, bool] = {}
+        notes: dict[str, str] = {}
+        for fact, kind, what in (
+            ("sends_audio", "audio", "audio packets"),
+            ("sends_video", "video", "video frames"),
+        ):
             source = peer.sources.get(kind)
-            return source is not None and now - source.last_arrival < ARRIVAL_WINDOW
-
-        forwarding_now = any(now - s.track.last_forwarded < ARRIVAL_WINDOW for s in peer.slots)
-        reports_recent = now - max(peer.last_report, peer.created) < REPORT_WINDOW
-        connected = peer.connected
-        return {
-            "sends_audio": connected and sends("audio"),
-            "sends_video": connected and sends("video"),
-            "receives": connected and (reports_recent or not forwarding_now),
-        }
+            if source is None:
+                facts[fact], notes[fact] = False, f"no {kind} track"
+            elif not source.frames:
+                facts[fact], notes[fact] = False, f"no {what} yet"
+            else:
+                age = now - source.last_arrival
+                facts[fact] = age < ARRIVAL_WINDOW
+                notes[fact] = f"{what} arriving" if facts[fact] else f"no {what} for {age:.0f} s"
+        # Reports are owed only after a whole window of forwarding: when forwarding to the member
+        # (re)starts, e.g. because the floor moved, the member has not had the chance to report yet.
+        overdue = fresh = ""
+        for kind, since in peer.forwarding_runs(now, FORWARDING_GAP).items():
+            window = REPORT_WINDOW if kind == "video" else AUDIO_REPORT_WINDOW
+            last = peer.last_report_of[kind]
+            if since is not None and now - max(last, since) >= window and not overdue:
+                overdue = (f"no receiver reports on {kind} for {now - last:.0f} s" if last
+                           else f"no receiver reports on {kind} in {now - since:.0f} s of forwarding")
+            if now - last < window:
+                fresh = "receiver reports arriving"
+        answer_age = 0.0 if peer.last_answered is None else now - peer.last_answered
+        if overdue:
+            facts["receives"], notes["receives"] = False, overdue
+        elif fresh:
+            facts["receives"], notes["receives"] = True, fresh
+        elif answer_age < CONSENT_WINDOW:
+            facts["receives"], notes["receives"] = True, "answers connectivity checks"
+        else:
+            facts["receives"] = False
+            notes["receives"] = f"no answer to connectivity checks for {answer_age:.0f} s"
+        return facts, notes
 
     # routing
 
@@ -343,7 +467,9 @@ class MediaRoom:
 
     # internals
 
-    async def _drop_peer(self, peer: MemberPeer, report: bool = True) -> None:
+    async def _drop_peer(self, peer: MemberPeer) -> None:
+        """Close one connection. What that costs the member is measured like any loss: the person's
+        state outlives the connection and goes through the grace period (a reload reconnects)."""
         if self.peers.get(peer.person_id) is peer:
             del self.peers[peer.person_id]
             self._slot_maps.pop(peer.person_id, None)  # a new connection is told its slots afresh
@@ -353,8 +479,6 @@ class MediaRoom:
         await peer.close()
         if not self.closed:
             self._route()
-        if report and self._states.pop(peer.person_id, None) not in (None, self._idle_state()):
-            self._emit(self.on_media_state, peer.person_id, self._idle_state())
 
     @staticmethod
     def _idle_state() -> dict[str, bool]:
@@ -369,19 +493,52 @@ class MediaRoom:
             await asyncio.sleep(MONITOR_INTERVAL)
             self.check_media_state()
 
-    def check_media_state(self) -> None:
-        """Compare each member's media state with the last reported one; report changes."""
-        now = time.monotonic()
-        for person_id in list(self.peers):
-            state = self.media_state(person_id)
-            peer = self.peers[person_id]
-            if person_id not in self._states and not all(state.values()) and now - peer.created < SETUP_GRACE:
-                # Still connecting (ICE, DTLS, the first keyframe): a member whose media is starting
-                # up has not lost it, and must not drop out of the item's quorum base for that.
+    def check_media_state(self, now: float | None = None) -> None:
+        """Measure every member, apply the grace period, report what changed (with the measured
+        facts as the reason) and tell the chair about losses that are pending."""
+        now = time.monotonic() if now is None else now
+        for person_id in sorted(set(self.peers) | set(self._health)):
+            peer = self.peers.get(person_id)
+            health = self._health.setdefault(person_id, MemberHealth())
+            if peer is None and health.counted is None:
+                del self._health[person_id]  # a connection that never got measured: nothing to say
                 continue
-            if self._states.get(person_id, self._idle_state()) != state:
-                self._states[person_id] = state
-                self._emit(self.on_media_state, person_id, dict(state))
+            facts, notes = self.measure(person_id, now)
+            # Still connecting (ICE, DTLS, the first keyframe): a member whose media is starting up
+            # has not lost it, and must not be reported as measured without it.
+            setup_over = peer is None or now - peer.created >= SETUP_GRACE
+            changed = health.step(now, facts, grace=self.grace, setup_over=setup_over)
+            if changed:
+                reason = "; ".join(notes[f] for f in changed)
+                logger.info("meeting %s member %s media %s (%s)",
+                            self.meeting_id, person_id, health.counted, reason)
+                self._emit(self.on_media_state, person_id, dict(health.counted or {}), reason)
+            turning = health.turning()
+            if turning != health.announced:
+                health.announced = turning
+                in_seconds = health.counts_in(now, self.grace)
+                self._emit(self.on_health, person_id, {
+                    "turning": dict(turning),
+                    "reason": "; ".join(notes[f] for f in turning),
+                    "in_seconds": None if in_seconds is None else round(in_seconds, 1),
+                })
+            if peer is None and health.counted is not None and not any(health.counted.values()):
+                del self._health[person_id]  # gone and reported gone
+
+    def remeasure(self, person_id: int) -> None:
+        """Report this member's counted state again, whether or not it changed.
+
+        For when the log has forgotten it: the member (re)joined after their media connected, so
+        the log says "connecting" while the room holds a measurement. Nothing to do before the
+        first measurement, which will be reported anyway.
+        """
+        health = self._health.get(person_id)
+        if health is None or health.counted is None:
+            return
+        facts, notes = self.measure(person_id)
+        reason = "; ".join(notes[f] if facts[f] == health.counted[f] else f"{notes[f]} (not counted yet)"
+                           for f in FACTS)
+        self._emit(self.on_media_state, person_id, dict(health.counted), f"measured again on joining: {reason}")
 
     def _emit(self, callback: Callback | None, *args: Any) -> None:
         if callback is None:

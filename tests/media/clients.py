@@ -16,6 +16,7 @@ import av
 import numpy as np
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack, VideoStreamTrack
+from aiortc.rtp import RtcpRrPacket, RtpPacket
 
 SAMPLE_RATE = 48000
 AUDIO_PTIME = 0.02
@@ -108,7 +109,8 @@ def identify_colour(yuv: tuple[float, float, float], tolerance: float = 25.0) ->
 class Client:
     """One member's browser, played by aiortc: sends its tone/colour, receives the floor slots."""
 
-    def __init__(self, person_id: int, *, video: bool = True, audio: bool = True, slots: int = 2) -> None:
+    def __init__(self, person_id: int, *, video: bool = True, audio: bool = True, slots: int = 2,
+                 report_timeout: float | None = None) -> None:
         self.person_id = person_id
         freq, colour = MEMBERS[person_id]
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
@@ -125,6 +127,35 @@ class Client:
         self.first_video_at: dict[int, float] = {}  # person -> monotonic time of first picture
         self._tasks: list[asyncio.Task[None]] = []
         self.pc.on("track", self._on_track)
+        self.report_timeout = report_timeout
+        if report_timeout is not None:
+            self._report_like_chrome()
+
+    def _report_like_chrome(self) -> None:
+        """Send RTCP receiver reports only about streams that delivered packets in the last
+        ``report_timeout`` seconds, as libwebrtc does (8 s there); aiortc reports every stream it
+        ever saw. So a stream that pauses (the floor moved away) gets no reports until it resumes.
+        Setting ``report_timeout`` to 0 later stops all receiver reports."""
+        for transceiver in self.pc.getTransceivers():
+            receiver = transceiver.receiver
+            last: dict[int, float] = {}
+            handle_rtp, send_rtcp = receiver._handle_rtp_packet, receiver._send_rtcp
+
+            async def noting(packet: RtpPacket, arrival_time_ms: int, _handle=handle_rtp, _last=last) -> None:
+                _last[packet.ssrc] = time.monotonic()
+                await _handle(packet, arrival_time_ms=arrival_time_ms)
+
+            async def filtering(packet: Any, _send=send_rtcp, _last=last) -> None:
+                if isinstance(packet, RtcpRrPacket):
+                    now = time.monotonic()
+                    timeout = self.report_timeout or 0.0
+                    packet.reports = [r for r in packet.reports if now - _last.get(r.ssrc, -1e9) < timeout]
+                    if not packet.reports:
+                        return
+                await _send(packet)
+
+            receiver._handle_rtp_packet = noting
+            receiver._send_rtcp = filtering
 
     async def offer(self) -> dict[str, str]:
         await self.pc.setLocalDescription(await self.pc.createOffer())

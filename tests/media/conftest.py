@@ -23,9 +23,14 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, int, object]] = []
+        self.reasons: list[tuple[int, str]] = []  # the measured facts behind each media_state
 
-    def media_state(self, person_id: int, state: dict[str, bool]) -> None:
+    def media_state(self, person_id: int, state: dict[str, bool], reason: str = "") -> None:
         self.events.append(("media_state", person_id, state))
+        self.reasons.append((person_id, reason))
+
+    def health(self, person_id: int, health: dict[str, object]) -> None:
+        self.events.append(("health", person_id, health))
 
     async def audio_level(self, person_id: int, level: int) -> None:
         self.events.append(("audio_level", person_id, level))
@@ -53,6 +58,7 @@ async def room(recorder: Recorder) -> AsyncIterator[MediaRoom]:
         on_audio_level=recorder.audio_level,
         on_degraded=recorder.degraded,
         on_slots=recorder.slots,
+        on_health=recorder.health,
         audio_only_loss=0.5,
         audio_only_rtt_ms=5000,
     )

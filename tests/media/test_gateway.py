@@ -19,8 +19,11 @@ class Sink:
         self.states: list[tuple[int, int, dict[str, bool]]] = []
         self.levels: list[tuple[int, int, int]] = []
 
-    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool]) -> None:
+    async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool], reason: str = "") -> None:
         self.states.append((meeting_id, person_id, state))
+
+    async def health(self, meeting_id: int, person_id: int, health: dict[str, object]) -> None:
+        pass
 
     async def audio_level(self, meeting_id: int, person_id: int, level_dbov: int) -> None:
         self.levels.append((meeting_id, person_id, level_dbov))
