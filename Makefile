@@ -1,12 +1,14 @@
 # The two set-up commands: `make run` and `make test`. See README.md.
-PYTHON ?= python3.11
+# The newest supported Python present (requires-python in pyproject.toml). Each candidate is run, not
+# just looked up: a pyenv shim exists for every installed version but runs only the selected ones.
+PYTHON ?= $(firstword $(foreach py,python3.13 python3.12 python3.11,$(if $(shell $(py) -c '' 2>/dev/null && echo ok),$(py))) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/council
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test test-sqlite test-postgres bench chromium clean
+.PHONY: install run lint test test-sqlite test-postgres bench chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -41,10 +43,15 @@ chromium:
 	fi
 	@/usr/bin/chromium --version
 
-# The whole suite on SQLite with the in-memory channel layer, then everything that touches the
-# database again on PostgreSQL with the Redis channel layer (media and browser tests do not depend
+# ruff (rules in pyproject.toml) on the whole tree, mypy on the domain and the member-media package.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Lint, then the whole suite on SQLite with the in-memory channel layer, then everything that touches
+# the database again on PostgreSQL with the Redis channel layer (media and browser tests do not depend
 # on the database engine, so they run once).
-test: install chromium test-sqlite test-postgres
+test: install lint chromium test-sqlite test-postgres
 
 test-sqlite:
 	$(BIN)/pytest -p no:cacheprovider

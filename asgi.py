@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP to Django, WebSockets to the meeting consumers (meetings/routing.py)."""
+"""ASGI entry point: HTTP to Django, WebSockets to the meeting consumers (meetings/routing.py), and
+in the embedded mode the media worker(s) on the same event loop (mediaworker/embedded.py)."""
 
 import os
 
@@ -20,11 +21,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from mediaworker.embedded import EmbeddedMediaWorker  # noqa: E402
 from meetings.auth import TokenAuthMiddleware  # noqa: E402
 from meetings.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    # Origin must match ALLOWED_HOSTS (a page on another site cannot drive a member's session).
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))),
-})
+# Origin must match ALLOWED_HOSTS (a page on another site cannot drive a member's session).
+websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
+
+# Embedded mode (MEDIA_IN_PROCESS): the media worker(s) start on the loop that serves the first connection.
+application = EmbeddedMediaWorker(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app}))

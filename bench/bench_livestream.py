@@ -359,7 +359,7 @@ class BenchViewer:
 async def _viewers_main(conn: object) -> None:
     from aiortc import RTCSessionDescription
 
-    from meetings.media.config import patch_host_addresses
+    from conference.config import patch_host_addresses
 
     patch_host_addresses()
     _passthrough_video_decoders()
@@ -461,8 +461,8 @@ def rate_of(before: list[int], after: list[int]) -> float:
 async def webrtc_viewers(counts: tuple[int, ...] = (1, 10, 20), reps: int = 5) -> dict[str, object]:
     import logging
 
+    from conference.config import patch_host_addresses
     from livestream.webrtc import ViewerHub
-    from meetings.media.config import patch_host_addresses
 
     logging.getLogger("aioice").setLevel(logging.WARNING)  # one line per candidate pair otherwise
     patch_host_addresses()
@@ -593,7 +593,8 @@ async def main() -> None:
         est = statistics.median(avail) + 3 * 1.0
         print(f"| estimated glass-to-glass in hls.js (listing + 3 segments of buffer) | – | {est:.1f} s | – |")
     if cuts:
-        print(f"| doors closed → segment in progress cut and listed | {len(cuts)} | {statistics.median(cuts)*1000:.0f} ms "
+        print(f"| doors closed → segment in progress cut and listed | {len(cuts)} | "
+              f"{statistics.median(cuts)*1000:.0f} ms "
               f"| {max(cuts)*1000:.0f} ms |")
     print(f"\nSegments begun after the doors closed that held the tone (FFT): {timing['leaks']} (must be 0).")
     print("\nHLS served by one embedded daphne (16 keep-alive connections, 4 s):\n")

@@ -10,7 +10,7 @@ count frames without decoding.
 
 * scaling: one speaker (VP8 640x480 30 fps ~1 Mbit/s + Opus) forwarded to N receivers, by
   (a) stock aiortc: ``MediaRelay`` of the decoded tracks, one encoder per receiver, and
-  (b) ``meetings.media`` forwarding.
+  (b) ``conference`` forwarding.
 * council: 60 members with the floor model: everyone sends Opus, speaker and chair also send
   video (640x480 15 fps ~500 kbit/s); every member receives the speaker's and the chair's audio
   and video (never their own). Server CPU, server-added audio latency (from an RTP packet's
@@ -103,8 +103,8 @@ async def _server(conn: Any, mode: str) -> None:
     from aiortc import RTCPeerConnection, RTCSessionDescription
     from aiortc.contrib.media import MediaRelay
 
-    from meetings.media.config import ice_configuration, patch_host_addresses
-    from meetings.media.room import MediaRoom
+    from conference.config import ice_configuration, patch_host_addresses
+    from conference.room import MediaRoom
 
     patch_host_addresses()
     loop = asyncio.get_running_loop()
@@ -227,7 +227,7 @@ class BenchClient:
                  slots: tuple[int, int]) -> None:
         from aiortc import RTCPeerConnection
 
-        from meetings.media.config import ice_configuration
+        from conference.config import ice_configuration
 
         self.person = person
         self.pc = RTCPeerConnection(ice_configuration())
@@ -243,7 +243,7 @@ class BenchClient:
         self.pc.on("track", self._on_track)
 
     def _on_track(self, track: Any) -> None:
-        from meetings.media.forwarding import mark_passthrough
+        from conference.forwarding import mark_passthrough
 
         mark_passthrough(track)  # count frames, never decode: keeps the client side cheap
         self.tasks.append(asyncio.ensure_future(self._drain(track)))
@@ -357,8 +357,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def main() -> None:
-    from meetings.media import forwarding
-    from meetings.media.config import patch_host_addresses
+    from conference import forwarding
+    from conference.config import patch_host_addresses
 
     forwarding.install()
     patch_host_addresses()
@@ -393,7 +393,7 @@ async def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     baseline = {mode: s["cpu"] for mode, n, s in rows if n == 0}
     for mode, n, s in rows:
-        label = "stock aiortc MediaRelay (re-encode)" if mode == "relay" else "meetings.media forwarding"
+        label = "stock aiortc MediaRelay (re-encode)" if mode == "relay" else "conference forwarding"
         # Per receiver: what N receivers add over the speaker alone (N=0), divided by N.
         per = f"{(s['cpu'] - baseline[mode]) * 100 / n:.2f} %" if n and mode in baseline else "–"
         print(f"| {label} | {n} | {s['cpu']*100:.1f} % | {per} | {s['fps']:.1f} | {s['aps']:.1f} |")

@@ -7,7 +7,6 @@ Production: DATABASE_URL (PostgreSQL) and REDIS_URL (channels_redis), DEBUG=0, a
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +52,7 @@ INSTALLED_APPS = [
     "meetings",
     "livestream",
     "minutes",
+    "mediaworker",
     "frontend",
 ]
 
@@ -114,10 +114,6 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Under pytest, hash passwords cheaply: PBKDF2's deliberate slowness dominates fixture set-up otherwise.
-TESTING = "pytest" in sys.modules
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -156,7 +152,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"MeetingStateEnum": "meetings.state.MeetingState", "ItemStateEnum": "meetings.state.ItemState",
+    "ENUM_NAME_OVERRIDES": {"MeetingStateEnum": "meetings.state.MeetingState",
+                            "ItemStateEnum": "meetings.state.ItemState",
                             "MeetingFormEnum": "meetings.models.MeetingForm"},
 }
 
@@ -165,24 +162,26 @@ WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 64 * 1024)
 WS_RATE_PER_SECOND = env_float("WS_RATE_PER_SECOND", 20.0)
 WS_RATE_BURST = env_int("WS_RATE_BURST", 40)
 
-# Media (meetings/media/): no STUN/TURN unless configured; loopback allowed for local use and tests.
+# Member media (conference/, run by mediaworker/): no STUN/TURN unless configured; loopback allowed
+# for local use and tests.
 MEDIA_ICE_SERVERS = env_list("MEDIA_ICE_SERVERS")  # e.g. "turn:turn.example.no:3478?transport=udp"
 MEDIA_TURN_USERNAME = os.environ.get("MEDIA_TURN_USERNAME", "")
 MEDIA_TURN_PASSWORD = os.environ.get("MEDIA_TURN_PASSWORD", "")
 MEDIA_HOST_ADDRESSES = env_list("MEDIA_HOST_ADDRESSES", "127.0.0.1")
+# Media workers per deployment (meeting m is pinned to worker m % MEDIA_WORKERS); 0: this server runs
+# no member media, and members' media messages are refused.
 MEDIA_WORKERS = env_int("MEDIA_WORKERS", 1)
 MEDIA_IN_PROCESS = env_bool("MEDIA_IN_PROCESS", not REDIS_URL)
 MEDIA_AUDIO_ONLY_LOSS = env_float("MEDIA_AUDIO_ONLY_LOSS", 0.10)
 MEDIA_AUDIO_ONLY_RTT_MS = env_float("MEDIA_AUDIO_ONLY_RTT_MS", 800.0)
 # Seconds a measured loss (no audio or video packets, not receiving) must last before it counts and is
-# logged; shorter dips change nothing (meetings/media/room.py). Recovery counts at once.
+# logged; shorter dips change nothing (conference/room.py). Recovery counts at once.
 MEDIA_PRESENCE_GRACE = env_float("MEDIA_PRESENCE_GRACE", 3.0)
 
 # Public stream (livestream/).
 LIVESTREAM_ROOT = Path(os.environ.get("LIVESTREAM_ROOT", MEDIA_ROOT / "live"))
 LIVESTREAM_MAX_WEBRTC_VIEWERS = env_int("LIVESTREAM_MAX_WEBRTC_VIEWERS", 20)
-# Off under pytest unless a test turns it on: every meeting would otherwise start an encoder thread.
-LIVESTREAM_ENABLED = env_bool("LIVESTREAM_ENABLED", not TESTING)
+LIVESTREAM_ENABLED = env_bool("LIVESTREAM_ENABLED", True)
 LIVESTREAM_WIDTH = env_int("LIVESTREAM_WIDTH", 640)
 LIVESTREAM_HEIGHT = env_int("LIVESTREAM_HEIGHT", 360)
 LIVESTREAM_FPS = env_int("LIVESTREAM_FPS", 15)

@@ -107,7 +107,8 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "grounds_data": dict(_closure_grounds(meeting, every=True)), "roster": roster,
         "is_chair": access.chair_id(meeting) == person.id, "members": members,
         "vote_kinds": _vote_kinds(meeting), "reasons": _presence_reasons(),
-        "quorum_required": quorum_threshold(meeting.body.seats) if rules_for(meeting.body.body_type).quorum_rule else 0})
+        "quorum_required": (quorum_threshold(meeting.body.seats)
+                            if rules_for(meeting.body.body_type).quorum_rule else 0)})
 
 
 def _presence_reasons() -> dict[str, str]:
@@ -120,7 +121,8 @@ def _presence_reasons() -> dict[str, str]:
 # The chair may put to the vote what this body's rule set allows (§ 11-1, § 11-9 (3)); the vote on
 # closing the doors has its own step in the console.
 _VOTE_KIND_LABELS = {VoteKind.ORDINARY: _("Decision"), VoteKind.ELECTION: _("Election"),
-                     VoteKind.APPOINTMENT: _("Appointment"), VoteKind.BUDGET: _("Budget or financial plan (§ 11-9 (3))")}
+                     VoteKind.APPOINTMENT: _("Appointment"),
+                     VoteKind.BUDGET: _("Budget or financial plan (§ 11-9 (3))")}
 
 
 def _vote_kinds(meeting: Meeting) -> list[tuple[str, Any]]:
@@ -131,7 +133,8 @@ def _vote_kinds(meeting: Meeting) -> list[tuple[str, Any]]:
 class MeetingForm(forms.Form):
     body = forms.ModelChoiceField(queryset=Body.objects.all(), label=_("Body"))
     title = forms.CharField(max_length=300, label=_("Title"))
-    scheduled_start = forms.DateTimeField(label=_("Start"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    scheduled_start = forms.DateTimeField(label=_("Start"),
+                                          widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     form = forms.ChoiceField(choices=[("remote", _("Remote meeting")), ("physical", _("Physical meeting"))],
                              label=_("Form"))
 
@@ -173,7 +176,8 @@ def clerk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    meeting = Meeting.objects.select_related("body").filter(id=meeting_id, body_id__in=_clerk_bodies(request.user)).first()
+    meeting = (Meeting.objects.select_related("body")
+               .filter(id=meeting_id, body_id__in=_clerk_bodies(request.user)).first())
     if meeting is None:
         raise Http404("no such meeting")
     item_form = ItemForm(request.POST if request.POST.get("action") == "add_item" else None)

@@ -33,17 +33,17 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from meetings import projection, visibility
+from meetings import projection, selectors, visibility
 from meetings.state import LIVE_STATES
 from meetings.visibility import closed_slate, no_stream_slate  # noqa: F401 (the texts live in the policy)
 
+from . import running
 from .composer import Composer
-from .health import last_output_at, stall_limit, stream_dir
+from .health import NO_PUBLIC_STREAM, last_output_at, stall_limit, stream_dir, stream_should_run
 from .slate import floor_slate
 from .webrtc import viewers_listen
 
 log = logging.getLogger(__name__)
-NO_PUBLIC_STREAM = "no_public_stream"
 GATE_RESYNC_SECONDS = 2.0  # how often the watchdog re-reads the doors and mode from the log
 
 
@@ -67,7 +67,7 @@ class Gate:
 
     @property
     def closed(self) -> bool:
-        return self.doors_closed or self.mode == NO_PUBLIC_STREAM
+        return not stream_should_run(doors_closed=self.doors_closed, mode=self.mode)
 
     @property
     def slate(self) -> str:
@@ -80,8 +80,8 @@ def apply_gate(composer: Composer, gate: Gate) -> None:
 
 
 class PublicStreams:
-    def __init__(self) -> None:
-        self.composers: dict[int, Composer] = {}
+    def __init__(self, composers: dict[int, Composer] | None = None) -> None:
+        self.composers: dict[int, Composer] = {} if composers is None else composers
         self.tracks: dict[int, dict[tuple[int, str], Any]] = {}
         self.gates: dict[int, Gate] = {}
         self._started: dict[int, float] = {}
@@ -211,10 +211,10 @@ class PublicStreams:
         composer, gate = self.composers.get(meeting_id), self.gates.get(meeting_id, Gate())
         if composer is None:
             return None
-        if gate.mode == NO_PUBLIC_STREAM:
+        if gate.mode == NO_PUBLIC_STREAM:  # the public cannot follow: logged as the stream down
             under = f" under {gate.instrument}" if gate.instrument else ""
             return False, f"no public stream{under} (meeting mode {NO_PUBLIC_STREAM})"
-        if gate.doors_closed:
+        if gate.closed:
             return None
         silent_for = time.time() - (last_output_at(composer.out_dir) or self._started[meeting_id])
         if silent_for > stall_limit(composer.segment_seconds):
@@ -244,9 +244,7 @@ class PublicStreams:
     async def _resync_gate(self, meeting_id: int) -> None:
         """Re-read the gate from the log: the channel layer drops a message to a full channel
         silently, and a lost doors.closed must not leave the public output open."""
-        from meetings.selectors import meeting_live_state
-
-        seq, state = await database_sync_to_async(meeting_live_state)(meeting_id=meeting_id)
+        seq, state = await database_sync_to_async(selectors.meeting_live_state)(meeting_id=meeting_id)
         composer = self.composers.get(meeting_id)
         gate = self._gate_from_state(meeting_id, state, seq)
         # Only a change takes the composer's lock: a hung composer must not stall this event loop.
@@ -273,4 +271,5 @@ class PublicStreams:
             await self.stop(meeting_id)
 
 
-streams = PublicStreams()
+# This process's public streams: their composers are the ones the WebRTC viewers find here.
+streams = PublicStreams(composers=running.composers)

@@ -199,7 +199,7 @@ class Composer:
         on the recording timeline through the segments' PROGRAM-DATE-TIME."""
         if isinstance(at, str):
             at = dt.datetime.fromisoformat(at)
-        at = at or dt.datetime.now(dt.timezone.utc)
+        at = at or dt.datetime.now(dt.UTC)
         with self._lock:
             self._chapters.append((at, title))
         self._append_record(CHAPTERS_LOG, {"at": at.isoformat(), "title": title})
@@ -317,7 +317,7 @@ class Composer:
                     # the old segment stays open until the packets of its last samples are out.
                     closing, segment = segment, None
                 if segment is None:
-                    start = dt.datetime.fromtimestamp(epoch_wall + (tick - first_tick) / self.fps, dt.timezone.utc)
+                    start = dt.datetime.fromtimestamp(epoch_wall + (tick - first_tick) / self.fps, dt.UTC)
                     segment = self._open_segment(encoders, tick, start, open_part=not closed)
                 if self._encode_tick(encoders, segment, closing, tick, samples_per_tick,
                                      keyframe=segment.frames == 0) and closing is not None:

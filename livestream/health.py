@@ -9,6 +9,14 @@ from pathlib import Path
 from django.conf import settings
 
 STALL_SEGMENTS = 4  # segment lengths without a new public segment before the stream counts as down
+NO_PUBLIC_STREAM = "no_public_stream"  # the meeting mode (only under an exemption profile)
+
+
+def stream_should_run(*, doors_closed: bool, mode: str) -> bool:
+    """Should the public stream carry the meeting now: the doors are open and the meeting's mode
+    has a public stream. The one rule that the bridge's gate and watchdog (in the media worker) and
+    the watchdog outside it ask; while it says no, a silent stream is no stream failure."""
+    return not doors_closed and mode != NO_PUBLIC_STREAM
 
 
 def stream_dir(meeting_id: int) -> Path:

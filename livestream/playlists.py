@@ -45,7 +45,7 @@ def discontinuities_before(entries: list[dict[str, Any]], index: int) -> int:
 
 
 def format_time(at: dt.datetime) -> str:
-    return at.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def recording_offset(recording: list[dict[str, Any]], at: dt.datetime) -> float:

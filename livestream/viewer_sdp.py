@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from aiortc import sdp as aiortc_sdp
 
-from meetings.media.errors import MediaError
-from meetings.media.sdp import parse_description
+from conference.errors import MediaError
+from conference.sdp import parse_description
 
 from .errors import StreamError
 

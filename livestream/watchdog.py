@@ -14,7 +14,7 @@ from meetings.models import Meeting, MeetingEvent
 from meetings.services.meetings import stream_report
 from meetings.state import MeetingState
 
-from .health import last_output_at, stall_limit, stream_dir
+from .health import last_output_at, stall_limit, stream_dir, stream_should_run
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ def stream_check_all(*, now: float | None = None) -> list[StreamCheck]:
     now = time.time() if now is None else now
     checks = []
     for meeting_id, state in Meeting.objects.filter(state=MeetingState.IN_SESSION).values_list("id", "live_state"):
-        if state.get("doors", {}).get("closed") or state.get("meeting", {}).get("mode") == "no_public_stream":
+        if not stream_should_run(doors_closed=bool(state.get("doors", {}).get("closed")),
+                                 mode=state.get("meeting", {}).get("mode") or "normal"):
             continue  # the public is lawfully not following: not a stream failure
         silent_for = now - (last_output_at(stream_dir(meeting_id)) or _in_session_since(meeting_id))
         up = silent_for <= stall_limit()

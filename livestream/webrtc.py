@@ -14,7 +14,7 @@ one event loop) and closed when the composer stops (the meeting ended).
 The hub lives in the process that runs the composer. In the embedded mode (media worker inside
 daphne) the view answers directly; with separate media workers the web process relays the offer
 over the channel layer to `viewer_channel(meeting_id)`, which `viewers_serve` answers next to the
-composer (the bridge starts it with the composer).
+composer (the bridge starts it with the composer; `running` holds the composers of this process).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from meetings.media.config import ice_configuration, patch_host_addresses
+from conference.config import ice_configuration, patch_host_addresses
 from meetings.state import LIVE_STATES
 
+from . import running
 from .errors import StreamError
 from .viewer_sdp import WANTED, parse_viewer_offer
 
@@ -130,12 +131,14 @@ def _only_our_codec(transceiver: Any) -> None:
     kept = [c for c in transceiver._codecs if c.mimeType.lower() == wanted
             and (transceiver.kind == "audio" or str(c.parameters.get("packetization-mode")) == "1")]
     primary = {c.payloadType for c in kept}
-    kept += [c for c in transceiver._codecs if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in primary]
+    kept += [c for c in transceiver._codecs
+             if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in primary]
     if not kept:
         raise StreamError("unsupported_codec", f"no common {transceiver.kind} codec with the stream")
     transceiver._codecs = kept
     capabilities = RTCRtpSender.getCapabilities(transceiver.kind).codecs
-    transceiver.setCodecPreferences([c for c in capabilities if c.mimeType.lower() in (wanted, f"{transceiver.kind}/rtx")])
+    transceiver.setCodecPreferences(
+        [c for c in capabilities if c.mimeType.lower() in (wanted, f"{transceiver.kind}/rtx")])
 
 
 class ViewerHub:
@@ -235,8 +238,6 @@ async def viewer_connect(*, meeting_id: int, sdp: object, sdp_type: object) -> d
     """
     from meetings.models import Meeting
 
-    from .bridge import streams
-
     in_range = 0 < meeting_id < 2**63  # a larger id would be a database error, not a 404
     state = await Meeting.objects.filter(id=meeting_id).values_list("state", flat=True).afirst() if in_range else None
     if state is None:
@@ -245,7 +246,7 @@ async def viewer_connect(*, meeting_id: int, sdp: object, sdp_type: object) -> d
         raise StreamError("not_live", "the meeting is not in session", 409)
     parse_viewer_offer(sdp, sdp_type)  # refuses a bad offer before it touches a connection
     assert isinstance(sdp, str)
-    composer = streams.composers.get(meeting_id)
+    composer = running.composers.get(meeting_id)
     if composer is not None:
         return await _answer_here(meeting_id, composer, sdp)
     if settings.MEDIA_IN_PROCESS:
@@ -269,7 +270,7 @@ async def _relay(meeting_id: int, sdp: str) -> dict[str, str]:
         "type": "viewer.offer", "sdp": sdp, "reply_channel": reply_to, "expires": time.time() + RELAY_TIMEOUT})
     try:
         reply = await asyncio.wait_for(layer.receive(reply_to), RELAY_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise StreamError("stream_unavailable", "the live stream of this meeting is not running", 503) from None
     if "error" in reply:
         raise StreamError(reply["error"]["code"], reply["error"]["message"], reply["status"])
@@ -298,7 +299,7 @@ async def viewers_serve(meeting_id: int, composer: Any) -> None:
     while not composer.stopped:
         try:
             message = await asyncio.wait_for(layer.receive(viewer_channel(meeting_id)), 1.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue  # look again whether the composer still runs
         if message.get("expires", 0) < time.time() or not isinstance(message.get("sdp"), str):
             continue

@@ -6,8 +6,18 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import (AgendaItem, Body, Document, ExemptionProfile, Meeting, MeetingEvent, Membership, Municipality,
-                     Party, Person)
+from .models import (
+    AgendaItem,
+    Body,
+    Document,
+    ExemptionProfile,
+    Meeting,
+    MeetingEvent,
+    Membership,
+    Municipality,
+    Party,
+    Person,
+)
 from .state import MeetingState
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -90,7 +90,7 @@ class ItemSerializer(serializers.ModelSerializer):
 
     def get_documents(self, obj: AgendaItem) -> list[dict[str, Any]]:
         docs = obj.documents.all() if self._internal() else visibility.public_documents(obj)
-        return DocumentSerializer(docs, many=True).data
+        return cast("list[dict[str, Any]]", DocumentSerializer(docs, many=True).data)
 
 
 class MeetingSerializer(serializers.ModelSerializer):
@@ -111,7 +111,7 @@ class MeetingDetailSerializer(MeetingSerializer):
         fields = MeetingSerializer.Meta.fields + ["notice_text", "items"]
 
     def get_items(self, obj: Meeting) -> list[dict[str, Any]]:
-        return ItemSerializer(obj.items.all(), many=True, context=self.context).data
+        return cast("list[dict[str, Any]]", ItemSerializer(obj.items.all(), many=True, context=self.context).data)
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -122,7 +122,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 def _int_param(request: Request, name: str, default: int, *, maximum: int | None = None) -> int:
     raw = request.query_params.get(name)
-    if raw in (None, ""):
+    if not raw:
         return default
     try:
         value = int(raw)
@@ -279,8 +279,9 @@ class MeetingEvents(APIView):
         page = list(qs[: limit + 1])
         has_more = len(page) > limit
         page = page[:limit]
+        results: list[dict[str, Any]]
         if full:
-            results = EventSerializer(page, many=True).data
+            results = cast("list[dict[str, Any]]", EventSerializer(page, many=True).data)
         else:
             results = [{"seq": e.seq, "type": e.type, "at": e.at.isoformat(), "payload": e.public_payload}
                        for e in page]
@@ -294,7 +295,8 @@ class MeetingState(APIView):
         meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
         if not selectors.is_participant(user=request.user, meeting=meeting):
             from .exceptions import PermissionDenied
-            raise PermissionDenied("the full live state is for members; the public state is at /public/meetings/<id>/state.json")
+            raise PermissionDenied("the full live state is for members; the public state is at "
+                                   "/public/meetings/<id>/state.json")
         return Response({"seq": meeting.last_seq, "state": meeting.live_state})
 
 
@@ -306,9 +308,8 @@ class MeetingAction(APIView):
                                                                  "seq": serializers.IntegerField()}))
     def post(self, request: Request, pk: int, command: str) -> Response:
         meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
-        result = commands.execute(name=command, user=request.user, meeting_id=meeting.id, payload=request.data)
-        seq = Meeting.objects.values_list("last_seq", flat=True).get(id=meeting.id)
-        return Response({"result": result, "seq": seq})
+        done = commands.execute(name=command, user=request.user, meeting_id=meeting.id, payload=request.data)
+        return Response({"result": done.result, "seq": done.seq})
 
 
 class ApplyExemption(APIView):

@@ -18,7 +18,8 @@ def _user_for_token(key: str) -> Any:
 
 
 class TokenAuthMiddleware(BaseMiddleware):
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+    # channels' stubs type the scope as a TypedDict that a plain dict copy cannot satisfy.
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:  # type: ignore[override]
         key = None
         for name, value in scope.get("headers", []):
             if name == b"authorization" and value.lower().startswith(b"token "):
@@ -29,4 +30,4 @@ class TokenAuthMiddleware(BaseMiddleware):
             user = await _user_for_token(key)
             if user is not None:
                 scope = {**scope, "user": user}
-        return await super().__call__(scope, receive, send)
+        return await super().__call__(scope, receive, send)  # type: ignore[arg-type]

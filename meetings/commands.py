@@ -15,8 +15,7 @@ from rest_framework import serializers
 
 from .exceptions import InvalidInput
 from .legal import ClosureGround, VoteKind
-from .services import agenda, attendance, conflicts, doors, floor, meetings, votes
-
+from .services import agenda, attendance, conflicts, doors, floor, log, meetings, votes
 
 # Ids are 64-bit in every database we run on; a larger number would overflow the query (a 500),
 # and zero or a negative number never names a row, so both are refused here at the boundary.
@@ -192,7 +191,8 @@ COMMANDS: dict[str, Command] = {
     "member.audio_only": Command(AudioOnly, attendance.member_set_audio_only, "Receive audio only (degraded)"),
     "roll_call": Command(RollCall, attendance.roll_call, "Chair's roll call (in_room: sitting in the room itself)"),
     "member.in_room": Command(InRoom, attendance.member_set_in_room,
-                              "Chair or clerk registers a member as sitting in the meeting room (counts without media)"),
+                              "Chair or clerk registers a member as sitting in the meeting room "
+                              "(counts without media)"),
     "absence.register": Command(Absence, attendance.absence_register, "Register an absence (forfall)"),
     "deputy.summon": Command(Summon, attendance.deputy_summon, "Summon a deputy for an absent member"),
     "item.open": Command(ItemRef, agenda.item_open, "Chair opens an agenda item"),
@@ -251,10 +251,26 @@ def result_json(value: Any) -> Any:
     return str(value)
 
 
-def execute(*, name: str, user: Any, meeting_id: int, payload: Any) -> Any:
-    """Validate and run one command; raises DomainError subclasses for the caller to map."""
+@dataclass(frozen=True)
+class Executed:
+    result: Any  # the service's answer, as JSON (`result_json`)
+    seq: int  # the log's last seq after the command: the command's own events are at or before it
+
+
+def execute(*, name: str, user: Any, meeting_id: int, payload: Any) -> Executed:
+    """Validate and run one command; raises DomainError subclasses for the caller to map.
+
+    Returns the result with the seq the command wrote (or, when it wrote nothing, the seq its service
+    saw under the meeting lock), so that no caller reads the meeting again to answer.
+    """
     command = COMMANDS.get(name)
     if command is None:
         raise InvalidInput(f"unknown command {name!r}", code="unknown_type")
     args = validate(command.schema, payload)
-    return result_json(command.service(user=user, meeting_id=meeting_id, **args))
+    with log.watch_seq() as watch:
+        result = result_json(command.service(user=user, meeting_id=meeting_id, **args))
+    if watch.seq is None:  # every service locks the meeting; a new one that does not still answers
+        from .selectors import meeting_seq
+
+        return Executed(result, meeting_seq(meeting_id=meeting_id) or 0)
+    return Executed(result, watch.seq)

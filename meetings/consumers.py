@@ -45,6 +45,8 @@ class TokenBucket:
 
 
 class _LiveConsumer(AsyncWebsocketConsumer):
+    last_seq: int | None  # the newest event this socket has delivered; None until it syncs
+
     public = False
     allowed_types: set[str] | None = None
 
@@ -94,11 +96,15 @@ class _LiveConsumer(AsyncWebsocketConsumer):
             await self.catch_up(upto=event["seq"])
 
     def is_next(self, event: dict[str, Any]) -> bool:
-        return event["seq"] == self.last_seq + 1
+        return self.last_seq is not None and event["seq"] == self.last_seq + 1
+
+    async def send_state(self, request_id: Any) -> None:
+        raise NotImplementedError  # each consumer sends the state its reader may see
 
     async def catch_up(self, upto: int | None = None) -> int:
         """Send every event after last_seq (up to `upto`) from the log; returns how many were sent."""
         sent = 0
+        assert self.last_seq is not None, "catch_up runs only after a sync"
         while True:
             batch = await self.fetch(after=self.last_seq, upto=upto)
             for event in batch:
@@ -107,7 +113,7 @@ class _LiveConsumer(AsyncWebsocketConsumer):
             sent += len(batch)
             if len(batch) < REPLAY_CHUNK:
                 break
-        if upto is not None and upto > self.last_seq:
+        if upto is not None and upto > (self.last_seq or 0):
             self.last_seq = upto  # the rest up to `upto` is not visible on this connection
         return sent
 
@@ -126,7 +132,7 @@ class _LiveConsumer(AsyncWebsocketConsumer):
 
     def setup(self) -> None:
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
-        self.last_seq: int | None = None
+        self.last_seq = None
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
 
 
@@ -150,12 +156,10 @@ class MeetingConsumer(_LiveConsumer):
         seq = await database_sync_to_async(selectors.meeting_seq)(meeting_id=self.meeting_id)
         await self.send_json({"type": "hello", "meeting": self.meeting_id, "person": self.person_id,
                               "role": self.role, "seq": seq})
-        if settings.LIVESTREAM_ENABLED:
-            from .media_worker import submit
-
+        if settings.LIVESTREAM_ENABLED and settings.MEDIA_WORKERS:
             # The meeting's media worker starts following it (and its public stream) now.
-            await submit(meeting_id=self.meeting_id, person_id=self.person_id, msg_type="adopt", payload={},
-                         reply_channel="", request_id=None)
+            await events.send_media_request(meeting_id=self.meeting_id, person_id=self.person_id,
+                                            msg_type="adopt", payload={})
 
     async def authorize(self, user: Any) -> tuple[int, str] | int:
         try:
@@ -169,14 +173,12 @@ class MeetingConsumer(_LiveConsumer):
         if msg.type in protocol.SESSION_TYPES:
             await super().handle(msg)
         elif msg.type in protocol.MEDIA_TYPES:
-            try:  # the media tier is optional (no aiortc, or not installed on this host)
-                from .media_worker import submit
-            except ImportError:
-                log.warning("media message %s refused: the media worker is not available", msg.type, exc_info=True)
-                raise DomainError("media is not available on this server", code="media_unavailable") from None
+            if not settings.MEDIA_WORKERS:  # a server without member media (MEDIA_WORKERS=0)
+                raise DomainError("media is not available on this server", code="media_unavailable")
             # The meeting's media worker answers later with a `media.message` (media_message below).
-            await submit(meeting_id=self.meeting_id, person_id=self.person_id, msg_type=msg.type,
-                         payload=msg.payload, reply_channel=self.channel_name, request_id=msg.id)
+            await events.send_media_request(meeting_id=self.meeting_id, person_id=self.person_id,
+                                            msg_type=msg.type, payload=msg.payload,
+                                            reply_channel=self.channel_name, request_id=msg.id)
         else:
             user = self.scope["user"]
             result, seq = await self.run_command(user, msg.type, msg.payload)
@@ -184,8 +186,8 @@ class MeetingConsumer(_LiveConsumer):
 
     @database_sync_to_async
     def run_command(self, user: Any, name: str, payload: dict[str, Any]) -> tuple[Any, int]:
-        result = commands.execute(name=name, user=user, meeting_id=self.meeting_id, payload=payload)
-        return result, selectors.meeting_seq(meeting_id=self.meeting_id) or 0
+        done = commands.execute(name=name, user=user, meeting_id=self.meeting_id, payload=payload)
+        return done.result, done.seq
 
     async def send_state(self, request_id: Any) -> None:
         seq, state = await database_sync_to_async(selectors.meeting_live_state)(meeting_id=self.meeting_id)

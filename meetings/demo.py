@@ -101,7 +101,7 @@ def seed() -> tuple[Meeting, list[DemoLogin]]:
     seat = 0
     for party_name, short, seats in PARTIES:
         party, _ = Party.objects.get_or_create(short_name=short, defaults={"name": party_name})
-        for i in range(seats):
+        for _ in range(seats):
             seat += 1
             first, last = next(names)
             name = f"{first} {last}"
@@ -131,10 +131,12 @@ def seed() -> tuple[Meeting, list[DemoLogin]]:
         clerk_user.save()
 
     today = timezone.localdate()
-    meeting = Meeting.objects.filter(body=council, scheduled_start__date=today, title__startswith="Kommunestyremøte").first()
+    meeting = Meeting.objects.filter(body=council, scheduled_start__date=today,
+                                     title__startswith="Kommunestyremøte").first()
     if meeting is None:
         start = timezone.make_aware(dt.datetime.combine(today, dt.time(18, 0)))
-        meeting = meetings.meeting_create(user=clerk_user, body_id=council.id, title=f"Kommunestyremøte {today:%d.%m.%Y}",
+        meeting = meetings.meeting_create(user=clerk_user, body_id=council.id,
+                                          title=f"Kommunestyremøte {today:%d.%m.%Y}",
                                           scheduled_start=start, form="remote")
         for case, title, ground, recommendation in AGENDA:
             agenda.item_add(user=clerk_user, meeting_id=meeting.id, case_number=case, title=title,

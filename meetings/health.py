@@ -12,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 
 async def _layer_roundtrip() -> None:
     layer = get_channel_layer()
+    assert layer is not None, "CHANNEL_LAYERS is configured in settings"
     channel = await layer.new_channel()
     token = uuid.uuid4().hex
     await layer.send(channel, {"type": "health.ping", "token": token})

@@ -239,8 +239,6 @@ class DocumentQuerySet(models.QuerySet):
 
 
 class Document(models.Model):
-    objects = DocumentQuerySet.as_manager()
-
     item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(max_length=300)
     url = models.URLField(blank=True)
@@ -248,12 +246,18 @@ class Document(models.Model):
     public = models.BooleanField(default=True)
     exemption_basis = models.CharField(max_length=200, blank=True, help_text="e.g. offentleglova § 13")
 
+    objects = DocumentQuerySet.as_manager()
+
     def __str__(self) -> str:
         return self.title
 
 
 class MeetingEvent(models.Model):
     """One entry of a meeting's append-only, hash-chained log. Only meetings.services.log writes it."""
+
+    # Not stored: the previous public event's seq, set on an event as it is written or replayed so
+    # that a public client can spot a gap (services/log.py, selectors.event_messages).
+    prev_public_seq: int | None
 
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
@@ -294,3 +298,6 @@ class WrittenBallotTally(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "vote"], name="one_tally_per_vote")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} vote {self.vote} (written ballot)"

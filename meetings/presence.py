@@ -113,9 +113,8 @@ def seat_holders(state: State) -> list[str]:
 
 def name_of(state: State, pid: str) -> str:
     a = state["attendance"].get(pid)
-    if a:
-        return a["name"]
-    return state["roster"].get(pid, {}).get("name", "")
+    name: str = a["name"] if a else state["roster"].get(pid, {}).get("name", "")
+    return name
 
 
 def summary(state: State, pid: str) -> dict[str, Any]:

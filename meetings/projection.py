@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import presence
-from .presence import can_see_and_hear, eligible_voters, voting_persons  # noqa: F401 (the rule lives there)
+from .presence import eligible_voters
 
 State = dict[str, Any]
 Event = dict[str, Any]  # {"seq", "type", "at", "actor", "payload"} and, in a replay, "public"
@@ -213,8 +213,9 @@ def _item_closed(state: State, p: dict[str, Any], e: Event) -> None:
 
 
 def _item_added(state: State, p: dict[str, Any], e: Event) -> None:
-    state["items"][str(p["item"])] = {"state": "pending", "recused": {}, "decision": None, "case_number": p["case_number"],
-                                      "title": p["title"], "public_title": p.get("public_title") or p["title"],
+    state["items"][str(p["item"])] = {"state": "pending", "recused": {}, "decision": None,
+                                      "case_number": p["case_number"], "title": p["title"],
+                                      "public_title": p.get("public_title") or p["title"],
                                       "present_throughout": [], "planned_closure_ground": None}
 
 
@@ -231,7 +232,8 @@ def _floor_requested(state: State, p: dict[str, Any], e: Event) -> None:
 
 def _floor_withdrawn(state: State, p: dict[str, Any], e: Event) -> None:
     pid = _person(p)
-    state["speakers"] = [s for s in state["speakers"] if not (s["person"] == pid and s["kind"] == p.get("kind", s["kind"]))]
+    state["speakers"] = [s for s in state["speakers"]
+                         if not (s["person"] == pid and s["kind"] == p.get("kind", s["kind"]))]
 
 
 def _speakers_reordered(state: State, p: dict[str, Any], e: Event) -> None:

@@ -73,7 +73,9 @@ class _MeetingFeed:
 
     def __init__(self, meeting_id: int) -> None:
         self.meeting_id = meeting_id
-        self.layer = get_channel_layer()
+        layer = get_channel_layer()
+        assert layer is not None, "CHANNEL_LAYERS is configured in settings"
+        self.layer = layer
         self.viewers: set[Subscription] = set()
         self.channel: str | None = None
         self.starting: asyncio.Future[None] | None = None

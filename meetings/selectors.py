@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
@@ -22,7 +22,8 @@ def meeting_list(*, user: Any, body_id: int | None = None) -> QuerySet[Meeting]:
     clerk_bodies = Membership.objects.filter(person__user=user, role="clerk").values("body_id") \
         if getattr(user, "is_authenticated", False) else []
     # Drafts are the clerk's working copy; everything from the published notice on is public (§ 11-3).
-    return visibility.public_meetings(qs) | qs.filter(state=MeetingState.DRAFT, body_id__in=clerk_bodies)
+    visible: QuerySet[Meeting] = visibility.public_meetings(qs)
+    return visible | qs.filter(state=MeetingState.DRAFT, body_id__in=clerk_bodies)
 
 
 def meeting_get(*, user: Any, meeting_id: Any) -> Meeting:
@@ -83,13 +84,21 @@ def live_participant(*, user: Any, meeting_id: int) -> tuple[int, str]:
 
 def meeting_seq(*, meeting_id: int) -> int | None:
     """The log's last seq, or None for an unknown or draft meeting."""
-    return visibility.public_meetings(Meeting.objects.filter(id=meeting_id)).values_list("last_seq", flat=True).first()
+    seq: int | None = (visibility.public_meetings(Meeting.objects.filter(id=meeting_id))
+                       .values_list("last_seq", flat=True).first())
+    return seq
 
 
-def meeting_live_state(*, meeting_id: int) -> tuple[int, dict[str, Any]]:
-    """(last seq, live state), read together from one row so they always match."""
+class LiveState(NamedTuple):
+    seq: int  # of the newest event folded into `state`
+    state: dict[str, Any]
+
+
+def meeting_live_state(*, meeting_id: int) -> LiveState:
+    """The live state and its seq, read together from one row so they always match (the public
+    gate orders by the seq: a state older than an event it applied must not undo it)."""
     seq, state = Meeting.objects.values_list("last_seq", "live_state").get(id=meeting_id)
-    return seq, state
+    return LiveState(seq=seq, state=state)
 
 
 def event_messages(*, meeting_id: int, after: int, upto: int | None = None, public: bool,
@@ -106,7 +115,9 @@ def event_messages(*, meeting_id: int, after: int, upto: int | None = None, publ
     prev = None
     for e in qs.filter(public_payload__isnull=False)[:limit]:
         e.prev_public_seq = prev  # known within a replay batch; the first one's is not needed
-        out.append(events.public_event_message(e))
+        message = events.public_event_message(e)
+        if message is not None:  # the query keeps only public events
+            out.append(message)
         prev = e.seq
     return out
 

@@ -355,7 +355,8 @@ def ground_public(ground: str | None) -> dict[str, str] | None:
 
 def closed_notice(ground: str | None) -> dict[str, str]:
     nb, en = ground_labels(ground or "")
-    return {"nb": f"Møtet er lukket for publikum etter {nb}.", "en": f"The meeting is closed to the public under the {en}."}
+    return {"nb": f"Møtet er lukket for publikum etter {nb}.",
+            "en": f"The meeting is closed to the public under the {en}."}
 
 
 def closed_caption() -> dict[str, str]:
@@ -438,12 +439,13 @@ def state_document(s: dict[str, Any]) -> dict[str, Any]:
     motion = s.get("closure_motion")
     if motion and shows("doors.motion", doors_closed=closed):
         doc["closure_motion"] = {"ground": ground_public(motion["ground"])}
-    if item:
+    if item_id and item:
         doc["current_item"] = {"id": int(item_id), "case_number": item.get("case_number"),
                                "title": item_public_title(item.get("title"), item.get("public_title"))}
     floor = s.get("floor")
     if floor and shows("floor.granted", doors_closed=closed):
-        doc["speaker"] = {"name": floor["name"], "kind": floor["kind"], "since": floor["since"], "limit": floor["limit"]}
+        doc["speaker"] = {"name": floor["name"], "kind": floor["kind"], "since": floor["since"],
+                          "limit": floor["limit"]}
     if shows("floor.requested", doors_closed=closed):
         doc["speakers"] = [{"name": e["name"], "kind": e["kind"]} for e in s.get("speakers", [])]
     if shows("proposal.submitted", doors_closed=closed):

@@ -49,7 +49,7 @@ class PastClock:
         self.t += self.step
         # UTC, as django.utils.timezone.now() gives it: the digest hashes at.isoformat(), and the
         # database hands times back in UTC, so any other offset would fail verification.
-        return self.t.astimezone(dt.timezone.utc)
+        return self.t.astimezone(dt.UTC)
 
     def set(self, moment: dt.datetime) -> None:
         self.t = moment
@@ -74,7 +74,7 @@ def _pause(clock: PastClock | None, minutes: float) -> None:
 
 
 def _run(user: Any, meeting_id: int, name: str, **payload: Any) -> Any:
-    return commands.execute(name=name, user=user, meeting_id=meeting_id, payload=payload)
+    return commands.execute(name=name, user=user, meeting_id=meeting_id, payload=payload).result
 
 
 def _vote(meeting_id: int, chair: Any, users: dict[str, Any], choices: Any, **open_args: Any) -> dict[str, Any]:
@@ -162,7 +162,8 @@ def _play(*, body: Body, clerk: Any, title: str, scheduled_start: dt.datetime, c
                                    reason="Dårlig forbindelse (pakketap over grensen)")
     meetings.stream_report(meeting_id=mid, up=False, reason="Koderen stoppet")
     meetings.stream_report(meeting_id=mid, up=True, reason="Koderen startet på nytt")
-    attendance.member_media_report(meeting_id=mid, person_id=m3.person.id, audio_only=False, reason="Forbindelsen er god")
+    attendance.member_media_report(meeting_id=mid, person_id=m3.person.id, audio_only=False,
+                                   reason="Forbindelsen er god")
     _vote(mid, chair, users, "for", title="Innstillingen")
     _pause(clock, 15)
     _run(chair, mid, "item.close", item_id=items[2].id)

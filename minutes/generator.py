@@ -46,7 +46,8 @@ def _explanation(res: dict[str, Any]) -> dict[str, Any]:
         "eligible_count": len(res.get("eligible", [])),
         "not_eligible": [{"voter_id": person_id(pid), "name": e["name"], "reason": e["reason"],
                           "voted": bool(e.get("voted"))} for pid, e in res.get("not_eligible", {}).items()],
-        "not_voted": [{"voter_id": person_id(pid), "name": name} for pid, name in res.get("not_voted_names", {}).items()],
+        "not_voted": [{"voter_id": person_id(pid), "name": name}
+                      for pid, name in res.get("not_voted_names", {}).items()],
         "not_in_quorum": [{"voter_id": person_id(pid), "name": e["name"], "reason": e["reason"]}
                           for pid, e in res.get("not_in_quorum", {}).items()],
         "round": res.get("round"), "new_round": bool(res.get("new_round")), "lot": res.get("lot"),

@@ -143,7 +143,8 @@ def archive(request: HttpRequest) -> HttpResponse:
     for m in meetings:
         recording, chapters = _recording_files(m.id) if m.state == MeetingState.ENDED else (False, False)
         rows.append({"meeting": m, "minutes": m.id in published, "recording": recording, "chapters": chapters,
-                     "start_iso": local_iso(m.scheduled_start.isoformat()), "date_text": format_date(m.scheduled_start, lang)})
+                     "start_iso": local_iso(m.scheduled_start.isoformat()),
+                     "date_text": format_date(m.scheduled_start, lang)})
     with translation.override(lang):
         return render(request, "minutes/archive.html", {"rows": rows, "L": labels(lang)})
 
@@ -198,7 +199,7 @@ def ics_fold(line: str) -> str:
 
 
 def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def meetings_ics(request: HttpRequest) -> HttpResponse:

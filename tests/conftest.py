@@ -1,4 +1,5 @@
 import pytest
+from django.test import override_settings
 
 from tests.factories import make_council, make_meeting
 
@@ -11,6 +12,20 @@ def pytest_collection_modifyitems(config, items):
     "Runner.run() cannot be called from a running event loop".
     """
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_settings():
+    """What every test starts from; a test changes it with pytest-django's `settings` fixture.
+
+    Passwords are hashed cheaply (PBKDF2's deliberate slowness would dominate fixture set-up), and
+    the public stream is off unless a test turns it on (every meeting would otherwise start an
+    encoder thread). Processes a test starts (daphne, manage.py) get their settings from the
+    environment the test passes them, not from here.
+    """
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                           LIVESTREAM_ENABLED=False):
+        yield
 
 
 @pytest.fixture

@@ -37,9 +37,11 @@ def make_user(username: str, name: str, party: Party | None = None) -> Any:
 def make_council(*, seats: int = 5, deputies: int = 2, remote_allowed: bool = True, slug: str = "kst") -> Council:
     """A body of `seats` members (one of them the chair), a clerk and ranked deputies, in two parties."""
     muni, _ = Municipality.objects.get_or_create(name="Testvik kommune", number="9999")
-    parties = [Party.objects.get_or_create(name=n, short_name=s)[0] for n, s in (("Arbeiderpartiet", "Ap"), ("Høyre", "H"))]
+    parties = [Party.objects.get_or_create(name=n, short_name=s)[0]
+               for n, s in (("Arbeiderpartiet", "Ap"), ("Høyre", "H"))]
     body = Body.objects.create(municipality=muni, name=f"Kommunestyret {slug}", slug=slug, body_type="kommunestyre",
-                               seats=seats, remote_allowed=remote_allowed, remote_decision_ref="PS 1/26" if remote_allowed else "",
+                               seats=seats, remote_allowed=remote_allowed,
+                               remote_decision_ref="PS 1/26" if remote_allowed else "",
                                remote_decision_date=dt.date(2026, 1, 15) if remote_allowed else None)
     chair = make_user(f"{slug}-chair", "Ordfører Olsen", parties[0])
     Membership.objects.create(body=body, person=Person.objects.get(user=chair), role=Role.CHAIR, party=parties[0])
@@ -82,7 +84,7 @@ def make_meeting(council: Council, *, items: int = 3, form: str = "remote", publ
 def run(user: Any, meeting: Meeting | int, name: str, **payload: Any) -> Any:
     """Run one meeting command as `user` through the shared command table."""
     meeting_id = meeting if isinstance(meeting, int) else meeting.id
-    return commands.execute(name=name, user=user, meeting_id=meeting_id, payload=payload)
+    return commands.execute(name=name, user=user, meeting_id=meeting_id, payload=payload).result
 
 
 def report_media(meeting: Meeting | int, user: Any, *, audio: bool = True, video: bool = True,

@@ -12,9 +12,9 @@ from ..exceptions import InvalidInput, LegalRuleViolation
 from ..exemptions import profile_coverage
 from ..legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround, late_item_blocked
 from ..models import AgendaItem, Document, MeetingForm
-from ..projection import voting_persons
-from ..visibility import LATE_ITEM_BEHIND_CLOSED_DOORS
+from ..presence import voting_persons
 from ..state import MeetingState, next_item_state
+from ..visibility import LATE_ITEM_BEHIND_CLOSED_DOORS
 from .access import person_for_user, require_chair, require_clerk
 from .common import clean_text, item_of, require_in_session
 from .log import log_append, meeting_lock

@@ -8,12 +8,12 @@ from django.db import transaction
 
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
 from ..models import Meeting, MeetingForm, Membership, Person, Role
-from ..state import MeetingState
+from ..state import LIVE_STATES, MeetingState
 from .access import person_for_user, require_chair, require_participant
 from .common import clean_text
 from .log import log_append, meeting_lock
 
-JOINABLE = {MeetingState.NOTICE_PUBLISHED, MeetingState.IN_SESSION, MeetingState.SUSPENDED, MeetingState.ADJOURNED}
+JOINABLE = LIVE_STATES | {MeetingState.NOTICE_PUBLISHED, MeetingState.ADJOURNED}
 
 
 def _party(m: Membership) -> str:
@@ -105,8 +105,8 @@ def roll_call(*, user: Any, meeting_id: int, present: list[int], absent: dict[st
                 "person": person.id, "name": person.name, "party": info["party"], "role": info["role"],
                 "substitute_for": info["substitute_for"], "remote": meeting.form == MeetingForm.REMOTE,
                 "roll_call": True, "in_room": pid in in_room_ids})
-        for pid, reason in absent.items():
-            _absence(meeting=meeting, actor=actor, person_id=int(pid), reason=reason)
+        for absent_pid, reason in absent.items():
+            _absence(meeting=meeting, actor=actor, person_id=int(absent_pid), reason=reason)
     return meeting
 
 
@@ -164,7 +164,8 @@ def deputy_summon(*, user: Any, meeting_id: int, for_member_id: int, deputy_id: 
         state = meeting.live_state
         member_key = str(for_member_id)
         if member_key not in state.get("absent", {}):
-            raise LegalRuleViolation("a deputy is summoned only for a member registered absent", code="member_not_absent")
+            raise LegalRuleViolation("a deputy is summoned only for a member registered absent",
+                                     code="member_not_absent")
         if state["absent"][member_key].get("deputy"):
             raise LegalRuleViolation("a deputy is already summoned for that member", code="deputy_already_summoned")
         member = Membership.objects.filter(body=meeting.body, person_id=for_member_id).select_related("party").first()

@@ -40,9 +40,9 @@ def clean_text(value: Any, *, field: str, max_length: int = 4000, required: bool
         value = ""
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text")
-    value = value.strip()
-    if required and not value:
+    text = value.strip()
+    if required and not text:
         raise InvalidInput(f"{field} is required")
-    if len(value) > max_length:
+    if len(text) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters")
-    return value
+    return text

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from ..exceptions import InvalidInput, LegalRuleViolation, NotEligible
 from ..models import Meeting, Person
-from ..projection import voting_persons
+from ..presence import voting_persons
 from .access import person_for_user, require_chair
 from .common import clean_text, require_in_session
 from .log import log_append, meeting_lock
@@ -17,7 +17,7 @@ KINDS = {"speech", "reply"}
 
 
 def _require_present_member(meeting: Meeting, person: Person) -> dict[str, Any]:
-    att = meeting.live_state.get("attendance", {}).get(str(person.id))
+    att: dict[str, Any] | None = meeting.live_state.get("attendance", {}).get(str(person.id))
     if not att or not att["present"]:
         raise NotEligible("join the meeting first", code="not_present")
     if str(person.id) not in voting_persons(meeting.live_state):
@@ -44,7 +44,8 @@ def floor_request(*, user: Any, meeting_id: int, kind: str = "speech", reply_to:
         if kind == "reply":
             target = reply_to or (state["floor"] and int(state["floor"]["person"]))
             if not target:
-                raise LegalRuleViolation("a reply answers the current speaker; nobody has the floor", code="nothing_to_reply_to")
+                raise LegalRuleViolation("a reply answers the current speaker; nobody has the floor",
+                                         code="nothing_to_reply_to")
             reply_to = int(target)
         log_append(meeting=meeting, type="floor.requested", actor=person, payload={
             "person": person.id, "name": person.name, "kind": kind, "reply_to": reply_to})

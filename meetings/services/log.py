@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
-from .. import clock, events, projection
+from .. import clock, events, projection, public_state, state_patch
 from ..exceptions import LogTampered, NotFound
 from ..models import Meeting, MeetingEvent, Person
 from ..visibility import public_payload
@@ -32,13 +35,46 @@ def event_digest(*, meeting_id: int, seq: int, type: str, at: str, actor: int | 
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@dataclass
+class SeqWatch:
+    """The log's last seq as the services run inside `watch_seq()` left it (None: no meeting locked)."""
+
+    seq: int | None = None
+
+    def saw(self, seq: int) -> None:
+        self.seq = seq if self.seq is None else max(self.seq, seq)
+
+
+_watch: ContextVar[SeqWatch | None] = ContextVar("log_seq_watch", default=None)
+
+
+@contextmanager
+def watch_seq() -> Iterator[SeqWatch]:
+    """Note the last seq each locked read and each append in this block sees, so that a caller knows
+    the seq its command wrote (or, if it wrote nothing, the one it saw) without reading it again."""
+    watch = SeqWatch()
+    token = _watch.set(watch)
+    try:
+        yield watch
+    finally:
+        _watch.reset(token)
+
+
+def _saw(seq: int) -> None:
+    watch = _watch.get()
+    if watch is not None:
+        watch.saw(seq)
+
+
 def meeting_lock(meeting_id: int) -> Meeting:
     """Lock the meeting row for the rest of the transaction (a no-op lock on SQLite, which
     serialises writers anyway with IMMEDIATE transactions)."""
     try:
-        return Meeting.objects.select_for_update().select_related("body").get(id=meeting_id)
+        meeting = Meeting.objects.select_for_update().select_related("body").get(id=meeting_id)
     except (Meeting.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"meeting {meeting_id} does not exist") from None
+    _saw(meeting.last_seq)
+    return meeting
 
 
 def log_append(*, meeting: Meeting, type: str, payload: dict[str, Any], actor: Person | None = None) -> MeetingEvent:
@@ -61,6 +97,10 @@ def log_append(*, meeting: Meeting, type: str, payload: dict[str, Any], actor: P
     # transaction's own copy (copying the whole state per event cost more than the event). The state
     # gets its own copy of the payload, so folding later events never changes this event's message.
     record = {"seq": seq, "type": type, "at": at.isoformat(), "actor": actor_id, "payload": json.loads(canonical)}
+    # What the state was before this event, for the patch clients fold (state_patch.py): remembered
+    # from the previous event by its digest, or printed now, before the fold changes it in place.
+    memo = state_patch.recall(meeting.id, prev)
+    before = memo.member if memo else state_patch.prints(meeting.live_state or projection.initial_state())
     new_state = projection.apply_in_place(meeting.live_state or projection.initial_state(), record)
     public = public_payload(type, payload, new_state)
     event = MeetingEvent.objects.create(
@@ -75,7 +115,11 @@ def log_append(*, meeting: Meeting, type: str, payload: dict[str, Any], actor: P
     meeting.last_seq = seq
     meeting.last_digest = digest
     meeting.save(update_fields=["live_state", "last_seq", "last_digest", "state"])
-    events.broadcast_event_on_commit(event)
+    patches = state_patch.advance(meeting_id=meeting.id, memo=memo, member_before=before, digest=digest,
+                                  state=new_state, public_doc=public_state.build(meeting),
+                                  public_event=public is not None)
+    _saw(seq)
+    events.broadcast_event_on_commit(event, state_patch=patches.member, public_state_patch=patches.public)
     return event
 
 

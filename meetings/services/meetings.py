@@ -13,7 +13,7 @@ from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionD
 from ..exemptions import profile_coverage
 from ..legal import MANDATORY_CLOSURE_GROUNDS, OWN_REMOTE_DECISION, rules_for
 from ..models import Body, ExemptionProfile, Meeting, MeetingForm, Membership, Person, Role
-from ..state import MeetingState, next_meeting_state
+from ..state import LIVE_STATES, MeetingState, next_meeting_state
 from .access import person_for_user, require_chair, require_clerk
 from .log import log_append, meeting_lock
 
@@ -39,7 +39,8 @@ def remote_basis(*, body: Body, form: str, on: dt.date) -> dict[str, Any] | None
     if rules_for(body.body_type).own_remote_decision:
         return {"basis": "own_decision", "ref": OWN_REMOTE_DECISION, "date": on.isoformat()}
     raise LegalRuleViolation(
-        f"{body.name} may not meet remotely: the council has not allowed remote meetings for it (kommuneloven § 11-7 (1))",
+        f"{body.name} may not meet remotely: the council has not allowed remote meetings for it "
+        "(kommuneloven § 11-7 (1))",
         code="remote_not_allowed",
     )
 
@@ -256,7 +257,7 @@ def stream_report(*, meeting_id: int, up: bool, reason: str = "") -> bool:
     """System call from the public stream: log when the public could or could not follow."""
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
-        if meeting.state not in (MeetingState.IN_SESSION, MeetingState.SUSPENDED):
+        if meeting.state not in LIVE_STATES:
             return False
         if meeting.live_state.get("stream", {}).get("up", True) == up:
             return False

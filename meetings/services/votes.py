@@ -11,13 +11,27 @@ from typing import Any
 
 from django.db import transaction
 
-from ..exceptions import IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, NotFound
 from .. import presence
-from ..legal import (AGAINST, APPOINTMENT_RULE, BLANK, BLANK_ALLOWED, CASTING_VOTE_KINDS, ELECTION_RULE, FOR,
-                     GENERAL_RULES, OFFICES_NEVER_WRITTEN, ROUND_KINDS, WRITTEN_BALLOT_MINISTRY, RuleSet, VoteKind,
-                     quorum_threshold)
+from ..exceptions import IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, NotFound
+from ..legal import (
+    AGAINST,
+    APPOINTMENT_RULE,
+    BLANK,
+    BLANK_ALLOWED,
+    CASTING_VOTE_KINDS,
+    ELECTION_RULE,
+    FOR,
+    GENERAL_RULES,
+    OFFICES_NEVER_WRITTEN,
+    ROUND_KINDS,
+    WRITTEN_BALLOT_MINISTRY,
+    RuleSet,
+    VoteKind,
+    quorum_threshold,
+)
 from ..models import Meeting, WrittenBallotTally
-from ..projection import State, eligible_voters, voting_persons
+from ..presence import eligible_voters, voting_persons
+from ..projection import State
 from . import doors
 from .access import person_for_user, require_chair
 from .common import clean_text, current_item, meeting_rules, require_in_session
@@ -218,7 +232,8 @@ def vote_cast(*, user: Any, meeting_id: int, vote: int, choice: str) -> int:
         if choice not in v["options"]:
             allowed = ", ".join(v["options"])
             raise InvalidInput(f"choice must be one of: {allowed}" + (
-                "" if v["kind"] in BLANK_ALLOWED else " (kommuneloven § 8-1 (2): no abstention, blank only in elections)"))
+                "" if v["kind"] in BLANK_ALLOWED
+                else " (kommuneloven § 8-1 (2): no abstention, blank only in elections)"))
         cast = len(v["ballots"]) + 1
         payload = {"vote": vote, "person": person.id, "name": person.name, "choice": choice, "cast": cast,
                    "eligible": len(v["eligible"])}
@@ -292,7 +307,8 @@ def _explain(state: State, vote: dict[str, Any]) -> dict[str, Any]:
 
 def _first_round_of(state: State, vote: dict[str, Any]) -> dict[str, Any] | None:
     """The budget vote whose result sent it to this runoff, or None when `vote` is a first round."""
-    for v in state["votes"].values():
+    votes: dict[str, dict[str, Any]] = state["votes"]
+    for v in votes.values():
         if (v.get("result") or {}).get("budget", {}).get("runoff_vote") == vote["vote"]:
             return v
     return None
@@ -453,7 +469,8 @@ def _open_runoff(*, meeting: Meeting, chair: Any, rules: RuleSet, first: dict[st
     between = first["result"]["budget"]["runoff_between"]
     log_append(meeting=meeting, type="vote.opened", actor=chair, payload={
         "vote": number, "item": int(first["item"]), "kind": VoteKind.BUDGET,
-        "title": f"Ny votering mellom de to forslagene med flest stemmer (kommuneloven § 11-9 (3)): {first['title']}"[:300],
+        "title": ("Ny votering mellom de to forslagene med flest stemmer (kommuneloven § 11-9 (3)): "
+                  f"{first['title']}")[:300],
         "proposals": [int(o[1:]) for o in between], "options": between,
         "eligible": eligible_voters(state, first["item"]),
         "decision_texts": {o: first["decision_texts"][o] for o in between},

@@ -20,7 +20,8 @@ CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
-                 "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required"]
+                 "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
+                 "--autoplay-policy=no-user-gesture-required"]
 
 
 def _free_port() -> int:

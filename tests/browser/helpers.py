@@ -30,8 +30,8 @@ def formannskap_meeting(base: str) -> int:
     for case, title in [("FS 1/26", "Budsjettjustering"), ("FS 2/26", "Havneplan"), ("FS 3/26", "Tomtesalg")]:
         item = api(base, f"/api/meetings/{meeting['id']}/items/", {"case_number": case, "title": title,
                                                                    "recommendation": f"{title} vedtas."}, clerk)
-        api(base, f"/api/items/{item['id']}/documents/", {"title": f"Saksframlegg {case}",
-                                                          "text": f"Rådmannens saksframlegg om {title.lower()}."}, clerk)
+        api(base, f"/api/items/{item['id']}/documents/",
+            {"title": f"Saksframlegg {case}", "text": f"Rådmannens saksframlegg om {title.lower()}."}, clerk)
         api(base, f"/api/items/{item['id']}/documents/", {"title": f"Unntatt vedlegg {case}", "public": False,
                                                           "exemption_basis": "offentleglova § 13"}, clerk)
     api(base, f"/api/meetings/{meeting['id']}/publish-notice/", {"notice_text": NOTICE}, clerk)

@@ -41,7 +41,8 @@ async () => {
   });
   ctx.close();
   return {
-    videos: videos.map((v, i) => ({ colour: colour(v), advancing: v.currentTime > before[i].t && frames(v) > before[i].f,
+    videos: videos.map((v, i) => ({ colour: colour(v),
+                                    advancing: v.currentTime > before[i].t && frames(v) > before[i].f,
                                     label: v.getAttribute('aria-label') })),
     sounds,
   };

@@ -140,7 +140,8 @@ def test_it_sets_up_a_members_call_again_after_the_socket_drops(browser, live_se
     wait_text(member, "#conn-status", "Tilkoblet")
     member.wait_for_function("councilRoom.media.pc.connectionState === 'connected'", timeout=30000)
     member.wait_for_function(playing, timeout=30000)
-    frames = "Math.max(...[...document.querySelectorAll('#floor-videos video')].map(v => v.getVideoPlaybackQuality().totalVideoFrames))"
+    frames = ("Math.max(...[...document.querySelectorAll('#floor-videos video')]"
+              ".map(v => v.getVideoPlaybackQuality().totalVideoFrames))")
     before = member.evaluate(frames)
     member.wait_for_timeout(1000)
     assert member.evaluate(frames) > before  # decoded frames keep arriving on the new call

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from tests.browser.conftest import VIEWPORT, assert_accessible, login
 from tests.browser.helpers import api, token, wait_text
@@ -29,7 +30,8 @@ def test_it_takes_a_meeting_from_set_up_to_published_minutes(browser, live_serve
     assert_accessible(clerk, "clerk start page")
     clerk.select_option("#id_body", label="Kommunestyret")
     clerk.fill("#id_title", "Ekstraordinært kommunestyre")
-    start = (dt.datetime.now() + dt.timedelta(days=2)).replace(hour=18, minute=0)
+    # The datetime-local field takes the wall clock of the project's time zone, without an offset.
+    start = (timezone.localtime() + dt.timedelta(days=2)).replace(hour=18, minute=0, tzinfo=None)
     clerk.fill("#id_scheduled_start", start.strftime("%Y-%m-%dT%H:%M"))
     clerk.select_option("#id_form", "remote")
     clerk.click("main form button[type=submit]")

@@ -65,7 +65,8 @@ def test_it_shows_a_member_without_media_as_connecting_then_not_heard(browser, l
     chair.locator(f"#roll-call tr[data-person='{pid}'] button.in-room").click()
     expect(in_console).to_have_text("ser og hører")
     expect(in_room).to_have_text("ser og hører")
-    expect(chair.locator(f"#roll-call tr[data-person='{pid}'] button.in-room")).to_have_attribute("aria-pressed", "true")
+    in_room = chair.locator(f"#roll-call tr[data-person='{pid}'] button.in-room")
+    expect(in_room).to_have_attribute("aria-pressed", "true")
     assert api(base, f"/api/meetings/{meeting}/state/", token=token(base, "medlem03"))["state"]["presence"][pid] == {
         "sees_and_hears": True, "reason": None}
     for page in (chair, member):

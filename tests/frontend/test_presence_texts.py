@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def reasons_in(html: str) -> dict[str, str]:
-    return json.loads(re.search(r'<script id="reasons-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    found = re.search(r'<script id="reasons-data" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
 
 
 def test_it_renders_the_presence_reasons_in_the_pages_language() -> None:

@@ -13,7 +13,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from meetings import media_worker
+from mediaworker import embedded
+from meetings import events
 from meetings.models import Meeting
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.media.clients import Client
@@ -48,8 +49,8 @@ async def eventually(predicate, timeout=8.0, step=0.1) -> float:
 async def connect(meeting_id: int, person_id: int, client: Client) -> None:
     layer = get_channel_layer()
     reply = await layer.new_channel()
-    await media_worker.submit(meeting_id=meeting_id, person_id=person_id, msg_type="media.offer",
-                              payload=await client.offer(), reply_channel=reply, request_id="o1")
+    await events.send_media_request(meeting_id=meeting_id, person_id=person_id, msg_type="media.offer",
+                                    payload=await client.offer(), reply_channel=reply, request_id="o1")
     message = await asyncio.wait_for(layer.receive(reply), 10)
     answer = message["payload"]
     assert answer["type"] == "media.answer" and answer["in_response"] == "o1", answer
@@ -66,8 +67,8 @@ async def test_the_floor_in_the_log_decides_who_hears_and_sees_whom():
     clients = {pid: Client(tone[pid]) for pid in pids}
     worker_tasks = []
     try:
-        media_worker.ensure_embedded_worker()
-        worker_tasks = list(media_worker._embedded.values())
+        embedded.ensure_embedded_worker()
+        worker_tasks = list(embedded._embedded.values())
         for pid, client in clients.items():
             await connect(meeting.id, pid, client)
         chair, a, b, c = pids
@@ -124,8 +125,8 @@ async def test_the_floor_in_the_log_decides_who_hears_and_sees_whom():
             await client.close()
         for task in worker_tasks:
             task.cancel()
-        media_worker._embedded.clear()
-        from meetings.media import gateway
+        embedded._embedded.clear()
+        from conference import gateway
         await gateway.rooms.close_all()
 
 
@@ -142,8 +143,8 @@ class MediaMeeting:
         self.user = dict(zip(self.pids, users, strict=True))
         self.tone = {pid: i + 1 for i, pid in enumerate(self.pids)}
         self.clients = {pid: Client(self.tone[pid]) for pid in self.pids}
-        media_worker.ensure_embedded_worker()
-        self.tasks = list(media_worker._embedded.values())
+        embedded.ensure_embedded_worker()
+        self.tasks = list(embedded._embedded.values())
         for pid, client in self.clients.items():
             await connect(self.meeting.id, pid, client)
         self.chair, self.a, self.b, self.c = self.pids
@@ -167,8 +168,8 @@ class MediaMeeting:
             await client.close()
         for task in self.tasks:
             task.cancel()
-        media_worker._embedded.clear()
-        from meetings.media import gateway
+        embedded._embedded.clear()
+        from conference import gateway
         await gateway.rooms.close_all()
 
 

@@ -18,10 +18,11 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from meetings import events, media_worker
+from conference import gateway
+from conference.room import ARRIVAL_WINDOW, MONITOR_INTERVAL, SETUP_GRACE
+from mediaworker import embedded
+from meetings import events
 from meetings.exceptions import NotEligible
-from meetings.media import gateway
-from meetings.media.room import ARRIVAL_WINDOW, MONITOR_INTERVAL, SETUP_GRACE
 from meetings.models import Meeting, MeetingEvent
 from tests.factories import make_council, make_meeting, run
 from tests.media.clients import Client
@@ -73,16 +74,16 @@ class RemoteMeeting:
         self.members = self.pids[:4]
         self.tone = {pid: i + 1 for i, pid in enumerate(self.pids)}
         self.clients: dict[int, Client] = {}
-        media_worker.ensure_embedded_worker()
-        self.worker_tasks = list(media_worker._embedded.values())
+        embedded.ensure_embedded_worker()
+        self.worker_tasks = list(embedded._embedded.values())
         self.layer = get_channel_layer()
         self.pushes: list[dict[str, Any]] = []
         self._listener = await self.layer.new_channel()
         await self.layer.group_add(events.meeting_group(self.meeting.id), self._listener)
         self._listening = asyncio.ensure_future(self._listen())
         # The worker follows the meeting from the first member socket on (the consumer's "adopt").
-        await media_worker.submit(meeting_id=self.meeting.id, person_id=self.chair, msg_type="adopt", payload={},
-                                  reply_channel="", request_id=None)
+        await events.send_media_request(meeting_id=self.meeting.id, person_id=self.chair, msg_type="adopt",
+                                        payload={})
         return self
 
     async def _listen(self) -> None:
@@ -105,8 +106,8 @@ class RemoteMeeting:
         for pid in pids:
             client = self.clients[pid] = Client(self.tone[pid], report_timeout=self.report_timeout)
             reply = await self.layer.new_channel()
-            await media_worker.submit(meeting_id=self.meeting.id, person_id=pid, msg_type="media.offer",
-                                      payload=await client.offer(), reply_channel=reply, request_id="offer")
+            await events.send_media_request(meeting_id=self.meeting.id, person_id=pid, msg_type="media.offer",
+                                            payload=await client.offer(), reply_channel=reply, request_id="offer")
             answer = (await asyncio.wait_for(self.layer.receive(reply), 10))["payload"]
             assert answer["type"] == "media.answer", answer
             await client.accept({"sdp": answer["sdp"], "type": "answer"})
@@ -140,7 +141,7 @@ class RemoteMeeting:
             await client.close()
         for task in self.worker_tasks:
             task.cancel()
-        media_worker._embedded.clear()
+        embedded._embedded.clear()
         await gateway.rooms.close_all()
 
 

@@ -19,7 +19,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from livestream import webrtc
-from meetings import media_worker
+from mediaworker import embedded
 from meetings.legal import ClosureGround
 from meetings.models import MeetingEvent
 from tests.factories import make_council, make_meeting, run, start_meeting
@@ -73,12 +73,12 @@ async def test_closed_doors_silence_every_public_output_and_reopening_restores_i
     speaker_tone, chair_tone = MEMBERS[2][0], MEMBERS[1][0]
     viewer = Viewer()
     tasks = []
+    from conference import gateway
     from livestream.bridge import streams
-    from meetings.media import gateway
 
     try:
-        media_worker.ensure_embedded_worker()
-        tasks = list(media_worker._embedded.values())
+        embedded.ensure_embedded_worker()
+        tasks = list(embedded._embedded.values())
         for pid, client in clients.items():
             await connect(meeting.id, pid, client)
         item = await database_sync_to_async(lambda: meeting.items.first())()
@@ -118,7 +118,7 @@ async def test_closed_doors_silence_every_public_output_and_reopening_restores_i
             await client.close()
         for task in tasks:
             task.cancel()
-        media_worker._embedded.clear()
+        embedded._embedded.clear()
         await gateway.rooms.close_all()
 
     closed_at, opened_at = await database_sync_to_async(lambda: (

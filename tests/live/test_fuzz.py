@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from meetings import projection
 from meetings.commands import COMMANDS
@@ -62,7 +63,8 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "proposals": st.lists(st.integers(1, 3), max_size=2), "choice": st.sampled_from(["for", "against", "blank", "1"]),
     "kind": st.sampled_from(["speech", "reply", "ordinary", "election", "closure", "conflict_of_interest"]),
     "ground": st.sampled_from(["11-5-3-a", "11-5-3-b", "11-5-2-employee"]),
-    "mode": st.sampled_from(["normal", "audio_only"]), "candidates": st.lists(st.sampled_from(["Ås", "Bø"]), max_size=2),
+    "mode": st.sampled_from(["normal", "audio_only"]),
+    "candidates": st.lists(st.sampled_from(["Ås", "Bø"]), max_size=2),
     "present": st.lists(ref("person"), max_size=3), "absent": st.dictionaries(st.sampled_from(["$0", "$1", "$5"]),
                                                                                st.just("sykdom"), max_size=2),
     "order": st.lists(st.fixed_dictionaries({"person": ref("person"), "kind": st.sampled_from(["speech", "reply"])}),
@@ -216,7 +218,8 @@ def settings_fixture(settings):
 
 
 def test_it_survives_random_messages_with_the_log_valid_and_every_client_in_step(council):
-    loop = asyncio.new_event_loop()
+    runner = asyncio.Runner()  # closing it cancels what still runs, such as the embedded media worker
+    loop = runner.get_loop()
 
     @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(opening=st.sampled_from(range(len(SCRIPT) + 1)), to_chair=st.lists(frames, min_size=1, max_size=12),
@@ -250,12 +253,13 @@ def test_it_survives_random_messages_with_the_log_valid_and_every_client_in_step
     try:
         example()
     finally:
-        loop.close()
+        runner.close()
 
 
 def test_it_plays_a_scripted_meeting_through_the_same_checks(council):
     # A known-good path through the protocol, so the checks above are seen to pass on real traffic.
-    loop = asyncio.new_event_loop()
+    runner = asyncio.Runner()  # closing it cancels what still runs, such as the embedded media worker
+    loop = runner.get_loop()
     room = Room(council, loop)
     item = room.meeting.items.first()
 
@@ -275,4 +279,4 @@ def test_it_plays_a_scripted_meeting_through_the_same_checks(council):
     try:
         room.run(go())
     finally:
-        loop.close()
+        runner.close()

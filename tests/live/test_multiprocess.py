@@ -142,7 +142,7 @@ class Client:
         while True:
             try:
                 msg = json.loads(await asyncio.wait_for(self.ws.recv(), quiet))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
             if msg.get("type") == "event":
                 self.events.append(msg)

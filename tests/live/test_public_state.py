@@ -56,7 +56,8 @@ def test_it_builds_the_document_once_per_seq():
     meeting = make_meeting(council)
     start_meeting(council, meeting)
     m = Meeting.objects.select_related("body").get(id=meeting.id)
-    assert public_state.public_state(m) is public_state.public_state(Meeting.objects.select_related("body").get(id=m.id))
+    again = Meeting.objects.select_related("body").get(id=m.id)
+    assert public_state.public_state(m) is public_state.public_state(again)
 
 
 def test_it_refuses_unknown_and_draft_meetings(client):

@@ -92,7 +92,8 @@ async def test_it_plays_the_composer_output_in_chromium(tmp_path):
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = await browser.new_page()
             await page.route(url, signalling)
-            await page.route("http://127.0.0.1/viewer", lambda route: route.fulfill(body=PAGE, content_type="text/html"))
+            await page.route("http://127.0.0.1/viewer",
+                             lambda route: route.fulfill(body=PAGE, content_type="text/html"))
             await page.goto("http://127.0.0.1/viewer")
             result = await page.evaluate("(url) => window.watch(url)", url)
             assert result["status"] == 200, result

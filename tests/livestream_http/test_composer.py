@@ -13,7 +13,14 @@ import av
 import pytest
 
 from livestream.composer import Composer
-from tests.livestream_http.signal import segment_audio, segment_starts, timed_audio, tone_amplitude, tone_energy, windows
+from tests.livestream_http.signal import (
+    segment_audio,
+    segment_starts,
+    timed_audio,
+    tone_amplitude,
+    tone_energy,
+    windows,
+)
 from tests.media.clients import ColourTrack, ToneTrack
 
 pytestmark = pytest.mark.media
@@ -117,17 +124,17 @@ async def test_it_places_chapters_by_the_log_time_on_the_recording_timeline(tmp_
         await asyncio.sleep(1.5)
         # The log's own timestamps, not the moment the composer hears about them (here more than
         # a segment length apart, so using the receipt time would fail).
-        item_1 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1.2)
+        item_1 = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1.2)
         composer.add_chapter("PS 1/26 Budsjett", at=item_1.isoformat())
         await asyncio.sleep(0.8)
         composer.set_gate(True, "Lukket")
         await asyncio.sleep(1.5)
-        composer.add_chapter("PS 2/26 (lukket sak)", at=dt.datetime.now(dt.timezone.utc))
+        composer.add_chapter("PS 2/26 (lukket sak)", at=dt.datetime.now(dt.UTC))
         await asyncio.sleep(0.3)
         composer.set_gate(False)
-        reopened = dt.datetime.now(dt.timezone.utc)
+        reopened = dt.datetime.now(dt.UTC)
         await asyncio.sleep(1.2)
-        item_3 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1.1)
+        item_3 = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1.1)
         composer.add_chapter("PS 3/26 Trafikksikkerhetsplan", at=item_3)
         await asyncio.sleep(1.3)
     finally:

@@ -12,7 +12,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from livestream.slate import floor_slate, slate_rgb
-from meetings import media_worker
+from mediaworker import embedded
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.integration.test_media_follows_the_log import connect, eventually
 from tests.livestream_http.signal import segment_audio, tone_amplitude
@@ -62,13 +62,13 @@ async def test_the_public_sees_a_slate_naming_a_speaker_without_video_and_hears_
     expected = f"Ordet har {speaker_name} (bare lyd)\n{speaker_name} has the floor (audio only)"
     speaker_slate = slate_rgb(expected, W, H).astype(np.float32)
     tasks = []
+    from conference import gateway
     from livestream.bridge import streams
-    from meetings.media import gateway
 
     live = tmp_path / str(meeting.id)
     try:
-        media_worker.ensure_embedded_worker()
-        tasks = list(media_worker._embedded.values())
+        embedded.ensure_embedded_worker()
+        tasks = list(embedded._embedded.values())
         for pid, client in clients.items():
             await connect(meeting.id, pid, client)
         item = await database_sync_to_async(lambda: meeting.items.first())()
@@ -85,7 +85,7 @@ async def test_the_public_sees_a_slate_naming_a_speaker_without_video_and_hears_
             await client.close()
         for task in tasks:
             task.cancel()
-        media_worker._embedded.clear()
+        embedded._embedded.clear()
         await gateway.rooms.close_all()
 
     # Before the floor is given, the chair's camera (not a slate) is the picture.

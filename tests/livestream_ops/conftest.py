@@ -19,8 +19,8 @@ def live_settings(monkeypatch, settings, tmp_path):
 @pytest.fixture
 async def streams():
     """The process's public streams, stopped after the test with every media room."""
+    from conference import gateway
     from livestream.bridge import streams
-    from meetings.media import gateway
 
     yield streams
     await streams.stop_all()

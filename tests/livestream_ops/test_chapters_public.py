@@ -14,7 +14,7 @@ pytestmark = pytest.mark.media
 
 def event(kind: str, seq: int, payload: dict, *, doors_closed: bool) -> dict:
     """A log event as the media worker receives it, with its public form decided as the log does."""
-    return {"event": kind, "seq": seq, "at": dt.datetime.now(dt.timezone.utc).isoformat(), "payload": payload,
+    return {"event": kind, "seq": seq, "at": dt.datetime.now(dt.UTC).isoformat(), "payload": payload,
             "public": public_payload(kind, payload, {"doors": {"closed": doors_closed}})}
 
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from meetings import media_worker
+import mediaworker.worker
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.livestream_ops.helpers import Captured, close_doors
 
@@ -21,23 +21,23 @@ async def test_it_keeps_the_gate_closed_when_a_refresh_read_the_state_before_doo
     await database_sync_to_async(start_meeting)(council, meeting)
     item = await database_sync_to_async(lambda: meeting.items.first())()
     await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
-    worker = media_worker.MediaWorker("media.w0")
+    worker = mediaworker.worker.MediaWorker("media.w0")
     await worker._refresh_routing(meeting.id)
     composer = streams.composers[meeting.id]
     assert composer.gate_closed is False
 
     # A refresh (as _watch_publishers makes when a member's tracks arrive) reads the live state
     # while the doors are still open, and is slow to get on with it.
-    real_read = media_worker._live_state
+    real_read = mediaworker.worker.live_state
     read_done, go_on = asyncio.Event(), asyncio.Event()
 
-    async def slow_read(meeting_id: int):
-        result = await real_read(meeting_id)
+    async def slow_read(*, meeting_id: int):
+        result = await real_read(meeting_id=meeting_id)
         read_done.set()
         await go_on.wait()
         return result
 
-    monkeypatch.setattr(media_worker, "_live_state", slow_read)
+    monkeypatch.setattr(mediaworker.worker, "live_state", slow_read)
 
     async def stale_refresh() -> None:
         async with worker._lock(meeting.id):
@@ -45,7 +45,7 @@ async def test_it_keeps_the_gate_closed_when_a_refresh_read_the_state_before_doo
 
     refresh = asyncio.ensure_future(stale_refresh())
     await asyncio.wait_for(read_done.wait(), 5)
-    monkeypatch.setattr(media_worker, "_live_state", real_read)
+    monkeypatch.setattr(mediaworker.worker, "live_state", real_read)
 
     # Meanwhile the council votes to close the doors; the event reaches the worker.
     with Captured() as log:
@@ -67,7 +67,7 @@ async def test_it_ignores_a_doors_event_older_than_the_gate(streams):
     await database_sync_to_async(start_meeting)(council, meeting)
     item = await database_sync_to_async(lambda: meeting.items.first())()
     await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
-    worker = media_worker.MediaWorker("media.w0")
+    worker = mediaworker.worker.MediaWorker("media.w0")
     await worker._refresh_routing(meeting.id)
     composer = streams.composers[meeting.id]
     with Captured() as log:
@@ -92,7 +92,7 @@ async def test_it_closes_the_gate_even_if_the_doors_closed_event_never_arrives(s
     await database_sync_to_async(start_meeting)(council, meeting)
     item = await database_sync_to_async(lambda: meeting.items.first())()
     await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
-    worker = media_worker.MediaWorker("media.w0")
+    worker = mediaworker.worker.MediaWorker("media.w0")
     await worker._refresh_routing(meeting.id)
     composer = streams.composers[meeting.id]
     assert composer.gate_closed is False

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from livestream.bridge import no_stream_slate
 from livestream.slate import slate_rgb
-from meetings import media_worker
+from mediaworker import embedded
 from meetings.models import ExemptionProfile
 from meetings.services.meetings import meeting_apply_exemption
 from tests.factories import make_council, make_meeting, run, start_meeting
@@ -52,11 +52,11 @@ async def test_it_shows_a_slate_and_logs_the_stream_down_in_no_public_stream_mod
     clients = {chair: Client(1, video=False), speaker: Client(2, video=True)}
     tones = (MEMBERS[1][0], MEMBERS[2][0])
     tasks = []
-    from meetings.media import gateway
+    from conference import gateway
 
     try:
-        media_worker.ensure_embedded_worker()
-        tasks = list(media_worker._embedded.values())
+        embedded.ensure_embedded_worker()
+        tasks = list(embedded._embedded.values())
         for pid, client in clients.items():
             await connect(meeting.id, pid, client)
         item = await database_sync_to_async(lambda: meeting.items.first())()
@@ -77,7 +77,7 @@ async def test_it_shows_a_slate_and_logs_the_stream_down_in_no_public_stream_mod
             await client.close()
         for task in tasks:
             task.cancel()
-        media_worker._embedded.clear()
+        embedded._embedded.clear()
         await gateway.rooms.close_all()
 
     off, on = await database_sync_to_async(lambda: events_of(meeting.id, "mode.changed"))()

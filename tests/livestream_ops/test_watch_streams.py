@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from django.core.management import CommandError, call_command
 
 from livestream.watchdog import stream_check_all
-from meetings import media_worker
+from mediaworker.worker import live_state
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.livestream_ops.helpers import close_doors, events_of, eventually
 
@@ -36,7 +36,7 @@ async def test_it_logs_a_stream_whose_worker_died_and_its_return(streams, settin
     await database_sync_to_async(start_meeting)(council, meeting)
 
     async def stream_from_a_worker():
-        state, seq = await media_worker._live_state(meeting.id)
+        seq, state = await live_state(meeting_id=meeting.id)
         streams.follow(meeting.id, state, None, set(), set(), seq=seq)
         out_dir = streams.composers[meeting.id].out_dir
         count = len(list(out_dir.glob("seg_*.ts")))

@@ -10,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from livestream.health import STALL_SEGMENTS
-from meetings import media_worker
+from mediaworker.worker import live_state
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.livestream_ops.helpers import close_doors, events_of, eventually
 
@@ -27,7 +27,7 @@ async def start_stream(streams, slug: str, settings):
     council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug=slug)
     meeting = await database_sync_to_async(make_meeting)(council)
     await database_sync_to_async(start_meeting)(council, meeting)
-    state, seq = await media_worker._live_state(meeting.id)
+    seq, state = await live_state(meeting_id=meeting.id)
     streams.follow(meeting.id, state, None, set(), set(), seq=seq)
     composer = streams.composers[meeting.id]
     await eventually(lambda: len(list(composer.out_dir.glob("seg_*.ts"))) >= 2)
@@ -74,7 +74,7 @@ async def test_it_logs_nothing_for_a_stall_behind_closed_doors(streams, settings
     item = await database_sync_to_async(lambda: meeting.items.first())()
     await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
     await database_sync_to_async(close_doors)(council, meeting)
-    state, seq = await media_worker._live_state(meeting.id)
+    seq, state = await live_state(meeting_id=meeting.id)
     streams.follow(meeting.id, state, None, set(), set(), seq=seq)
     assert composer.gate_closed
     composer._stop.set()

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import aioice.stun
 import pytest
 
-from meetings.media.room import MediaRoom
+from conference.room import MediaRoom
 from tests.media.clients import Client
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from meetings.media.room import MediaRoom
+from conference.room import MediaRoom
 from tests.media.conftest import wait_for
 
 pytestmark = pytest.mark.media

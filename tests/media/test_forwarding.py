@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
-from meetings.media import forwarding
-from meetings.media.forwarding import EncodedFrame, KeyframeRequester, SlotTrack
+from conference import forwarding
+from conference.forwarding import EncodedFrame, KeyframeRequester, SlotTrack
 
 pytestmark = pytest.mark.media
 
@@ -20,7 +20,8 @@ OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2,
 
 def video(ts: int, key: bool) -> EncodedFrame:
     # VP8 payload header: bit 0 of the first byte is 0 for a keyframe
-    return EncodedFrame(VP8, bytes([0x00 if key else 0x01, 1, 2]), ts, forwarding.is_keyframe(VP8, bytes([0 if key else 1])), 0.0)
+    keyframe = forwarding.is_keyframe(VP8, bytes([0 if key else 1]))
+    return EncodedFrame(VP8, bytes([0x00 if key else 0x01, 1, 2]), ts, keyframe, 0.0)
 
 
 def audio(ts: int) -> EncodedFrame:
@@ -93,7 +94,7 @@ class _Receiver:
         self._RTCRtpReceiver__rtx_ssrc = {2222: 1111}
 
     def getSynchronizationSources(self) -> list[Any]:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
 
         class S:
             def __init__(self, source: int, ts: datetime.datetime) -> None:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from meetings.media import gateway
-from meetings.media.errors import MediaError
+from conference import gateway
+from conference.errors import MediaError
 from tests.media.conftest import wait_for
 
 pytestmark = pytest.mark.media

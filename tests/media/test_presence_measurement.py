@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from meetings.media.room import (
+from conference.room import (
     ARRIVAL_WINDOW,
     CONSENT_WINDOW,
     MONITOR_INTERVAL,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from meetings.media.errors import MediaError
-from meetings.media.room import ARRIVAL_WINDOW, MONITOR_INTERVAL, MediaRoom
+from conference.errors import MediaError
+from conference.room import ARRIVAL_WINDOW, MONITOR_INTERVAL, MediaRoom
 from tests.media.clients import MEMBERS, SAMPLE_RATE, Client, identify_colour
 from tests.media.conftest import Recorder, wait_for
 

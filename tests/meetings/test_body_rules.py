@@ -19,10 +19,11 @@ from meetings.legal import OWN_REMOTE_DECISION, RULE_SETS, rules_for
 from meetings.models import Body, BodyType, Meeting, MeetingEvent
 from meetings.services import meetings
 from meetings.services.log import log_verify
-from minutes import render, services as minutes_services
+from minutes import render
+from minutes import services as minutes_services
 from tests.factories import join_with_media, live, make_council, make_meeting, run, start_meeting
-from tests.minutes.test_exemptions import pdf_text
 from tests.live.conftest import Socket, token_for
+from tests.minutes.test_exemptions import pdf_text
 
 
 def council_of(body_type: str, *, seats: int = 5, remote_allowed: bool = True, slug: str = "body"):

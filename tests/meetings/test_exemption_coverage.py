@@ -20,6 +20,7 @@ from meetings.services import agenda, meetings
 from tests.factories import make_meeting, run, start_meeting
 from tests.meetings.test_admin import form_of
 
+
 def today() -> dt.date:
     return timezone.localdate()
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from meetings.exceptions import (IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, PermissionDenied)
+from meetings.exceptions import IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, PermissionDenied
 from meetings.legal import ClosureGround
 from meetings.models import Body, ExemptionProfile, Meeting
 from meetings.services import agenda, attendance, meetings
@@ -329,7 +329,7 @@ def test_law_21_no_casting_vote_in_elections(db):
     meeting = make_meeting(council)
     open_first_item(council, meeting)
     vote = run(council.chair, meeting, "vote.open", kind="election", candidates=["A", "B"])
-    for u, c in zip([council.chair, *council.members], ["A", "A", "B", "B"]):
+    for u, c in zip([council.chair, *council.members], ["A", "A", "B", "B"], strict=True):
         run(u, meeting, "vote.cast", vote=vote, choice=c)
     result = run(council.chair, meeting, "vote.close", vote=vote)
     assert result["tie"] and not result["casting_vote"] and result["winner"] is None
@@ -338,7 +338,7 @@ def test_law_21_no_casting_vote_in_elections(db):
 def test_law_21_majority_of_votes_cast(council, meeting):
     open_first_item(council, meeting)
     vote = run(council.chair, meeting, "vote.open")
-    for u, c in zip(everyone(council), ["for", "for", "against", "against", "against"]):
+    for u, c in zip(everyone(council), ["for", "for", "against", "against", "against"], strict=True):
         run(u, meeting, "vote.cast", vote=vote, choice=c)
     result = run(council.chair, meeting, "vote.close", vote=vote)
     assert result["counts"] == {"for": 2, "against": 3} and result["adopted"] is False

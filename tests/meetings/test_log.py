@@ -1,4 +1,5 @@
 import json
+from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -30,7 +31,7 @@ def test_it_chains_every_event_to_the_one_before(council, meeting):
     play(council, meeting)
     evs = list(MeetingEvent.objects.filter(meeting=meeting).order_by("seq"))
     assert [e.seq for e in evs] == list(range(1, len(evs) + 1))
-    for before, after in zip(evs, evs[1:]):
+    for before, after in pairwise(evs):
         assert after.prev_digest == before.digest
     assert log_verify(meeting_id=meeting.id) == len(evs)
 

@@ -1,4 +1,5 @@
-from meetings.media_worker import routing_from_state, worker_channel
+from mediaworker.worker import routing_from_state
+from meetings.events import meeting_media_channel
 from meetings.projection import initial_state
 
 
@@ -37,4 +38,4 @@ def test_audio_only_members_and_meeting_wide_audio_only():
 
 def test_meetings_are_pinned_to_workers(settings):
     settings.MEDIA_WORKERS = 2
-    assert worker_channel(4) == "media.w0" and worker_channel(7) == "media.w1"
+    assert meeting_media_channel(4) == "media.w0" and meeting_media_channel(7) == "media.w1"

@@ -40,3 +40,22 @@ def test_it_documents_the_session_and_media_messages_and_no_stale_commands():
     # Table rows that look like message types (error-code rows have no dot) must exist in the code.
     stale = sorted(r for r in set(rows) - set(commands.COMMANDS) - protocol.MEDIA_TYPES if "." in r)
     assert not stale, f"documented but not in the code: {stale}"
+
+
+def test_it_documents_every_field_of_the_live_event_messages(monkeypatch):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from meetings import events
+
+    sent: list[dict] = []
+    monkeypatch.setattr(events, "_send", lambda group, message: sent.append(message["event"]))
+    monkeypatch.setattr(events.transaction, "on_commit", lambda send: send())
+    event = SimpleNamespace(meeting_id=1, seq=2, type="floor.granted", at=dt.datetime.now(dt.UTC), actor_id=3,
+                            payload={}, public_payload={}, prev_public_seq=1)
+    events.broadcast_event_on_commit(event, state_patch=[], public_state_patch=[])
+    member, public = sent
+    assert "state_patch" in member and "state_patch" in public
+    text = DOC.read_text(encoding="utf-8")
+    undocumented = sorted(f for f in set(member) | set(public) if f'"{f}"' not in text)
+    assert not undocumented, f"event message fields missing from docs/protocol.md: {undocumented}"

@@ -61,7 +61,7 @@ def test_it_refuses_illegal_doors_transitions(state, event, code):
 
 
 def test_each_doors_event_leads_to_one_state_whatever_came_before():
-    for (before, event), after in DOORS_TRANSITIONS.items():
+    for (_before, event), after in DOORS_TRANSITIONS.items():
         assert doors_state_after(event) == after
     assert set(DOORS_EVENTS.values()) == {event for _, event in DOORS_TRANSITIONS}
 

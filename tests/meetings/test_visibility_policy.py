@@ -162,7 +162,8 @@ def drive(walk: Walk, k: Marks, profile: ExemptionProfile, items: list[AgendaIte
         walk.snap()
         walk.run(chair, "item.add_late", case_number=late_case, title=f"Hastesak {k()}",
                  description=f"Hastesakens utredning {k()}")
-        walk.run(chair, "item.add_late", case_number=f"{late_case}b", title=f"Avvist hastesak {k()}", chair_objects=True)
+        walk.run(chair, "item.add_late", case_number=f"{late_case}b", title=f"Avvist hastesak {k()}",
+                 chair_objects=True)
         walk.append("member.talking", {"person": pid(m1), "name": "Medlem 1", "talking": True})
         walk.append("item.deferred", {"item": items[2].id, "state": "pending", "note": f"Utsatt {k()}"})
 

@@ -219,7 +219,7 @@ def test_law_19_a_written_ballot_stores_no_link_between_member_and_choice(counci
     assert casts.count() == 7 and all("choice" not in e.payload for e in casts)
     everything = " ".join(str(e.payload) + str(e.public_payload) for e in MeetingEvent.objects.filter(meeting=meeting))
     everything += str(Meeting.objects.get(id=meeting.id).live_state)
-    for user, choice in choices.items():
+    for user in choices:
         name = council.person(user).name
         assert f"'{name}', 'choice'" not in everything
     assert set(live(meeting)["votes"][str(vote)]["ballots"].values()) == {"written"}

@@ -16,7 +16,7 @@ import aioice.stun
 import pytest
 from aiortc import RTCSessionDescription
 
-from meetings.media.config import patch_host_addresses
+from conference.config import patch_host_addresses
 from tests.livestream_http.signal import segment_audio, tone_energy
 from tests.livestream_http.viewer import Viewer
 from tests.media.clients import MEMBERS, Client

@@ -1,7 +1,10 @@
-// The public meeting page: the public state document (cached per log position) plus the public
-// socket for pushes. Only what the public may see ever reaches this page: the server's visibility
-// policy (meetings/visibility.py) decides it and words the legal texts; this page renders them.
-import { LiveSocket, debounce, el, t } from "./live.js";
+// The public meeting page: the public state document (cached per log position), loaded once, and
+// the public socket, whose events carry the document's changes (`state_patch`) that the page folds
+// in, so that no viewer fetches the document again per event. Only what the public may see ever
+// reaches this page: the server's visibility policy (meetings/visibility.py) decides it and words
+// the legal texts; this page renders them.
+import { LiveSocket, el, t } from "./live.js";
+import { FoldedState, coalesce } from "./fold.js";
 import { attachPlayer } from "./player.js";
 import { attachLowLatency } from "./lowlatency.js";
 import { resultSummary, voteTitle } from "./votes.js";
@@ -64,11 +67,13 @@ function followChapters(video, line) {
 }
 
 async function fetchState() {
-  // Revalidate every time (ETag = log position): a cached copy could be a step behind.
+  // Revalidate (ETag = log position): a cached copy could be a step behind.
   const r = await fetch(`/public/meetings/${meetingId}/state.json`, { cache: "no-cache" });
-  if (r.ok) render(await r.json());
+  if (r.ok) {
+    const doc = await r.json();
+    folded.adopt(doc.seq, doc);
+  }
 }
-const refresh = debounce(fetchState, 150);
 
 const player = attachPlayer($("player"));
 // Only the live page has the switch; the recording of an ended meeting is HLS alone.
@@ -76,11 +81,22 @@ const lowLatency = $("low-latency") && attachLowLatency({
   video: $("player"), toggle: $("low-latency"), status: $("low-latency-status"), hls: player,
   offerUrl: `/live/${meetingId}/webrtc/offer`,
 });
-new LiveSocket(`/ws/public/meetings/${meetingId}/`, {
-  member: false,
-  onEvent: refresh,
-  onMessage: (msg) => msg.type === "state" && render(msg.state),
+let live = null;
+const scheduleRender = coalesce(() => render(folded.state));
+// The public sees a subsequence of the log: an event follows the document held when the public
+// event before it (prev_public_seq) is in it. A gap asks the socket for the document, not state.json.
+const folded = new FoldedState({
+  load: async () => live.request("state"),
+  follows: (msg, seq) => msg.prev_public_seq != null && msg.prev_public_seq <= seq,
+  onChange: scheduleRender,
 });
+live = new LiveSocket(`/ws/public/meetings/${meetingId}/`, {
+  member: false,
+  onEvent: (msg) => folded.event(msg),
+  onStatus: (s) => { if (s === "offline") folded.disconnected(); },
+  onMessage: (msg) => msg.type === "state" && folded.adopt(msg.seq, msg.state),
+});
+window.councilPublic = { live, folded };  // for the end-to-end tests
 fetchState();
 if ($("chapters")) {
   showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);

@@ -1,6 +1,8 @@
-// The member room and the chair console. The page re-renders from the full live state (the same
-// projection of the log the server keeps) after every event, so what it shows is always the log.
-import { LiveSocket, debounce, el, t } from "./live.js";
+// The member room and the chair console. The page renders the full live state (the same projection
+// of the log the server keeps): loaded once on (re)connect, then kept current by folding each event's
+// patch from the server (fold.js), so what it shows is always the log without a state read per event.
+import { LiveSocket, el, t } from "./live.js";
+import { FoldedState, coalesce } from "./fold.js";
 import { MemberMedia } from "./media.js";
 import { optionLabel, resultDetails, resultSummary, voteTitle } from "./votes.js";
 import { presenceText, reasonText } from "./presence.js";
@@ -18,13 +20,19 @@ const talking = new Map();
 const conflicts = new ConflictLog();
 let wasOffline = false;
 
+const folded = new FoldedState({
+  load: async () => live.request("state"),
+  follows: (msg, seq) => msg.seq === seq + 1,  // the member socket carries every event of the log
+  onChange: (s) => { state = s; scheduleRender(); },
+});
+
 const live = new LiveSocket(`/ws/meetings/${meetingId}/`, {
-  onEvent: (msg) => { conflicts.apply(msg); refresh(); },
+  onEvent: (msg) => { if (conflicts.apply(msg)) scheduleRender(); folded.event(msg); },
   onStatus: (s) => {
     $("conn-status").textContent = { online: t("Tilkoblet", "Connected"), offline: t("Frakoblet – kobler til igjen …", "Disconnected – reconnecting …"), connecting: t("Kobler til …", "Connecting …") }[s];
-    if (s === "offline") wasOffline = true;
+    if (s === "offline") { wasOffline = true; folded.disconnected(); }
     if (s !== "online") return;
-    refresh();
+    folded.reload();  // the whole state once per (re)connect; events after it arrive with their patches
     // The media worker keeps a member's call across socket drops; if the call did not survive
     // (server restart, network change), set it up again now that signalling is back.
     if (wasOffline) media.recover().catch(showError);
@@ -36,12 +44,7 @@ const live = new LiveSocket(`/ws/meetings/${meetingId}/`, {
   },
 });
 
-const refresh = debounce(async () => {
-  try {
-    state = (await live.request("state")).state;
-    render();
-  } catch (e) { /* reconnecting */ }
-}, 80);
+const scheduleRender = coalesce(() => render());
 
 // A refused command's message, as the server wrote it, next to the control that sent it (`near`).
 function showError(e, near = "errors") {
@@ -203,7 +206,7 @@ const media = new MemberMedia(live, {
   onReset: () => { $("floor-videos").replaceChildren(); slotPeople = {}; },
   onState: (s) => { $("conn-status").dataset.media = s; },
 });
-window.councilRoom = { live, media };  // for the browser's console and the end-to-end tests
+window.councilRoom = { live, media, folded };  // for the browser's console and the end-to-end tests
 
 async function listDevices() {
   try {

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from meetings.exceptions import DomainError
 from meetings.services.log import log_verify
@@ -7,10 +9,10 @@ from meetings.services.log import log_verify
 class Command(BaseCommand):
     help = "Verify the hash chain of a meeting's log (exit 1 and name the first bad event if it was altered)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("meeting", type=int)
 
-    def handle(self, *args, meeting: int, **options):
+    def handle(self, *args: Any, meeting: int, **options: Any) -> None:
         try:
             count = log_verify(meeting_id=meeting)
         except DomainError as exc:

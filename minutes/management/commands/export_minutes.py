@@ -26,7 +26,8 @@ def metadata_xml(meeting: Meeting, data: dict, pdf: bytes) -> str:
         '<arkivuttrekk xmlns="http://www.arkivverket.no/standarder/noark5/arkivstruktur">'
         f"<mappe><mappeID>moete-{meeting.id}</mappeID><tittel>{escape(meeting.title)}</tittel>"
         f"<administrativEnhet>{escape(m.get('body', ''))}</administrativEnhet>"
-        f"<moetedato>{escape(str(m.get('opened', '')))}</moetedato><moetested>{escape(m.get('location', ''))}</moetested>"
+        f"<moetedato>{escape(str(m.get('opened', '')))}</moetedato>"
+        f"<moetested>{escape(m.get('location', ''))}</moetested>"
         f"{items}<dokumentbeskrivelse><tittel>Møtebok</tittel><dokumentobjekt><format>PDF</format>"
         f"<filnavn>motebok.pdf</filnavn><sjekksum>{hashlib.sha256(pdf).hexdigest()}</sjekksum>"
         f"<sjekksumAlgoritme>SHA-256</sjekksumAlgoritme></dokumentobjekt></dokumentbeskrivelse>"

@@ -1,9 +1,10 @@
 """The media owner of a meeting: a worker that holds the peer connections and follows the log.
 
 Consumers never touch peer connections. They send each `media.*` message to the worker pinned to
-the meeting (`worker_channel`) through the channel layer, with their own channel as the reply
-address; the worker answers there (`media.message`), so an SDP answer finds the socket that asked,
-and a socket reconnect never drops the call (media is keyed by person, not by socket).
+the meeting (`events.meeting_media_channel`) through the channel layer, with their own channel as
+the reply address (`events.send_media_request`); the worker answers there (`media.message`), so an
+SDP answer finds the socket that asked, and a socket reconnect never drops the call (media is keyed
+by person, not by socket).
 
 The worker also joins each of its meetings' log groups and re-derives the floor from the live
 state whenever an event changes it (floor granted/ended, chair changed, member left, audio-only,
@@ -11,9 +12,9 @@ recusal, doors, mode). It reports what it measures back through the services
 (`member_media_report`), which write `member.media` to the log, and reports a member again when they
 (re)join, since the join resets them to "connecting". It never decides procedure.
 
-Embedded mode (in-memory channel layer): one worker runs as a task inside the daphne process,
-started by the first member connection. Production (Redis): `manage.py run_media_worker --worker N`
-runs worker N as its own process; meetings are pinned by `meeting_id % MEDIA_WORKERS`.
+Embedded mode (in-memory channel layer): the workers run as tasks inside the daphne process,
+started by asgi.py (embedded.py). Production (Redis): `manage.py run_media_worker --worker N` runs
+worker N as its own process; meetings are pinned by `meeting_id % MEDIA_WORKERS`.
 """
 
 from __future__ import annotations
@@ -26,19 +27,22 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from . import events
+from conference import gateway
+from conference.errors import MediaError
+from livestream.bridge import streams
+from meetings import events, selectors
+from meetings.services.attendance import member_media_report
 
 log = logging.getLogger(__name__)
+# The live state with its seq (selectors.LiveState): the public gate orders what it applies by the seq.
+live_state = database_sync_to_async(selectors.meeting_live_state)
 
 # Events after which who-hears-whom may have changed.
 ROUTING_EVENTS = {
-    "meeting.opened", "doors.closed", "doors.opened", "doors.debate_closed", "media.published", "meeting.chair_changed", "floor.granted", "floor.ended", "item.opened", "item.closed",
-    "member.joined", "member.media", "conflict.ruled", "mode.changed", "meeting.resumed",
+    "meeting.opened", "doors.closed", "doors.opened", "doors.debate_closed", "media.published", "meeting.chair_changed",
+    "floor.granted", "floor.ended", "item.opened", "item.closed", "member.joined", "member.media", "conflict.ruled",
+    "mode.changed", "meeting.resumed",
 }
-
-
-def worker_channel(meeting_id: int) -> str:
-    return f"media.w{meeting_id % max(1, settings.MEDIA_WORKERS)}"
 
 
 def routing_from_state(state: dict[str, Any]) -> tuple[set[int], set[int], set[int]]:
@@ -65,8 +69,6 @@ class AppMediaEvents:
     the members: the talking indicator and a member's media turning (`media.health`)."""
 
     async def media_state(self, meeting_id: int, person_id: int, state: dict[str, bool], reason: str = "") -> None:
-        from .services.attendance import member_media_report
-
         fields = {k: bool(v) for k, v in state.items() if k in ("sends_audio", "sends_video", "receives")}
         await database_sync_to_async(member_media_report)(
             meeting_id=meeting_id, person_id=person_id, reason=reason or "measured by the media server", **fields)
@@ -78,8 +80,6 @@ class AppMediaEvents:
             "type": "media.message", "payload": {"type": "media.health", "person": person_id, **health}})
 
     async def degraded(self, meeting_id: int, person_id: int, reason: str) -> None:
-        from .services.attendance import member_media_report
-
         await database_sync_to_async(member_media_report)(
             meeting_id=meeting_id, person_id=person_id, audio_only=True, reason=reason)
 
@@ -94,16 +94,6 @@ class AppMediaEvents:
             "type": "media.message", "payload": {"type": "media.slots", "slots": slots}})
 
 
-@database_sync_to_async
-def _live_state(meeting_id: int) -> tuple[dict[str, Any], int]:
-    """The live state and the seq of the newest event folded into it, read in one query so the
-    pair is consistent (the public gate uses the seq to ignore states older than an event)."""
-    from .models import Meeting
-
-    state, seq = Meeting.objects.values_list("live_state", "last_seq").get(id=meeting_id)
-    return state, seq
-
-
 class MediaWorker:
     def __init__(self, channel: str) -> None:
         self.channel = channel
@@ -113,8 +103,6 @@ class MediaWorker:
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def run(self) -> None:
-        from .media import gateway
-
         gateway.set_event_sink(AppMediaEvents())
         self.events_channel = await self.layer.new_channel()
         log.info("media worker listening on %s", self.channel)
@@ -123,8 +111,6 @@ class MediaWorker:
     async def _watch_publishers(self) -> None:
         """Tracks arrive after ICE and DTLS, not with the offer: re-derive the public mix when the
         set of members publishing changes."""
-        from .media import gateway
-
         seen: dict[int, Any] = {}
         while True:
             await asyncio.sleep(0.5)
@@ -161,9 +147,6 @@ class MediaWorker:
         await self._refresh_routing(meeting_id)
 
     async def _handle_request(self, message: dict[str, Any]) -> None:
-        from .media import gateway
-        from .media.errors import MediaError
-
         meeting_id, reply_to, request_id = message.get("meeting"), message.get("reply_channel"), message.get("id")
         if message.get("msg_type") == "adopt":  # a participant connected: start following the meeting
             async with self._lock(meeting_id):
@@ -185,21 +168,15 @@ class MediaWorker:
             await self.layer.send(reply_to, {"type": "media.message", "payload": reply})
 
     async def _handle_event(self, event: dict[str, Any]) -> None:
-        from .media import gateway
-
         meeting_id = await self._meeting_of(event)
         if meeting_id is None:
             return
         kind = event["event"]
         if settings.LIVESTREAM_ENABLED:
-            from livestream.bridge import streams
-
             streams.on_event(meeting_id, event)  # the gate first, before anything that could wait
         async with self._lock(meeting_id):
             if kind == "meeting.ended":
                 if settings.LIVESTREAM_ENABLED:
-                    from livestream.bridge import streams
-
                     await streams.stop(meeting_id)
                 await gateway.close_meeting(meeting_id)
                 self.meetings.discard(meeting_id)
@@ -221,38 +198,8 @@ class MediaWorker:
         return event.get("meeting") if isinstance(event.get("meeting"), int) else None
 
     async def _refresh_routing(self, meeting_id: int) -> None:
-        from .media import gateway
-
-        state, seq = await _live_state(meeting_id)
+        seq, state = await live_state(meeting_id=meeting_id)
         audio_from, video_from, audio_only = routing_from_state(state)
         await gateway.apply_routing(meeting_id, audio_from, video_from, audio_only)
         if settings.LIVESTREAM_ENABLED:
-            from livestream.bridge import streams
-
             streams.follow(meeting_id, state, gateway.rooms.get(meeting_id), audio_from, video_from, seq=seq)
-
-
-# (id of the event loop, worker number) -> its task: every worker is kept, so none is started twice
-# and each one can be cancelled.
-_embedded: dict[tuple[int, int], asyncio.Task[None]] = {}
-
-
-def ensure_embedded_worker() -> None:
-    """Start the in-process worker(s) on this event loop once (embedded mode only); restart any
-    that ended."""
-    if not settings.MEDIA_IN_PROCESS:
-        return
-    loop = asyncio.get_running_loop()
-    for n in range(max(1, settings.MEDIA_WORKERS)):
-        task = _embedded.get((id(loop), n))
-        if task is None or task.done():
-            _embedded[(id(loop), n)] = loop.create_task(MediaWorker(f"media.w{n}").run())
-
-
-async def submit(*, meeting_id: int, person_id: int, msg_type: str, payload: Any, reply_channel: str,
-                 request_id: Any) -> None:
-    """Hand a member's media message to the meeting's worker; the answer comes to `reply_channel`."""
-    ensure_embedded_worker()
-    await get_channel_layer().send(worker_channel(meeting_id), {
-        "type": "media.request", "meeting": meeting_id, "person": person_id, "msg_type": msg_type,
-        "payload": payload, "reply_channel": reply_channel, "id": request_id})

@@ -3,7 +3,8 @@ import asyncio
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from meetings.media_worker import MediaWorker
+from mediaworker.worker import MediaWorker
+from meetings import events
 
 
 class Command(BaseCommand):
@@ -19,4 +20,4 @@ class Command(BaseCommand):
                                "without it the worker runs inside daphne")
         if not 0 <= worker < settings.MEDIA_WORKERS:
             raise CommandError(f"--worker must be in 0..{settings.MEDIA_WORKERS - 1} (MEDIA_WORKERS)")
-        asyncio.run(MediaWorker(f"media.w{worker}").run())
+        asyncio.run(MediaWorker(events.media_worker_channel(worker=worker)).run())

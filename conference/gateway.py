@@ -1,9 +1,10 @@
-"""The bridge between the app (Channels consumers, services, the meeting log) and member media.
+"""The bridge between the app and member media: the media worker (mediaworker/) calls it with the
+members' messages that the consumers relay and with the floor it derives from the meeting log.
 
-Free of database code on purpose: the media owner may run in its own process (DESIGN.md §5),
-reached through the channel layer, and it must never decide procedure.
+Free of database code and of the app's imports on purpose: the media owner may run in its own
+process (DESIGN.md §5), reached through the channel layer, and it must never decide procedure.
 
-Contract for the consumer (client → server messages, already envelope-validated)::
+Contract for client messages (client → server, already envelope-validated by the consumer)::
 
     await handle_client_message(meeting_id, person_id, "media.offer", {"sdp": str, "type": "offer"})
         -> {"type": "media.answer", "sdp": str}
@@ -23,7 +24,7 @@ Contract for the consumer (client → server messages, already envelope-validate
 * A WebSocket disconnect should **not** call ``media.leave``: media is keyed by person, not by
   socket, so a reconnecting socket keeps the call. Call it when the member leaves the meeting.
 
-Contract for services (the floor; call after the log commit, e.g. from ``on_commit``)::
+Contract for the floor (derived from the committed log's live state)::
 
     await apply_routing(meeting_id, audio_from={speaker, chair}, video_from={speaker, chair},
                         audio_only=set())     # members the app forces to audio-only

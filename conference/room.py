@@ -32,7 +32,8 @@ Measuring (what ``member.media`` in the log rests on, § 11-7 (2)):
 * A loss counts only when it has lasted ``grace`` seconds (``MEDIA_PRESENCE_GRACE``) beyond the
   window that detects it (``ARRIVAL_WINDOW``, ``REPORT_WINDOW`` / ``AUDIO_REPORT_WINDOW``,
   ``CONSENT_WINDOW``); a shorter dip changes nothing in the log (only ``on_health`` tells the
-  chair it is turning). Recovery counts at once. A new connection has ``SETUP_GRACE`` to bring everything up before its first
+  chair it is turning). Recovery counts at once. A new connection has ``SETUP_GRACE`` to bring
+  everything up before its first
   measurement is reported; until then the member is "connecting". ``remeasure`` reports a member's
   current state again, for when the log has forgotten it (the member (re)joined).
 """

@@ -204,7 +204,7 @@ def check_aiortc_internals() -> None:
             problems.append(f"{what} is missing")
     if problems:
         raise MediaInternalsChanged(
-            "aiortc internals used by meetings/media/forwarding.py changed: " + "; ".join(problems)
+            "aiortc internals used by conference/forwarding.py changed: " + "; ".join(problems)
         )
 
 

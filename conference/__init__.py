@@ -11,5 +11,6 @@ Modules, one job each:
 * ``gateway`` - the app-facing API (``handle_client_message``, ``apply_routing``, events).
 * ``config`` - settings (with or without Django) and ICE host addresses.
 
-Pure asyncio; importing this package does not need Django.
+Pure asyncio; importing this package does not need Django, and it imports nothing else of ours:
+the media worker (mediaworker/) wires it to the meeting log.
 """

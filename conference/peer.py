@@ -102,7 +102,7 @@ class Source:
     async def drain(self, on_end: Callable[[], None]) -> None:
         try:
             while True:
-                self.deliver(await self.track.recv())
+                self.deliver(await self.track.recv())  # type: ignore[arg-type]  # a forwarding track yields EncodedFrame (forwarding.py)
         except MediaStreamError:
             pass
         finally:
@@ -172,7 +172,8 @@ class MemberPeer:
                 and len(self.slots_of(section.kind)) < self.max_slots[section.kind]
             ):
                 self._add_slot(transceiver)
-                slot_mids.add(transceiver.mid)
+                if transceiver.mid is not None:
+                    slot_mids.add(transceiver.mid)
         try:
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
