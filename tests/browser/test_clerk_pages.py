@@ -4,9 +4,11 @@ the meeting review the minutes, add a correction and publish them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.conftest import VIEWPORT, assert_accessible, login
 from tests.browser.helpers import api, token, wait_text
@@ -22,8 +24,9 @@ def test_it_takes_a_meeting_from_set_up_to_published_minutes(browser, live_serve
     clerk.goto(f"{base}/admin/meetings/body/?q=kommunestyret")
     clerk.click("#result_list a:has-text('Kommunestyret')")
     clerk.fill("#id_minutes_review_hours", "48")
-    clerk.click("input[name=_save]")
-    assert "endret" in clerk.inner_text("body") or "changed" in clerk.inner_text("body")
+    with clerk.expect_navigation():
+        clerk.click("input[name=_save]")
+    expect(clerk.locator("ul.messagelist")).to_contain_text(re.compile("endret|changed"))
 
     # A new meeting from the clerk's page.
     clerk.goto(f"{base}/clerk/")
