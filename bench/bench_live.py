@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_live.py --stacks memory    # the embedded default only (no PostgreSQL/Redis)
 
 Everything runs on 127.0.0.1 and stops by itself (a hard time limit). Servers are real daphne
-processes (like tests/live/test_multiprocess.py) running `bench.live_counters:application`, the
+processes (like tests/integration/test_multiprocess.py) running `bench.live_counters:application`, the
 project's application with counters of state reads; member clients run in this asyncio process,
 public viewers in a child process.
 

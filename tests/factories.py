@@ -91,7 +91,7 @@ def report_media(meeting: Meeting | int, user: Any, *, audio: bool = True, video
                  receives: bool = True) -> None:
     """What the media server would report for a member (`member_media_report`, the service the media
     worker calls). For tests of the procedure that run no media tier; the measurement itself is
-    tested with real aiortc peers (tests/media, tests/integration)."""
+    tested with real aiortc peers (tests/conference, tests/integration)."""
     from meetings.services.attendance import member_media_report
 
     member_media_report(meeting_id=meeting if isinstance(meeting, int) else meeting.id,

@@ -16,8 +16,8 @@ from channels.layers import get_channel_layer
 from mediaworker import embedded
 from meetings import events
 from meetings.models import Meeting
+from tests.conference.clients import Client
 from tests.factories import make_council, make_meeting, run, start_meeting
-from tests.media.clients import Client
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 

@@ -24,8 +24,8 @@ from mediaworker import embedded
 from meetings import events
 from meetings.exceptions import NotEligible
 from meetings.models import Meeting, MeetingEvent
+from tests.conference.clients import Client
 from tests.factories import make_council, make_meeting, run
-from tests.media.clients import Client
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 

@@ -22,11 +22,11 @@ from livestream import webrtc
 from mediaworker import embedded
 from meetings.legal import ClosureGround
 from meetings.models import MeetingEvent
+from tests.conference.clients import MEMBERS, Client
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.integration.test_media_follows_the_log import connect, eventually
-from tests.livestream_http.signal import segment_starts, timed_audio, tone_amplitude, windows
-from tests.livestream_http.viewer import Viewer
-from tests.media.clients import MEMBERS, Client
+from tests.livestream.signal import segment_starts, timed_audio, tone_amplitude, windows
+from tests.livestream.viewer import Viewer
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 FPS = 10

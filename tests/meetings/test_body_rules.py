@@ -22,7 +22,7 @@ from meetings.services.log import log_verify
 from minutes import render
 from minutes import services as minutes_services
 from tests.factories import join_with_media, live, make_council, make_meeting, run, start_meeting
-from tests.live.conftest import Socket, token_for
+from tests.helpers import Socket, token_for
 from tests.minutes.test_exemptions import pdf_text
 
 

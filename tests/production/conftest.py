@@ -2,7 +2,7 @@
 empty db index), one daphne, one separate media worker process (`run_media_worker`) and the stream
 watchdog beside it (`watch_streams`).
 
-Under CI=true a missing Redis or PostgreSQL fails the test (tests/live/test_multiprocess.py has the
+Under CI=true a missing Redis or PostgreSQL fails the test (tests/integration/test_multiprocess.py has the
 same rule); elsewhere it skips. Every process, the database and the Redis db are cleaned up even
 when the test fails; the processes' logs are printed on failure so a broken path can be read.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.live.test_multiprocess import PG_ADMIN, free_port, free_redis_db, redis_base, unavailable
+from tests.integration.test_multiprocess import PG_ADMIN, free_port, free_redis_db, redis_base, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = ("ordforer", "medlem02", "medlem03")

@@ -17,13 +17,13 @@ import pytest
 from aiortc import RTCSessionDescription
 
 from conference.config import patch_host_addresses
-from tests.livestream_http.signal import segment_audio, tone_energy
-from tests.livestream_http.viewer import Viewer
-from tests.media.clients import MEMBERS, Client
+from tests.conference.clients import MEMBERS, Client
+from tests.livestream.signal import segment_audio, tone_energy
+from tests.livestream.viewer import Viewer
 from tests.production.sockets import LiveSocket
 
 pytestmark = [pytest.mark.media, pytest.mark.redis, pytest.mark.postgres]
-A_TONE, B_TONE = 2, 3  # tone/colour index in tests/media/clients.py: 700 Hz, 1000 Hz
+A_TONE, B_TONE = 2, 3  # tone/colour index in tests/conference/clients.py: 700 Hz, 1000 Hz
 ORIGIN = "http://127.0.0.1"
 
 

@@ -9,7 +9,7 @@ from channels.layers import get_channel_layer
 
 from meetings import events
 from tests.factories import make_council, make_meeting
-from tests.live.conftest import Socket, token_for
+from tests.helpers import Socket, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,9 +54,9 @@ async def test_it_keeps_a_members_media_flowing_across_a_socket_reconnect(monkey
     from conference import gateway
     from mediaworker import embedded
     from meetings.models import MeetingEvent
+    from tests.conference.clients import Client
     from tests.factories import run, start_meeting
     from tests.integration.test_media_follows_the_log import connect
-    from tests.media.clients import Client
 
     monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
     monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)

@@ -9,7 +9,7 @@ from meetings.legal import ClosureGround
 from meetings.models import Meeting, MeetingEvent
 from meetings.services.log import log_verify
 from tests.factories import make_council, make_meeting, report_media
-from tests.live.conftest import Socket, token_for
+from tests.helpers import Socket, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -25,7 +25,7 @@ from meetings.models import Meeting, MeetingEvent
 from meetings.protocol import SESSION_TYPES
 from meetings.services.log import event_record, log_verify
 from tests.factories import Council, make_council, make_meeting, run, start_meeting
-from tests.live.conftest import Socket, token_for
+from tests.helpers import Socket, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,7 @@ scalars = (st.none() | st.booleans() | integers | st.floats(allow_nan=True, allo
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=12) | integers.map(str), inner, max_size=4),
                            max_leaves=10)
-# Media messages are answered asynchronously by the media worker; tests/media fuzzes those.
+# Media messages are answered asynchronously by the media worker; tests/conference fuzzes those.
 known_types = st.sampled_from(sorted(set(COMMANDS) | SESSION_TYPES))
 field_names = st.sampled_from(sorted({name for c in COMMANDS.values() for name in c.schema().fields}
                                      | {"after", "extra"}))

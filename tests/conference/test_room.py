@@ -12,8 +12,8 @@ from aiortc.mediastreams import MediaStreamError
 
 from conference.errors import MediaError
 from conference.room import ARRIVAL_WINDOW, MONITOR_INTERVAL, MediaRoom
-from tests.media.clients import MEMBERS, SAMPLE_RATE, Client, identify_colour
-from tests.media.conftest import Recorder, wait_for
+from tests.conference.clients import MEMBERS, SAMPLE_RATE, Client, identify_colour
+from tests.conference.conftest import Recorder, wait_for
 
 pytestmark = pytest.mark.media
 

@@ -13,7 +13,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from django.test import AsyncClient
 
-from tests.livestream_http.signal import tone_amplitude
+from tests.livestream.signal import tone_amplitude
 
 
 class Viewer:

@@ -13,7 +13,8 @@ import av
 import pytest
 
 from livestream.composer import Composer
-from tests.livestream_http.signal import (
+from tests.conference.clients import ColourTrack, ToneTrack
+from tests.livestream.signal import (
     segment_audio,
     segment_starts,
     timed_audio,
@@ -21,7 +22,6 @@ from tests.livestream_http.signal import (
     tone_energy,
     windows,
 )
-from tests.media.clients import ColourTrack, ToneTrack
 
 pytestmark = pytest.mark.media
 __all__ = ["segment_audio", "segment_starts", "tone_energy"]  # used by other stream tests

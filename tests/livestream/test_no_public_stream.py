@@ -18,13 +18,13 @@ from livestream.slate import slate_rgb
 from mediaworker import embedded
 from meetings.models import ExemptionProfile
 from meetings.services.meetings import meeting_apply_exemption
+from tests.conference.clients import MEMBERS, Client
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.integration.test_media_follows_the_log import connect
-from tests.livestream_http.test_composer import segment_audio, segment_starts, tone_energy
-from tests.livestream_ops.helpers import events_of, eventually
-from tests.media.clients import MEMBERS, Client
+from tests.livestream.helpers import events_of, eventually
+from tests.livestream.test_composer import segment_audio, segment_starts, tone_energy
 
-pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
 INSTRUMENT = "FOR-2026-03-13-999"
 
 

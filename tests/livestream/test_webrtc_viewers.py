@@ -16,11 +16,11 @@ from django.test import AsyncClient
 from livestream import webrtc
 from livestream.bridge import streams
 from livestream.composer import Composer
+from tests.conference.clients import ColourTrack, ToneTrack
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.integration.test_media_follows_the_log import eventually
-from tests.livestream_http.signal import tone_amplitude
-from tests.livestream_http.viewer import Viewer
-from tests.media.clients import ColourTrack, ToneTrack
+from tests.livestream.signal import tone_amplitude
+from tests.livestream.viewer import Viewer
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 TONE = 1000

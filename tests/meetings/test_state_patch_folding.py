@@ -13,7 +13,7 @@ from meetings import public_state, state_patch
 from meetings.legal import ClosureGround
 from meetings.models import Meeting
 from tests.factories import make_council, make_meeting, report_media
-from tests.live.conftest import Socket, token_for
+from tests.helpers import Socket, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

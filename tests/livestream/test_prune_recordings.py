@@ -16,7 +16,7 @@ from livestream.retention import recording_list_expired
 from meetings.services.log import log_verify
 from tests.factories import make_council, make_meeting, run, start_meeting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_settings")]
 
 
 def recording(root: Path, meeting_id: int) -> Path:

@@ -4,7 +4,7 @@ import aioice.stun
 import pytest
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def live_settings(monkeypatch, settings, tmp_path):
     monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
     monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)

@@ -10,9 +10,9 @@ from channels.db import database_sync_to_async
 
 import mediaworker.worker
 from tests.factories import make_council, make_meeting, run, start_meeting
-from tests.livestream_ops.helpers import Captured, close_doors
+from tests.livestream.helpers import Captured, close_doors
 
-pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
 
 
 async def test_it_keeps_the_gate_closed_when_a_refresh_read_the_state_before_doors_closed(monkeypatch, streams):
@@ -85,7 +85,7 @@ async def test_it_ignores_a_doors_event_older_than_the_gate(streams):
 async def test_it_closes_the_gate_even_if_the_doors_closed_event_never_arrives(streams):
     # The channel layer drops a message to a full channel silently; the watchdog re-reads the log.
     from livestream.bridge import GATE_RESYNC_SECONDS
-    from tests.livestream_ops.helpers import eventually
+    from tests.livestream.helpers import eventually
 
     council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="gate3")
     meeting = await database_sync_to_async(make_meeting)(council)

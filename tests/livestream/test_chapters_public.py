@@ -9,7 +9,7 @@ import pytest
 from livestream.composer import Composer
 from meetings.visibility import public_payload
 
-pytestmark = pytest.mark.media
+pytestmark = [pytest.mark.media, pytest.mark.usefixtures("live_settings")]
 
 
 def event(kind: str, seq: int, payload: dict, *, doors_closed: bool) -> dict:

@@ -20,8 +20,8 @@ from django.test import AsyncClient
 from livestream import webrtc
 from livestream.bridge import streams
 from livestream.composer import Composer
+from tests.conference.clients import ColourTrack, ToneTrack
 from tests.factories import make_council, make_meeting, start_meeting
-from tests.media.clients import ColourTrack, ToneTrack
 
 # Not marked `browser`: those run last, under Playwright's sync API, whose running loop would
 # break this asyncio test; the async API used here leaves no loop behind.

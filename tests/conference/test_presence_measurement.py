@@ -18,8 +18,8 @@ from conference.room import (
     MediaRoom,
     MemberHealth,
 )
-from tests.media.clients import Client
-from tests.media.conftest import Recorder, wait_for
+from tests.conference.clients import Client
+from tests.conference.conftest import Recorder, wait_for
 
 pytestmark = pytest.mark.media
 

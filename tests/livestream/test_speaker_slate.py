@@ -13,10 +13,10 @@ from channels.db import database_sync_to_async
 
 from livestream.slate import floor_slate, slate_rgb
 from mediaworker import embedded
+from tests.conference.clients import MEMBERS, Client
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.integration.test_media_follows_the_log import connect, eventually
-from tests.livestream_http.signal import segment_audio, tone_amplitude
-from tests.media.clients import MEMBERS, Client
+from tests.livestream.signal import segment_audio, tone_amplitude
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 W, H = 160, 90

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conference.room import MediaRoom
-from tests.media.conftest import wait_for
+from tests.conference.conftest import wait_for
 
 pytestmark = pytest.mark.media
 

@@ -9,7 +9,7 @@ import pytest
 
 from conference import gateway
 from conference.errors import MediaError
-from tests.media.conftest import wait_for
+from tests.conference.conftest import wait_for
 
 pytestmark = pytest.mark.media
 
