@@ -1,3 +1,4 @@
+import aioice.stun
 import pytest
 from django.test import override_settings
 
@@ -36,3 +37,26 @@ def council(db):
 @pytest.fixture
 def meeting(council):
     return make_meeting(council)
+
+
+@pytest.fixture
+def fast_stun(monkeypatch):
+    """As aiortc's own tests do: loopback ICE needs no STUN retransmission patience."""
+    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
+    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
+
+
+@pytest.fixture
+def media_in_process(fast_stun, settings):
+    """Member media in the test process (the embedded worker) over the in-memory channel layer."""
+    settings.MEDIA_IN_PROCESS = True
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture
+def live_settings(media_in_process, settings, tmp_path):
+    """``media_in_process`` plus a small public stream written under the test's own directory."""
+    settings.LIVESTREAM_ENABLED = True
+    settings.LIVESTREAM_ROOT = tmp_path
+    settings.LIVESTREAM_WIDTH, settings.LIVESTREAM_HEIGHT, settings.LIVESTREAM_FPS = 160, 90, 10
+    settings.LIVESTREAM_WINDOW = 100

@@ -1,6 +1,12 @@
+"""What several test packages share: sockets speaking the live protocol, free loopback ports and
+waiting for a server process (daphne) to listen, and the closing of a meeting's doors."""
+
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -8,6 +14,9 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.authtoken.models import Token
 
 from asgi import application
+from meetings.legal import ClosureGround
+from meetings.models import Meeting
+from tests.factories import Council, run
 
 ORIGIN = [(b"origin", b"http://testserver")]
 
@@ -61,3 +70,45 @@ class Socket:
 @database_sync_to_async
 def token_for(user) -> str:
     return Token.objects.get_or_create(user=user)[0].key
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 30) -> None:
+    """Return once something listens on ``port``; raise if ``proc`` (the server) exits first or on timeout."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the process for port {port} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port} after {timeout} s")
+
+
+def close_doors(
+    council: Council,
+    meeting: Meeting,
+    *,
+    ground: str = ClosureGround.PRIVACY,
+    reason: str | None = None,
+    voters: list[Any] | None = None,
+) -> None:
+    """The real procedure: a motion on a legal ground, the vote on closing held in open session with
+    every voter (by default everyone eligible) for, then the vote closed."""
+    motion: dict[str, Any] = {"ground": ground} if reason is None else {"ground": ground, "reason": reason}
+    run(council.chair, meeting, "doors.motion", **motion)
+    vote = run(council.chair, meeting, "vote.open", kind="closure")
+    if voters is None:
+        eligible = Meeting.objects.get(id=meeting.id).live_state["votes"][str(vote)]["eligible"]
+        users = {str(council.pid(u)): u for u in [council.chair, *council.members]}
+        voters = [users[pid] for pid in eligible]
+    for user in voters:
+        run(user, meeting, "vote.cast", vote=vote, choice="for")
+    run(council.chair, meeting, "vote.close", vote=vote)

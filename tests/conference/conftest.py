@@ -4,7 +4,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 
-import aioice.stun
 import pytest
 
 from conference.room import MediaRoom
@@ -12,10 +11,8 @@ from tests.conference.clients import Client
 
 
 @pytest.fixture(autouse=True)
-def fast_stun(monkeypatch: pytest.MonkeyPatch) -> None:
-    # As aiortc's own tests do: loopback needs no retransmission patience.
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
+def fast_stun(fast_stun: None) -> None:
+    """The root fixture, for every test here: they all connect real aiortc peers."""
 
 
 class Recorder:

@@ -8,7 +8,6 @@ import asyncio
 import time
 from typing import Self
 
-import aioice.stun
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -19,15 +18,7 @@ from meetings.models import Meeting
 from tests.conference.clients import Client
 from tests.factories import make_council, make_meeting, run, start_meeting
 
-pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def fast_ice(monkeypatch, settings):
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
-    settings.MEDIA_IN_PROCESS = True
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media_in_process")]
 
 
 # Issue 4: a floor switch within a fraction of a second. Measured here, through the log, the channel

@@ -13,7 +13,6 @@ import asyncio
 import time
 from typing import Any, Self
 
-import aioice.stun
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -33,12 +32,8 @@ GRACE = 3.0  # MEDIA_PRESENCE_GRACE, the default, set explicitly so the bounds b
 
 
 @pytest.fixture(autouse=True)
-def media_settings(monkeypatch, settings):
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
-    settings.MEDIA_IN_PROCESS = True
+def media_settings(media_in_process, settings):
     settings.MEDIA_PRESENCE_GRACE = GRACE
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 async def eventually(predicate, timeout: float = 10.0, step: float = 0.1) -> float:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 
-import aioice.stun
 import numpy as np
 import pytest
 from channels.db import database_sync_to_async
@@ -36,15 +35,8 @@ SILENT = 0.01  # amplitude (full scale 1); the members' tones are 0.3
 
 
 @pytest.fixture(autouse=True)
-def live_settings(monkeypatch, settings, tmp_path):
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
-    settings.MEDIA_IN_PROCESS = True
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.LIVESTREAM_ENABLED = True
-    settings.LIVESTREAM_ROOT = tmp_path
-    settings.LIVESTREAM_WIDTH, settings.LIVESTREAM_HEIGHT, settings.LIVESTREAM_FPS = 160, 90, FPS
-    settings.LIVESTREAM_WINDOW = 100
+def live_settings(live_settings, settings):
+    settings.LIVESTREAM_FPS = FPS
     settings.LIVESTREAM_MAX_WEBRTC_VIEWERS = 2
 
 

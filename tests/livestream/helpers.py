@@ -9,20 +9,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from meetings.events import add_listener, event_message, remove_listener
-from meetings.legal import ClosureGround
-from meetings.models import Meeting, MeetingEvent
-from tests.factories import Council, run
-
-
-def close_doors(council: Council, meeting: Meeting) -> None:
-    """Motion on an optional ground, the vote on closing held in open session, everyone for."""
-    run(council.chair, meeting, "doors.motion", ground=ClosureGround.PRIVACY)
-    vote = run(council.chair, meeting, "vote.open", kind="closure")
-    eligible = Meeting.objects.get(id=meeting.id).live_state["votes"][str(vote)]["eligible"]
-    users = {str(council.pid(u)): u for u in [council.chair, *council.members]}
-    for pid in eligible:
-        run(users[pid], meeting, "vote.cast", vote=vote, choice="for")
-    run(council.chair, meeting, "vote.close", vote=vote)
+from meetings.models import MeetingEvent
 
 
 def events_of(meeting_id: int, kind: str) -> list[MeetingEvent]:

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 
-import aioice.stun
 import pytest
 from channels.db import database_sync_to_async
 from django.test import AsyncClient
@@ -25,7 +24,7 @@ from tests.factories import make_council, make_meeting, start_meeting
 
 # Not marked `browser`: those run last, under Playwright's sync API, whose running loop would
 # break this asyncio test; the async API used here leaves no loop behind.
-pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_stun")]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--allow-loopback-in-peer-connection",
         "--autoplay-policy=no-user-gesture-required"]
@@ -58,12 +57,6 @@ window.inbound = async () => {
   return out;
 };
 </script></html>"""
-
-
-@pytest.fixture(autouse=True)
-def fast_ice(monkeypatch):
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
 
 
 async def test_it_plays_the_composer_output_in_chromium(tmp_path):

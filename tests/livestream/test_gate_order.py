@@ -10,7 +10,8 @@ from channels.db import database_sync_to_async
 
 import mediaworker.worker
 from tests.factories import make_council, make_meeting, run, start_meeting
-from tests.livestream.helpers import Captured, close_doors
+from tests.helpers import close_doors
+from tests.livestream.helpers import Captured
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import aioice.stun
 import av
 import numpy as np
 import pytest
@@ -18,20 +17,8 @@ from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.integration.test_media_follows_the_log import connect, eventually
 from tests.livestream.signal import segment_audio, tone_amplitude
 
-pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
-W, H = 160, 90
-
-
-@pytest.fixture(autouse=True)
-def live_settings(monkeypatch, settings, tmp_path):
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
-    settings.MEDIA_IN_PROCESS = True
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.LIVESTREAM_ENABLED = True
-    settings.LIVESTREAM_ROOT = tmp_path
-    settings.LIVESTREAM_WIDTH, settings.LIVESTREAM_HEIGHT, settings.LIVESTREAM_FPS = W, H, 10
-    settings.LIVESTREAM_WINDOW = 100
+pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
+W, H = 160, 90  # the picture size live_settings sets
 
 
 def newest(live, n: int = 2) -> list:

@@ -8,7 +8,6 @@ import asyncio
 import json
 import time
 
-import aioice.stun
 import pytest
 from channels.db import database_sync_to_async
 from django.test import AsyncClient
@@ -28,9 +27,7 @@ RED = (200, 80, 80)  # YUV of the member's camera: a saturated red picture
 
 
 @pytest.fixture(autouse=True)
-def fast_ice(monkeypatch, settings):
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
+def fast_ice(fast_stun, settings):
     settings.LIVESTREAM_MAX_WEBRTC_VIEWERS = 2
 
 

@@ -43,13 +43,11 @@ async def test_it_answers_media_unavailable_when_the_media_tier_is_missing(setti
 
 
 @pytest.mark.media
-async def test_it_keeps_a_members_media_flowing_across_a_socket_reconnect(monkeypatch, settings):
+async def test_it_keeps_a_members_media_flowing_across_a_socket_reconnect(media_in_process):
     """The media worker owns the peer connection, not the consumer: closing the member's socket and
     opening a new one neither interrupts what others hear from them nor what they receive."""
     import asyncio
     import time
-
-    import aioice.stun
 
     from conference import gateway
     from mediaworker import embedded
@@ -58,10 +56,6 @@ async def test_it_keeps_a_members_media_flowing_across_a_socket_reconnect(monkey
     from tests.factories import run, start_meeting
     from tests.integration.test_media_follows_the_log import connect
 
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
-    settings.MEDIA_IN_PROCESS = True
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     council = await database_sync_to_async(make_council)(seats=3, deputies=0, slug="reconn")
     meeting = await database_sync_to_async(make_meeting)(council)
     await database_sync_to_async(start_meeting)(council, meeting)

@@ -10,6 +10,7 @@ import pytest
 from meetings import public_state
 from meetings.legal import ClosureGround
 from meetings.models import Meeting
+from tests import helpers
 from tests.factories import make_council, make_meeting, run, start_meeting
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +27,7 @@ def url(meeting: Meeting) -> str:
 
 
 def close_doors(council, meeting, voters, ground: str = ClosureGround.PRIVACY) -> None:
-    """The real procedure: motion with a legal ground, the vote on closing in open session, then closed."""
-    run(council.chair, meeting, "doors.motion", ground=ground, reason="opplysninger om noens helse")
-    vote = run(council.chair, meeting, "vote.open", kind="closure")
-    for u in voters:
-        run(u, meeting, "vote.cast", vote=vote, choice="for")
-    run(council.chair, meeting, "vote.close", vote=vote)
+    helpers.close_doors(council, meeting, ground=ground, reason="opplysninger om noens helse", voters=voters)
 
 
 def test_it_serves_the_document_with_the_seq_as_etag(client):

@@ -11,7 +11,7 @@ import pytest
 from meetings.exceptions import IllegalTransition, LegalRuleViolation
 from meetings.legal import ClosureGround
 from tests.factories import live, run, start_meeting
-from tests.livestream.helpers import close_doors
+from tests.helpers import close_doors
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

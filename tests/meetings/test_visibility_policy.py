@@ -444,7 +444,7 @@ def test_it_has_one_explicit_rule_for_every_event_type_and_denies_unknown_ones()
 
 def _late_item_fixture(council: Any, k: Marks) -> tuple[Meeting, AgendaItem]:
     from tests.factories import make_meeting, start_meeting
-    from tests.livestream.helpers import close_doors
+    from tests.helpers import close_doors
 
     meeting = make_meeting(council)
     start_meeting(council, meeting)

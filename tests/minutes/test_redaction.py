@@ -10,10 +10,10 @@ import re
 import pytest
 from django.test import Client
 
-from meetings.legal import ClosureGround
 from meetings.models import Meeting
 from minutes import services
 from tests.factories import live, make_council, make_meeting, run, start_meeting
+from tests.helpers import close_doors
 
 OPEN_DECISION = "Innstilling i sak 1 vedtas."
 CLOSED_SPEECH_PROPOSAL = "Tilleggsforslag med opplysninger om en navngitt ansatt"
@@ -35,10 +35,7 @@ def _vote_all(council, meeting, vote: int, choice: str) -> None:
 
 
 def _close_doors(council, meeting) -> None:
-    run(council.chair, meeting, "doors.motion", ground=ClosureGround.PRIVACY, reason="Personopplysninger")
-    vote = run(council.chair, meeting, "vote.open", kind="closure")
-    _vote_all(council, meeting, vote, "for")
-    run(council.chair, meeting, "vote.close", vote=vote)
+    close_doors(council, meeting, reason="Personopplysninger")
     assert live(meeting)["doors"]["closed"]
 
 

@@ -12,17 +12,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.test_multiprocess import PG_ADMIN, free_port, free_redis_db, redis_base, unavailable
+from tests.helpers import free_port, wait_for_port
+from tests.integration.test_multiprocess import PG_ADMIN, free_redis_db, redis_base, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = ("ordforer", "medlem02", "medlem03")
@@ -78,19 +77,6 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the process for port {port} exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port} after {timeout} s")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import aioice.stun
 import pytest
 from aiortc import RTCSessionDescription
 
@@ -28,9 +27,7 @@ ORIGIN = "http://127.0.0.1"
 
 
 @pytest.fixture(autouse=True)
-def fast_ice(monkeypatch):
-    monkeypatch.setattr(aioice.stun, "RETRY_MAX", 1)
-    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
+def fast_ice(fast_stun):
     patch_host_addresses()  # the test's own peers gather on loopback like the worker's
 
 
