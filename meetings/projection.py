@@ -203,6 +203,9 @@ def _item_opened(state: State, p: dict[str, Any], e: Event) -> None:
 
 def _item_closed(state: State, p: dict[str, Any], e: Event) -> None:
     item_id = str(p["item"])
+    # An item deferred before it was ever opened is not in the live state yet.
+    state["items"].setdefault(item_id, {"recused": {}, "decision": None, "present_throughout": [],
+                                        "case_number": p.get("case_number"), "title": p.get("title")})
     state["items"][item_id]["state"] = p.get("state", "handled")
     if p.get("decision") is not None:
         state["items"][item_id]["decision"] = p["decision"]

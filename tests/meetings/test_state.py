@@ -81,3 +81,15 @@ def test_the_projection_folds_the_doors_as_the_table_says():
         assert doors_state_of(state["doors"]) == next_doors_state(before, DOORS_EVENTS[kind])
         assert state["doors"]["closed"] is (doors_state_of(state["doors"]) != DoorsState.OPEN)
     assert projection.apply_doors(state, {"type": "floor.granted", "payload": {}, "at": "t", "seq": 9}) is False
+
+
+def test_an_item_deferred_before_it_was_ever_opened_is_deferred_not_an_internal_error(db):
+    # Found by the protocol fuzz test: item.close with defer for a pending item raised KeyError.
+    from tests.factories import live, make_council, make_meeting, run, start_meeting
+
+    council = make_council(seats=3, slug="defer")
+    meeting = make_meeting(council, items=2)
+    start_meeting(council, meeting)
+    second = meeting.items.order_by("order").last()
+    run(council.chair, meeting, "item.close", item_id=second.id, defer=True)
+    assert live(meeting)["items"][str(second.id)]["state"] == "deferred"
