@@ -23,7 +23,6 @@ from meetings.legal import (
     MANDATORY_CLOSURE_GROUNDS,
     ClosureGround,
     VoteKind,
-    quorum_threshold,
     rules_for,
 )
 from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
@@ -107,8 +106,7 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "grounds_data": dict(_closure_grounds(meeting, every=True)), "roster": roster,
         "is_chair": access.chair_id(meeting) == person.id, "members": members,
         "vote_kinds": _vote_kinds(meeting), "reasons": _presence_reasons(),
-        "quorum_required": (quorum_threshold(meeting.body.seats)
-                            if rules_for(meeting.body.body_type).quorum_rule else 0)})
+        "quorum_required": rules_for(meeting.body.body_type).quorum_required(meeting.body.seats)})
 
 
 def _presence_reasons() -> dict[str, str]:

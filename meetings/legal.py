@@ -115,6 +115,10 @@ class RuleSet:
     def allows_vote(self, kind: str) -> bool:
         return kind in self.vote_kinds
 
+    def quorum_required(self, seats: int) -> int:
+        """§ 11-9 (1) where it binds the body; where it does not (§ 11-1), the platform sets none."""
+        return quorum_threshold(seats) if self.quorum_rule else 0
+
     def summary(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "quorum_rule": self.quorum_rule,
                 "casting_vote": self.casting_vote}

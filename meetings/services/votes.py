@@ -198,18 +198,13 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
             "vote": number, "item": int(item_id) if item_id else None, "kind": kind,
             "title": clean_text(title or "Votering", field="title", max_length=300),
             "proposals": proposals, "options": options, "eligible": eligible, "decision_texts": decision_texts,
-            "quorum_required": _quorum_required(state, rules), "rules": rules.key}
+            "quorum_required": rules.quorum_required(state["meeting"]["seats"]), "rules": rules.key}
         if kind in ROUND_KINDS:
             payload.update(round=1, written=written, office=office or None)
         log_append(meeting=meeting, type="vote.opened", actor=chair, payload=payload)
         if written:
             WrittenBallotTally.objects.create(meeting=meeting, vote=number, counts={o: 0 for o in options})
     return number
-
-
-def _quorum_required(state: State, rules: RuleSet) -> int:
-    # § 11-1: where § 11-9 (1) does not bind the body, the platform sets no quorum of its own.
-    return quorum_threshold(state["meeting"]["seats"]) if rules.quorum_rule else 0
 
 
 def vote_cast(*, user: Any, meeting_id: int, vote: int, choice: str) -> int:
@@ -474,7 +469,8 @@ def _open_runoff(*, meeting: Meeting, chair: Any, rules: RuleSet, first: dict[st
         "proposals": [int(o[1:]) for o in between], "options": between,
         "eligible": eligible_voters(state, first["item"]),
         "decision_texts": {o: first["decision_texts"][o] for o in between},
-        "quorum_required": _quorum_required(state, rules), "rules": rules.key, "runoff_of": first["vote"]})
+        "quorum_required": rules.quorum_required(state["meeting"]["seats"]), "rules": rules.key,
+        "runoff_of": first["vote"]})
 
 
 def _open_new_round(*, meeting: Meeting, chair: Any, rules: RuleSet, first: dict[str, Any], number: int) -> None:
@@ -486,7 +482,7 @@ def _open_new_round(*, meeting: Meeting, chair: Any, rules: RuleSet, first: dict
         "vote": number, "item": int(first["item"]) if first["item"] else None, "kind": first["kind"],
         "title": f"Ny avstemning ({law}): {first['title']}"[:300], "proposals": [], "options": first["options"],
         "eligible": eligible_voters(state, first["item"]), "decision_texts": {},
-        "quorum_required": _quorum_required(state, rules), "rules": rules.key, "round": 2,
+        "quorum_required": rules.quorum_required(state["meeting"]["seats"]), "rules": rules.key, "round": 2,
         "round_of": first["vote"], "written": bool(first.get("written")), "office": first.get("office")})
     if first.get("written"):
         WrittenBallotTally.objects.create(meeting=meeting, vote=number, counts={o: 0 for o in first["options"]})
