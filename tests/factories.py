@@ -112,5 +112,14 @@ def start_meeting(council: Council, meeting: Meeting, *, join_all: bool = True) 
             join_with_media(u, meeting)
 
 
+def meeting_with_item_open(*, slug: str, seats: int = 4, deputies: int = 0) -> tuple[Council, Meeting]:
+    """A council's meeting in session, everyone joined with media, the first agenda item open."""
+    council = make_council(seats=seats, deputies=deputies, slug=slug)
+    meeting = make_meeting(council)
+    start_meeting(council, meeting)
+    run(council.chair, meeting, "item.open", item_id=meeting.items.order_by("order").first().id)
+    return council, meeting
+
+
 def live(meeting: Meeting | int) -> dict[str, Any]:
     return Meeting.objects.get(id=meeting if isinstance(meeting, int) else meeting.id).live_state

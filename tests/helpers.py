@@ -3,10 +3,12 @@ waiting for a server process (daphne) to listen, and the closing of a meeting's 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -112,3 +114,19 @@ def close_doors(
     for user in voters:
         run(user, meeting, "vote.cast", vote=vote, choice="for")
     run(council.chair, meeting, "vote.close", vote=vote)
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 0.1,
+                     what: str = "condition") -> float:
+    """Await until `predicate()` (sync or async) is true; return the seconds it took. Tests wait on
+    states with this, never on a fixed time, so a busy machine only makes them slower."""
+    start = time.monotonic()
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"{what}: not met within {timeout} s")
+        await asyncio.sleep(step)

@@ -62,3 +62,10 @@ def join_over_api(base: str, meeting: int, member_token: str) -> tuple[str, str]
     after = api(base, f"/api/meetings/{meeting}/state/", token=member_token)["state"]["attendance"]
     pid = next(p for p in after if p not in before)
     return pid, after[pid]["name"]
+
+
+def enter_rooms(base: str, meeting: int, pages) -> None:
+    """Each page opens the meeting room and waits until its live socket is connected."""
+    for page in pages:
+        page.goto(f"{base}/meetings/{meeting}/room/")
+        wait_text(page, "#conn-status", "Tilkoblet")

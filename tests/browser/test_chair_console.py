@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, login
-from tests.browser.helpers import api, formannskap_meeting, token, wait_text
+from tests.browser.helpers import api, enter_rooms, formannskap_meeting, token, wait_text
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +23,7 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     chair = login(browser, base, "ordforer")
     member = login(browser, base, "medlem02")
     other = login(browser, base, "medlem03")
-    for page in (chair, member, other):
-        page.goto(f"{base}/meetings/{meeting}/room/")
-        wait_text(page, "#conn-status", "Tilkoblet")
+    enter_rooms(base, meeting, (chair, member, other))
     chair.click("text=Sett møtet")
     wait_text(chair, "#roll-call", "ikke registrert")
     # A remote meeting may not be closed on a mandatory ground (§ 11-7 (3)): the console does not offer it.
@@ -122,9 +120,7 @@ def test_it_sets_up_a_members_call_again_after_the_socket_drops(browser, live_se
     meeting = formannskap_meeting(base)
     chair = login(browser, base, "ordforer")
     member = login(browser, base, "medlem02")
-    for page in (chair, member):
-        page.goto(f"{base}/meetings/{meeting}/room/")
-        wait_text(page, "#conn-status", "Tilkoblet")
+    enter_rooms(base, meeting, (chair, member))
     chair.click("text=Sett møtet")
     for page in (chair, member):
         page.click("#join-meeting")

@@ -9,7 +9,16 @@ import pytest
 
 from tests.browser import fake_media
 from tests.browser.conftest import VIEWPORT, assert_accessible, login
-from tests.browser.helpers import NOTICE, api, cast_everywhere, formannskap_meeting, join_over_api, token, wait_text
+from tests.browser.helpers import (
+    NOTICE,
+    api,
+    cast_everywhere,
+    enter_rooms,
+    formannskap_meeting,
+    join_over_api,
+    token,
+    wait_text,
+)
 from tests.browser.probes import VIDEO_COLOUR, is_magenta, wait_for_speaker_media, wait_until_not_showing_speaker
 
 pytestmark = pytest.mark.browser
@@ -37,9 +46,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     # The speaker-to-be has a recognisable camera and microphone, in a browser of their own.
     members = [login(speaker_browser, base, "medlem02"), login(browser, base, "medlem03")]
     everyone = [chair, *members]
-    for page in everyone:
-        page.goto(f"{base}/meetings/{MEETING}/room/")
-        wait_text(page, "#conn-status", "Tilkoblet")
+    enter_rooms(base, MEETING, everyone)
     chair.click("text=Sett møtet")
     for page in everyone:
         page.click("#join-meeting")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from meetings.presence import REASONS
 from tests.browser.conftest import ROOT, login
-from tests.browser.helpers import api, formannskap_meeting, join_over_api, token, wait_text
+from tests.browser.helpers import api, enter_rooms, formannskap_meeting, join_over_api, token, wait_text
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +36,7 @@ def test_it_shows_a_member_without_media_as_connecting_then_not_heard(browser, l
     meeting = formannskap_meeting(base)
     chair = login(browser, base, "ordforer")
     member = login(browser, base, "medlem02")
-    for page in (chair, member):
-        page.goto(f"{base}/meetings/{meeting}/room/")
-        wait_text(page, "#conn-status", "Tilkoblet")
+    enter_rooms(base, meeting, (chair, member))
     chair.click("text=Sett møtet")
     wait_text(chair, "#roll-call", "ikke registrert")
 

@@ -10,13 +10,12 @@ from typing import Self
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 
-from mediaworker import embedded
-from meetings import events
 from meetings.models import Meeting
 from tests.conference.clients import Client
 from tests.factories import make_council, make_meeting, run, start_meeting
+from tests.helpers import eventually
+from tests.mediaworker.helpers import EmbeddedMedia
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media_in_process")]
 
@@ -27,27 +26,6 @@ pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest
 SWITCH_LIMIT = 1.0
 
 
-async def eventually(predicate, timeout=8.0, step=0.1) -> float:
-    """Await `predicate()`; return the seconds it took."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        await asyncio.sleep(step)
-    raise AssertionError("condition not met in time")
-
-
-async def connect(meeting_id: int, person_id: int, client: Client) -> None:
-    layer = get_channel_layer()
-    reply = await layer.new_channel()
-    await events.send_media_request(meeting_id=meeting_id, person_id=person_id, msg_type="media.offer",
-                                    payload=await client.offer(), reply_channel=reply, request_id="o1")
-    message = await asyncio.wait_for(layer.receive(reply), 10)
-    answer = message["payload"]
-    assert answer["type"] == "media.answer" and answer["in_response"] == "o1", answer
-    await client.accept({"sdp": answer["sdp"], "type": "answer"})
-
-
 async def test_the_floor_in_the_log_decides_who_hears_and_sees_whom():
     council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="media")
     meeting = await database_sync_to_async(make_meeting)(council)
@@ -56,12 +34,8 @@ async def test_the_floor_in_the_log_decides_who_hears_and_sees_whom():
     pids = [await database_sync_to_async(council.pid)(u) for u in users]
     tone = {pid: i + 1 for i, pid in enumerate(pids)}
     clients = {pid: Client(tone[pid]) for pid in pids}
-    worker_tasks = []
-    try:
-        embedded.ensure_embedded_worker()
-        worker_tasks = list(embedded._embedded.values())
-        for pid, client in clients.items():
-            await connect(meeting.id, pid, client)
+    async with EmbeddedMedia() as media:
+        await media.connect_all(meeting.id, clients)
         chair, a, b, c = pids
         item = await database_sync_to_async(lambda: meeting.items.first())()
         await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
@@ -111,14 +85,6 @@ async def test_the_floor_in_the_log_decides_who_hears_and_sees_whom():
         state = await database_sync_to_async(lambda: Meeting.objects.get(id=meeting.id).live_state)()
         assert state["attendance"][str(c)]["media"]["sends_audio"] is False
         assert str(c) not in state["items"][str(item.id)]["present_throughout"]
-    finally:
-        for client in clients.values():
-            await client.close()
-        for task in worker_tasks:
-            task.cancel()
-        embedded._embedded.clear()
-        from conference import gateway
-        await gateway.rooms.close_all()
 
 
 class MediaMeeting:
@@ -134,10 +100,8 @@ class MediaMeeting:
         self.user = dict(zip(self.pids, users, strict=True))
         self.tone = {pid: i + 1 for i, pid in enumerate(self.pids)}
         self.clients = {pid: Client(self.tone[pid]) for pid in self.pids}
-        embedded.ensure_embedded_worker()
-        self.tasks = list(embedded._embedded.values())
-        for pid, client in self.clients.items():
-            await connect(self.meeting.id, pid, client)
+        self.media = await EmbeddedMedia().__aenter__()
+        await self.media.connect_all(self.meeting.id, self.clients)
         self.chair, self.a, self.b, self.c = self.pids
         item = await database_sync_to_async(lambda: self.meeting.items.first())()
         await self.run(self.council.chair, "item.open", item_id=item.id)
@@ -155,13 +119,7 @@ class MediaMeeting:
             if e.payload["person"] == person])()
 
     async def __aexit__(self, *exc: object) -> None:
-        for client in self.clients.values():
-            await client.close()
-        for task in self.tasks:
-            task.cancel()
-        embedded._embedded.clear()
-        from conference import gateway
-        await gateway.rooms.close_all()
+        await self.media.__aexit__(*exc)
 
 
 async def assert_audio_only(m: MediaMeeting, person: int) -> None:

@@ -19,12 +19,13 @@ from channels.layers import get_channel_layer
 
 from conference import gateway
 from conference.room import ARRIVAL_WINDOW, MONITOR_INTERVAL, SETUP_GRACE
-from mediaworker import embedded
 from meetings import events
 from meetings.exceptions import NotEligible
 from meetings.models import Meeting, MeetingEvent
 from tests.conference.clients import Client
 from tests.factories import make_council, make_meeting, run
+from tests.helpers import eventually
+from tests.mediaworker.helpers import EmbeddedMedia
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 
@@ -34,19 +35,6 @@ GRACE = 3.0  # MEDIA_PRESENCE_GRACE, the default, set explicitly so the bounds b
 @pytest.fixture(autouse=True)
 def media_settings(media_in_process, settings):
     settings.MEDIA_PRESENCE_GRACE = GRACE
-
-
-async def eventually(predicate, timeout: float = 10.0, step: float = 0.1) -> float:
-    """Await `predicate()` (sync or async); return the seconds it took."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return time.monotonic() - start
-        await asyncio.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 class RemoteMeeting:
@@ -69,8 +57,7 @@ class RemoteMeeting:
         self.members = self.pids[:4]
         self.tone = {pid: i + 1 for i, pid in enumerate(self.pids)}
         self.clients: dict[int, Client] = {}
-        embedded.ensure_embedded_worker()
-        self.worker_tasks = list(embedded._embedded.values())
+        self.media = await EmbeddedMedia().__aenter__()
         self.layer = get_channel_layer()
         self.pushes: list[dict[str, Any]] = []
         self._listener = await self.layer.new_channel()
@@ -100,12 +87,7 @@ class RemoteMeeting:
     async def connect(self, *pids: int) -> None:
         for pid in pids:
             client = self.clients[pid] = Client(self.tone[pid], report_timeout=self.report_timeout)
-            reply = await self.layer.new_channel()
-            await events.send_media_request(meeting_id=self.meeting.id, person_id=pid, msg_type="media.offer",
-                                            payload=await client.offer(), reply_channel=reply, request_id="offer")
-            answer = (await asyncio.wait_for(self.layer.receive(reply), 10))["payload"]
-            assert answer["type"] == "media.answer", answer
-            await client.accept({"sdp": answer["sdp"], "type": "answer"})
+            await self.media.connect(self.meeting.id, pid, client)
 
     async def state(self) -> dict[str, Any]:
         return await database_sync_to_async(lambda: Meeting.objects.get(id=self.meeting.id).live_state)()
@@ -132,12 +114,18 @@ class RemoteMeeting:
 
     async def __aexit__(self, *exc: object) -> None:
         self._listening.cancel()
-        for client in self.clients.values():
-            await client.close()
-        for task in self.worker_tasks:
-            task.cancel()
-        embedded._embedded.clear()
-        await gateway.rooms.close_all()
+        await self.media.__aexit__(*exc)
+
+
+async def vote_refusing(m: RemoteMeeting, refused: int, voters: tuple[int, ...]) -> dict[str, Any]:
+    """A vote in which `refused` may not cast a ballot (refused with not_eligible) and `voters` vote for."""
+    vote = await m.run(m.council.chair, "vote.open")
+    with pytest.raises(NotEligible) as refusal:
+        await m.run(m.user[refused], "vote.cast", vote=vote, choice="for")
+    assert refusal.value.code == "not_eligible"
+    for pid in voters:
+        await m.run(m.user[pid], "vote.cast", vote=vote, choice="for")
+    return await m.run(m.council.chair, "vote.close", vote=vote)
 
 
 async def vote_with(m: RemoteMeeting, voters: list[int]) -> dict[str, Any]:
@@ -160,13 +148,7 @@ async def test_law_03_20_member_present_without_media_is_connecting_not_counted_
         state = await m.state()
         assert sorted(state["items"][item]["present_throughout"], key=int) == [str(p) for p in (m.chair, m.a, m.b)]
         assert state["items"][item]["not_present_at_start"][str(m.c)]["reason"] == "connecting"
-        vote = await m.run(m.council.chair, "vote.open")
-        with pytest.raises(NotEligible) as refused:
-            await m.run(m.user[m.c], "vote.cast", vote=vote, choice="for")
-        assert refused.value.code == "not_eligible"
-        for pid in (m.chair, m.a, m.b):
-            await m.run(m.user[pid], "vote.cast", vote=vote, choice="for")
-        result = await m.run(m.council.chair, "vote.close", vote=vote)
+        result = await vote_refusing(m, m.c, voters=(m.chair, m.a, m.b))
         assert result["not_eligible"][str(m.c)]["reason"] == "connecting"
         assert result["quorum"]["present_throughout_and_voted"] == 3
 
@@ -225,13 +207,7 @@ async def test_law_03_20_member_whose_audio_stops_stops_counting_drops_out_and_m
         assert str(m.c) not in state["items"][item]["present_throughout"]
         dropped = state["items"][item]["dropped_out"][str(m.c)]
         assert dropped["reason"] == "no_audio" and dropped["seq"] == event["seq"]
-        vote = await m.run(m.council.chair, "vote.open")
-        with pytest.raises(NotEligible) as refused:
-            await m.run(m.user[m.c], "vote.cast", vote=vote, choice="for")
-        assert refused.value.code == "not_eligible"
-        for pid in (m.chair, m.a, m.b):
-            await m.run(m.user[pid], "vote.cast", vote=vote, choice="for")
-        result = await m.run(m.council.chair, "vote.close", vote=vote)
+        result = await vote_refusing(m, m.c, voters=(m.chair, m.a, m.b))
         assert result["not_eligible"][str(m.c)]["reason"] == "no_audio"
         assert result["quorum"]["present_throughout_and_voted"] == 3
 

@@ -18,14 +18,14 @@ import pytest
 from channels.db import database_sync_to_async
 
 from livestream import webrtc
-from mediaworker import embedded
 from meetings.legal import ClosureGround
 from meetings.models import MeetingEvent
 from tests.conference.clients import MEMBERS, Client
 from tests.factories import make_council, make_meeting, run, start_meeting
-from tests.integration.test_media_follows_the_log import connect, eventually
+from tests.helpers import eventually
 from tests.livestream.signal import segment_starts, timed_audio, tone_amplitude, windows
 from tests.livestream.viewer import Viewer
+from tests.mediaworker.helpers import EmbeddedMedia
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 FPS = 10
@@ -64,15 +64,10 @@ async def test_closed_doors_silence_every_public_output_and_reopening_restores_i
     clients = {chair: Client(1, video=False), speaker: Client(2, video=True)}
     speaker_tone, chair_tone = MEMBERS[2][0], MEMBERS[1][0]
     viewer = Viewer()
-    tasks = []
-    from conference import gateway
     from livestream.bridge import streams
 
-    try:
-        embedded.ensure_embedded_worker()
-        tasks = list(embedded._embedded.values())
-        for pid, client in clients.items():
-            await connect(meeting.id, pid, client)
+    async with EmbeddedMedia(public_streams=True) as media, viewer:
+        await media.connect_all(meeting.id, clients)
         item = await database_sync_to_async(lambda: meeting.items.first())()
         await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
         await database_sync_to_async(run)(council.chair, meeting, "floor.grant", person_id=speaker)
@@ -103,15 +98,6 @@ async def test_closed_doors_silence_every_public_output_and_reopening_restores_i
         await run_as(council.chair, "meeting.end")
         await eventually(lambda: webrtc.viewer_count() == 0 and meeting.id not in streams.composers, timeout=10)
         await eventually(lambda: viewer.ended == {"audio", "video"}, timeout=10)
-    finally:
-        await viewer.close()
-        await streams.stop_all()
-        for client in clients.values():
-            await client.close()
-        for task in tasks:
-            task.cancel()
-        embedded._embedded.clear()
-        await gateway.rooms.close_all()
 
     closed_at, opened_at = await database_sync_to_async(lambda: (
         MeetingEvent.objects.get(meeting=meeting, type="doors.closed").at.timestamp(),

@@ -3,9 +3,6 @@ public-stream operations tests."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from typing import Any, Self
 
 from meetings.events import add_listener, event_message, remove_listener
@@ -34,17 +31,3 @@ class Captured:
 
     def last(self, kind: str) -> dict[str, Any]:
         return [m for m in self.messages if m["event"] == kind][-1]
-
-
-async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 0.1) -> float:
-    """Await until `predicate()` (sync or async) is true; return the seconds it took."""
-    start = time.monotonic()
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return time.monotonic() - start
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(step)

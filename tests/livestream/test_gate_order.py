@@ -9,22 +9,25 @@ import pytest
 from channels.db import database_sync_to_async
 
 import mediaworker.worker
-from tests.factories import make_council, make_meeting, run, start_meeting
+from livestream.composer import Composer
+from meetings.models import Meeting
+from tests.factories import Council, meeting_with_item_open, run
 from tests.helpers import close_doors
 from tests.livestream.helpers import Captured
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
 
 
-async def test_it_keeps_the_gate_closed_when_a_refresh_read_the_state_before_doors_closed(monkeypatch, streams):
-    council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="gate")
-    meeting = await database_sync_to_async(make_meeting)(council)
-    await database_sync_to_async(start_meeting)(council, meeting)
-    item = await database_sync_to_async(lambda: meeting.items.first())()
-    await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
+async def streaming_meeting(slug: str, streams) -> tuple[Council, Meeting, mediaworker.worker.MediaWorker, Composer]:
+    """A meeting in session with an item open, whose media worker follows it and streams it publicly."""
+    council, meeting = await database_sync_to_async(meeting_with_item_open)(slug=slug)
     worker = mediaworker.worker.MediaWorker("media.w0")
     await worker._refresh_routing(meeting.id)
-    composer = streams.composers[meeting.id]
+    return council, meeting, worker, streams.composers[meeting.id]
+
+
+async def test_it_keeps_the_gate_closed_when_a_refresh_read_the_state_before_doors_closed(monkeypatch, streams):
+    council, meeting, worker, composer = await streaming_meeting("gate", streams)
     assert composer.gate_closed is False
 
     # A refresh (as _watch_publishers makes when a member's tracks arrive) reads the live state
@@ -63,14 +66,7 @@ async def test_it_keeps_the_gate_closed_when_a_refresh_read_the_state_before_doo
 
 
 async def test_it_ignores_a_doors_event_older_than_the_gate(streams):
-    council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="gate2")
-    meeting = await database_sync_to_async(make_meeting)(council)
-    await database_sync_to_async(start_meeting)(council, meeting)
-    item = await database_sync_to_async(lambda: meeting.items.first())()
-    await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
-    worker = mediaworker.worker.MediaWorker("media.w0")
-    await worker._refresh_routing(meeting.id)
-    composer = streams.composers[meeting.id]
+    council, meeting, worker, composer = await streaming_meeting("gate2", streams)
     with Captured() as log:
         await database_sync_to_async(close_doors)(council, meeting)
         await database_sync_to_async(run)(council.chair, meeting, "doors.open")
@@ -86,16 +82,9 @@ async def test_it_ignores_a_doors_event_older_than_the_gate(streams):
 async def test_it_closes_the_gate_even_if_the_doors_closed_event_never_arrives(streams):
     # The channel layer drops a message to a full channel silently; the watchdog re-reads the log.
     from livestream.bridge import GATE_RESYNC_SECONDS
-    from tests.livestream.helpers import eventually
+    from tests.helpers import eventually
 
-    council = await database_sync_to_async(make_council)(seats=4, deputies=0, slug="gate3")
-    meeting = await database_sync_to_async(make_meeting)(council)
-    await database_sync_to_async(start_meeting)(council, meeting)
-    item = await database_sync_to_async(lambda: meeting.items.first())()
-    await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
-    worker = mediaworker.worker.MediaWorker("media.w0")
-    await worker._refresh_routing(meeting.id)
-    composer = streams.composers[meeting.id]
+    council, meeting, worker, composer = await streaming_meeting("gate3", streams)
     assert composer.gate_closed is False
 
     await database_sync_to_async(close_doors)(council, meeting)  # and the worker is never told

@@ -15,14 +15,14 @@ from django.utils import timezone
 
 from livestream.bridge import no_stream_slate
 from livestream.slate import slate_rgb
-from mediaworker import embedded
 from meetings.models import ExemptionProfile
 from meetings.services.meetings import meeting_apply_exemption
 from tests.conference.clients import MEMBERS, Client
 from tests.factories import make_council, make_meeting, run, start_meeting
-from tests.integration.test_media_follows_the_log import connect
-from tests.livestream.helpers import events_of, eventually
+from tests.helpers import eventually
+from tests.livestream.helpers import events_of
 from tests.livestream.test_composer import segment_audio, segment_starts, tone_energy
+from tests.mediaworker.helpers import EmbeddedMedia
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
 INSTRUMENT = "FOR-2026-03-13-999"
@@ -51,14 +51,8 @@ async def test_it_shows_a_slate_and_logs_the_stream_down_in_no_public_stream_mod
     chair = await database_sync_to_async(council.pid)(council.chair)
     clients = {chair: Client(1, video=False), speaker: Client(2, video=True)}
     tones = (MEMBERS[1][0], MEMBERS[2][0])
-    tasks = []
-    from conference import gateway
-
-    try:
-        embedded.ensure_embedded_worker()
-        tasks = list(embedded._embedded.values())
-        for pid, client in clients.items():
-            await connect(meeting.id, pid, client)
+    async with EmbeddedMedia(public_streams=True) as media:
+        await media.connect_all(meeting.id, clients)
         item = await database_sync_to_async(lambda: meeting.items.first())()
         await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
         await database_sync_to_async(run)(council.chair, meeting, "floor.grant", person_id=speaker)
@@ -71,14 +65,6 @@ async def test_it_shows_a_slate_and_logs_the_stream_down_in_no_public_stream_mod
         await database_sync_to_async(run)(council.chair, meeting, "meeting.set_mode", mode="normal")
         await asyncio.sleep(3.5)
         recording = list(streams.composers[meeting.id].recording)
-    finally:
-        await streams.stop_all()
-        for client in clients.values():
-            await client.close()
-        for task in tasks:
-            task.cancel()
-        embedded._embedded.clear()
-        await gateway.rooms.close_all()
 
     off, on = await database_sync_to_async(lambda: events_of(meeting.id, "mode.changed"))()
     stream = await database_sync_to_async(lambda: events_of(meeting.id, "stream.state"))()

@@ -11,11 +11,11 @@ import pytest
 from channels.db import database_sync_to_async
 
 from livestream.slate import floor_slate, slate_rgb
-from mediaworker import embedded
 from tests.conference.clients import MEMBERS, Client
 from tests.factories import make_council, make_meeting, run, start_meeting
-from tests.integration.test_media_follows_the_log import connect, eventually
+from tests.helpers import eventually
 from tests.livestream.signal import segment_audio, tone_amplitude
+from tests.mediaworker.helpers import EmbeddedMedia
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
 W, H = 160, 90  # the picture size live_settings sets
@@ -48,16 +48,9 @@ async def test_the_public_sees_a_slate_naming_a_speaker_without_video_and_hears_
     clients = {chair: Client(1, video=True), speaker: Client(2, video=False)}
     expected = f"Ordet har {speaker_name} (bare lyd)\n{speaker_name} has the floor (audio only)"
     speaker_slate = slate_rgb(expected, W, H).astype(np.float32)
-    tasks = []
-    from conference import gateway
-    from livestream.bridge import streams
-
     live = tmp_path / str(meeting.id)
-    try:
-        embedded.ensure_embedded_worker()
-        tasks = list(embedded._embedded.values())
-        for pid, client in clients.items():
-            await connect(meeting.id, pid, client)
+    async with EmbeddedMedia(public_streams=True) as media:
+        await media.connect_all(meeting.id, clients)
         item = await database_sync_to_async(lambda: meeting.items.first())()
         await database_sync_to_async(run)(council.chair, meeting, "item.open", item_id=item.id)
         await eventually(lambda: len(list(live.glob("seg_*.ts"))) >= 3, timeout=15)
@@ -66,14 +59,6 @@ async def test_the_public_sees_a_slate_naming_a_speaker_without_video_and_hears_
         await database_sync_to_async(run)(council.chair, meeting, "floor.grant", person_id=speaker)
         await asyncio.sleep(2.5)
         speaking = newest(live)
-    finally:
-        await streams.stop_all()
-        for client in clients.values():
-            await client.close()
-        for task in tasks:
-            task.cancel()
-        embedded._embedded.clear()
-        await gateway.rooms.close_all()
 
     # Before the floor is given, the chair's camera (not a slate) is the picture.
     assert np.abs(chair_picture - speaker_slate).mean() > 20

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from livestream.watchdog import stream_check_all
 from mediaworker.worker import live_state
 from tests.factories import make_council, make_meeting, run, start_meeting
-from tests.helpers import close_doors
-from tests.livestream.helpers import events_of, eventually
+from tests.helpers import close_doors, eventually
+from tests.livestream.helpers import events_of
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
 

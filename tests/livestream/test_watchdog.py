@@ -12,8 +12,8 @@ from channels.db import database_sync_to_async
 from livestream.health import STALL_SEGMENTS
 from mediaworker.worker import live_state
 from tests.factories import make_council, make_meeting, run, start_meeting
-from tests.helpers import close_doors
-from tests.livestream.helpers import events_of, eventually
+from tests.helpers import close_doors, eventually
+from tests.livestream.helpers import events_of
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_settings")]
 SEGMENT = 0.5

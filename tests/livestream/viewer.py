@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -73,6 +73,12 @@ class Viewer:
 
     def pictures_since(self, since: float) -> list[tuple[float, float, float]]:
         return [rgb for t, rgb, _ in self.video if t >= since]
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def close(self) -> None:
         await self.pc.close()

@@ -49,12 +49,10 @@ async def test_it_keeps_a_members_media_flowing_across_a_socket_reconnect(media_
     import asyncio
     import time
 
-    from conference import gateway
-    from mediaworker import embedded
     from meetings.models import MeetingEvent
     from tests.conference.clients import Client
     from tests.factories import run, start_meeting
-    from tests.integration.test_media_follows_the_log import connect
+    from tests.mediaworker.helpers import EmbeddedMedia
 
     council = await database_sync_to_async(make_council)(seats=3, deputies=0, slug="reconn")
     meeting = await database_sync_to_async(make_meeting)(council)
@@ -64,46 +62,39 @@ async def test_it_keeps_a_members_media_flowing_across_a_socket_reconnect(media_
     await database_sync_to_async(run)(council.chair, meeting, "floor.grant", person_id=member_id)
     chair, speaker = Client(1, video=False), Client(2)
     socket = Socket(f"/ws/meetings/{meeting.id}/", await token_for(member))
-    tasks = []
-    try:
-        embedded.ensure_embedded_worker()
-        tasks = list(embedded._embedded.values())
-        await connect(meeting.id, chair_id, chair)
-        assert (await socket.connect())[0]
-        await socket.recv()  # hello
-        answer = await socket.reply(await socket.send("media.offer", await speaker.offer()), timeout=10)
-        assert answer["type"] == "media.answer", answer
-        await speaker.accept({"sdp": answer["sdp"], "type": "answer"})
-        deadline = time.monotonic() + 10
-        while not (chair.heard(0.4) == {2} and 2 in chair.seen(0.4) and speaker.heard(0.4) == {1}):
-            assert time.monotonic() < deadline, "media never flowed"
-            await asyncio.sleep(0.1)
+    async with EmbeddedMedia() as media:
+        media.clients.append(speaker)  # connected through the member socket below
+        await media.connect(meeting.id, chair_id, chair)
+        try:
+            assert (await socket.connect())[0]
+            await socket.recv()  # hello
+            answer = await socket.reply(await socket.send("media.offer", await speaker.offer()), timeout=10)
+            assert answer["type"] == "media.answer", answer
+            await speaker.accept({"sdp": answer["sdp"], "type": "answer"})
+            deadline = time.monotonic() + 10
+            while not (chair.heard(0.4) == {2} and 2 in chair.seen(0.4) and speaker.heard(0.4) == {1}):
+                assert time.monotonic() < deadline, "media never flowed"
+                await asyncio.sleep(0.1)
 
-        await socket.close()  # the member's browser loses its socket ...
-        gap_start = time.monotonic()
-        while time.monotonic() - gap_start < 2.0:  # ... and the call goes on without it
-            assert chair.heard(0.4) == {2} and 2 in chair.seen(0.4), "media stopped with the socket"
-            assert speaker.heard(0.4) == {1}
-            await asyncio.sleep(0.2)
+            await socket.close()  # the member's browser loses its socket ...
+            gap_start = time.monotonic()
+            while time.monotonic() - gap_start < 2.0:  # ... and the call goes on without it
+                assert chair.heard(0.4) == {2} and 2 in chair.seen(0.4), "media stopped with the socket"
+                assert speaker.heard(0.4) == {1}
+                await asyncio.sleep(0.2)
 
-        socket = Socket(f"/ws/meetings/{meeting.id}/", await token_for(member))
-        assert (await socket.connect())[0]
-        await socket.recv()  # hello
-        # The worker still has the member's peer: a media message on the new socket finds it.
-        reply = await socket.call("media.audio_only", on=False)
-        assert reply == {"type": "media.audio_only", "on": False, "in_response": reply["in_response"]}, reply
-        assert chair.heard(0.4) == {2} and 2 in chair.seen(0.4) and speaker.heard(0.4) == {1}
-        assert speaker.pc.connectionState == "connected"
-        lost = await database_sync_to_async(lambda: [
-            e.payload for e in MeetingEvent.objects.filter(meeting=meeting, type="member.media")
-            if e.payload["person"] == member_id
-            and not all(e.payload.get(k, True) for k in ("sends_audio", "sends_video", "receives"))])()
-        assert lost == []  # nothing measured as lost: the log never saw a gap
-    finally:
-        await socket.close()
-        await chair.close()
-        await speaker.close()
-        for task in tasks:
-            task.cancel()
-        embedded._embedded.clear()
-        await gateway.rooms.close_all()
+            socket = Socket(f"/ws/meetings/{meeting.id}/", await token_for(member))
+            assert (await socket.connect())[0]
+            await socket.recv()  # hello
+            # The worker still has the member's peer: a media message on the new socket finds it.
+            reply = await socket.call("media.audio_only", on=False)
+            assert reply == {"type": "media.audio_only", "on": False, "in_response": reply["in_response"]}, reply
+            assert chair.heard(0.4) == {2} and 2 in chair.seen(0.4) and speaker.heard(0.4) == {1}
+            assert speaker.pc.connectionState == "connected"
+            lost = await database_sync_to_async(lambda: [
+                e.payload for e in MeetingEvent.objects.filter(meeting=meeting, type="member.media")
+                if e.payload["person"] == member_id
+                and not all(e.payload.get(k, True) for k in ("sends_audio", "sends_video", "receives"))])()
+            assert lost == []  # nothing measured as lost: the log never saw a gap
+        finally:
+            await socket.close()

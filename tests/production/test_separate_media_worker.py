@@ -17,6 +17,7 @@ from aiortc import RTCSessionDescription
 
 from conference.config import patch_host_addresses
 from tests.conference.clients import MEMBERS, Client
+from tests.helpers import eventually
 from tests.livestream.signal import segment_audio, tone_energy
 from tests.livestream.viewer import Viewer
 from tests.production.sockets import LiveSocket
@@ -24,20 +25,13 @@ from tests.production.sockets import LiveSocket
 pytestmark = [pytest.mark.media, pytest.mark.redis, pytest.mark.postgres]
 A_TONE, B_TONE = 2, 3  # tone/colour index in tests/conference/clients.py: 700 Hz, 1000 Hz
 ORIGIN = "http://127.0.0.1"
+# Each state below comes within seconds on an idle machine; waiting on states, a busy one only takes longer.
+WAIT = 30.0
 
 
 @pytest.fixture(autouse=True)
 def fast_ice(fast_stun):
     patch_host_addresses()  # the test's own peers gather on loopback like the worker's
-
-
-async def eventually(predicate, timeout: float = 15.0, what: str = "condition") -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what}: not met within {timeout} s")
 
 
 async def send_media(socket: LiveSocket, client: Client) -> None:
@@ -91,16 +85,16 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
         assert (await chair.call("floor.grant", person_id=a_id))["type"] == "ack"
 
         # The worker read floor.granted from the log (through Redis) and forwards A to B, not B to A.
-        await eventually(lambda: A_TONE in b_client.heard(), what="B hears A's tone")
+        await eventually(lambda: A_TONE in b_client.heard(), timeout=WAIT, what="B hears A's tone")
         assert B_TONE not in a_client.heard()
-        await eventually(lambda: A_TONE in b_client.seen(), what="B sees A's colour")
+        await eventually(lambda: A_TONE in b_client.seen(), timeout=WAIT, what="B sees A's colour")
         # What the worker measures reaches the log: B's camera stops, and the worker process writes
         # member.media (sends_video false) through the services into PostgreSQL.
         b_client.camera.stop()
         await eventually(lambda: any(int(e["payload"]["person"]) == b_id
                                      and e["payload"].get("sends_video") is False
                                      for e in chair.seen("member.media")),
-                         what="member.media logged for B's camera")
+                         timeout=WAIT, what="member.media logged for B's camera")
 
         # An anonymous viewer: the offer goes to daphne, which relays it to the worker's composer.
         status, answer = await asyncio.to_thread(post_offer, stack.port, m, await viewer.offer())
@@ -108,10 +102,10 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
         await viewer.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
         a_freq = MEMBERS[A_TONE][0]
         await eventually(lambda: viewer.tone_since(time.time() - 0.5, a_freq) > 0.05,
-                         what="the viewer hears A")
+                         timeout=WAIT, what="the viewer hears A")
 
         # HLS for everyone, from the same composer; A's tone is in the newest finished segment.
-        await eventually(lambda: len(hls_segments(stack.live_root, m)) >= 2, what="HLS segments written")
+        await eventually(lambda: len(hls_segments(stack.live_root, m)) >= 2, timeout=WAIT, what="HLS segments written")
         newest = hls_segments(stack.live_root, m)[-2]  # the last one may still be written
         assert tone_energy(segment_audio(newest), a_freq) > 0.3
         assert (stack.live_root / str(m) / "index.m3u8").is_file()
@@ -123,18 +117,18 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
         worker.kill()
         worker.wait(10)
         await eventually(lambda: A_TONE not in b_client.heard(),
-                         what="A's forwarded tone stops with the worker")
+                         timeout=WAIT, what="A's forwarded tone stops with the worker")
         reply = await chair.call("floor.grant", person_id=b_id)
         assert reply["type"] == "ack", reply
         await eventually(lambda: any(int(e["payload"]["person"]) == b_id
                                      for e in chair.seen("floor.granted")),
-                         what="floor.granted to B delivered after the worker died")
+                         timeout=WAIT, what="floor.granted to B delivered after the worker died")
         assert (await b.call("sync", after=0))["type"] == "ack"
         assert stack.procs["daphne"].poll() is None
         # The stream watchdog outside the worker notices that the public stream stopped.
         await eventually(lambda: any(e["payload"]["up"] is False
                                      for e in chair.seen("stream.state")[streams_before:]),
-                         what="stream.state down logged after the worker died")
+                         timeout=WAIT, what="stream.state down logged after the worker died")
         assert "is intact" in await asyncio.to_thread(stack.manage, "verify_log", str(m))
     finally:
         for s in sockets:
