@@ -53,7 +53,6 @@ import re
 import resource
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -62,6 +61,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench import loopback  # noqa: E402
+from bench.loopback import free_port, read_response, wait_for_port  # noqa: E402
+
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 ORIGIN = "http://127.0.0.1"
@@ -118,12 +121,6 @@ def _timeout(signum, frame):  # noqa: ARG001
     os._exit(3)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def pctl(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     if not xs:
@@ -170,15 +167,7 @@ def start_stack(env: dict[str, str], n_procs: int) -> dict:
         ports.append(port)
         procs.append(p)
     for port in ports:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"daphne on {port} did not start")
+        wait_for_port(port)
     info["meeting"] = today
     return {"ports": ports, "procs": procs, **info}
 
@@ -429,16 +418,7 @@ class _Viewer:
                 reader, writer = self.http
                 writer.write(f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
                              "Cache-Control: no-cache\r\n\r\n".encode())
-                await reader.readline()
-                length = 0
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b""):
-                        break
-                    k, _, v = line.decode().partition(":")
-                    if k.lower() == "content-length":
-                        length = int(v)
-                body = (await reader.readexactly(length)).decode() if length else ""
+                body = (await read_response(reader))[1].decode()
                 match = SEQ.search(body[:40])
                 if match:
                     self.seq = max(self.seq, int(match.group(1)))  # the page renders the document whole
@@ -656,41 +636,10 @@ def rss(stack: dict) -> int:
     return sum(psutil.Process(p.pid).memory_info().rss for p in stack["procs"])
 
 
-async def http_rate(port: int, path: str, etag: str | None, seconds: float = 4.0, conns: int = 16) -> float:
+async def etag_rate(port: int, path: str, etag: str | None, seconds: float = 4.0, conns: int = 16) -> float:
     """Keep-alive HTTP/1.1 GETs from `conns` connections for `seconds`; returns completed requests/s."""
-    head = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
-            + (f"If-None-Match: {etag}\r\n" if etag else "") + "\r\n")
-    req = head.encode()
-    count = 0
-    stop = time.perf_counter() + seconds
-    statuses: dict[str, int] = {}
-
-    async def worker() -> None:
-        nonlocal count
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < stop:
-                writer.write(req)
-                status = await reader.readline()
-                length = 0
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b""):
-                        break
-                    k, _, v = line.decode().partition(":")
-                    if k.lower() == "content-length":
-                        length = int(v)
-                if length:
-                    await reader.readexactly(length)
-                code = status.split()[1].decode()
-                statuses[code] = statuses.get(code, 0) + 1
-                count += 1
-        finally:
-            writer.close()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(conns)))
-    rate = count / (time.perf_counter() - t0)
+    headers = "X-Forwarded-Proto: https\r\n" + (f"If-None-Match: {etag}\r\n" if etag else "")
+    rate, statuses = await loopback.http_rate(port, path, headers=headers, seconds=seconds, conns=conns)
     log(f"  GET {path} etag={etag!r}: {statuses}")
     return rate
 
@@ -925,7 +874,7 @@ async def main_async() -> int:
             path = f"/public/meetings/{stack['meeting']}/state.json"
             etag = await fetch_etag(public_ports[0], path)
             for with_etag in (False, True):
-                rate = await http_rate(public_ports[0], path, etag if with_etag else None)
+                rate = await etag_rate(public_ports[0], path, etag if with_etag else None)
                 out["http"].append((label + ", one process", "If-None-Match (304)" if with_etag else "plain (200)",
                                     rate))
             await run_modes(stack, label, VIEWERS, public_ports, deadline, out,

@@ -36,7 +36,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.loopback import free_port, http_rate, wait_for_port  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import av
@@ -217,41 +218,6 @@ async def hls_latency_and_cut() -> dict[str, list[float] | int]:
     return {"availability": availability, "cuts": cuts, "leaks": leaks}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def http_rate(port: int, path: str, seconds: float = 4.0, conns: int = 16) -> tuple[float, dict[str, int]]:
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
-    count, statuses = 0, {}
-    stop = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal count
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < stop:
-                writer.write(request)
-                status = (await reader.readline()).split()[1].decode()
-                length = 0
-                while (line := await reader.readline()) not in (b"\r\n", b""):
-                    key, _, value = line.decode().partition(":")
-                    if key.lower() == "content-length":
-                        length = int(value)
-                if length:
-                    await reader.readexactly(length)
-                statuses[status] = statuses.get(status, 0) + 1
-                count += 1
-        finally:
-            writer.close()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(conns)))
-    return count / (time.perf_counter() - t0), statuses
-
-
 async def hls_requests_per_second() -> dict[str, tuple[float, dict[str, int]]]:
     tmp = Path(tempfile.mkdtemp())
     try:
@@ -274,12 +240,7 @@ async def hls_requests_per_second() -> dict[str, tuple[float, dict[str, int]]]:
         proc = subprocess.Popen(daphne,  # noqa: ASYNC220
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            for _ in range(150):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.2)
+            await asyncio.to_thread(wait_for_port, port)
             return {"index.m3u8": await http_rate(port, "/live/1/index.m3u8"),
                     f"{segment} ({size // 1024} KiB)": await http_rate(port, f"/live/1/{segment}")}
         finally:

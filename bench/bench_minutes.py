@@ -136,7 +136,9 @@ def build_log() -> int:
         speeches_in_all = N_ITEMS * SPEECHES
         media_state: dict[tuple[int, str], bool] = {}
 
-        def media_burst(n: int) -> None:
+        def media_reports(n: int, *, recover: bool) -> None:
+            # `n` media facts as the media worker reports them: a link that flips (recover=False, the
+            # drop lasts until something flips it back) or a drop and its recovery (the most common).
             done = 0
             tries = 0
             while done < n and tries < n * 3:
@@ -144,27 +146,14 @@ def build_log() -> int:
                 u = rng.choice([x for x in everyone if x.id in present])
                 p = pid[u.id]
                 field = rng.choice(["sends_video", "sends_video", "sends_audio", "receives"])
-                key = (p, field)
-                value = not media_state.get(key, True)
+                value = False if recover else not media_state.get((p, field), True)
                 if attendance.member_media_report(meeting_id=mid, person_id=p, reason="link quality",
                                                   **{field: value}):
-                    media_state[key] = value
-                    done += 1
-
-        def media_blips(n: int) -> None:
-            # A link drops and recovers: what the media worker reports most often in a long meeting.
-            done = 0
-            tries = 0
-            while done < n and tries < n * 3:
-                tries += 1
-                u = rng.choice([x for x in everyone if x.id in present])
-                p = pid[u.id]
-                field = rng.choice(["sends_video", "sends_video", "sends_audio", "receives"])
-                if attendance.member_media_report(meeting_id=mid, person_id=p, reason="link quality",
-                                                  **{field: False}):
-                    attendance.member_media_report(meeting_id=mid, person_id=p, reason="link restored",
-                                                   **{field: True})
-                    media_state[(p, field)] = True
+                    media_state[(p, field)] = value
+                    if recover:
+                        attendance.member_media_report(meeting_id=mid, person_id=p, reason="link restored",
+                                                       **{field: True})
+                        media_state[(p, field)] = True
                     done += 1
 
         def media_restore() -> None:
@@ -218,15 +207,15 @@ def build_log() -> int:
                         except Exception:
                             pass
                     chunk = media_per_item // SPEECHES
-                    media_burst(chunk)
+                    media_reports(chunk, recover=False)
                     media_done += chunk
                     g = i * SPEECHES + s
-                    media_blips(blips * (g + 1) // speeches_in_all - blips * g // speeches_in_all)
+                    media_reports(blips * (g + 1) // speeches_in_all - blips * g // speeches_in_all, recover=True)
                     run(chair, mid, "floor.end")
                     if s % 3 == 0:
                         run(chair, mid, "floor.grant")
                         run(chair, mid, "floor.end")
-                media_burst(media_per_item - media_done)
+                media_reports(media_per_item - media_done, recover=False)
                 for u in council.members:
                     if u.id not in present and rng.random() < 0.9:
                         join(u)
