@@ -29,9 +29,9 @@ run: install
 			MEDIA_WORKERS=$$n $(BIN)/python manage.py run_media_worker --worker $$w & pids="$$pids $$!"; \
 		done; \
 		trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
-		MEDIA_WORKERS=$$n MEDIA_IN_PROCESS=0 $(BIN)/daphne -b 127.0.0.1 -p 8000 asgi:application; \
+		MEDIA_WORKERS=$$n MEDIA_IN_PROCESS=0 $(BIN)/python -m config.server -b 127.0.0.1 -p 8000 asgi:application; \
 	else \
-		$(BIN)/daphne -b 127.0.0.1 -p 8000 asgi:application; \
+		$(BIN)/python -m config.server -b 127.0.0.1 -p 8000 asgi:application; \
 	fi
 
 # Debian's chromium for the browser tests (the Playwright package drives it; it never downloads a browser).

@@ -161,7 +161,7 @@ def start_stack(env: dict[str, str], n_procs: int) -> dict:
     ports, procs = [], []
     for _ in range(n_procs):
         port = free_port()
-        p = subprocess.Popen([PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), APP],
+        p = subprocess.Popen([PY, "-m", "config.server", "-b", "127.0.0.1", "-p", str(port), APP],
                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _procs.append(p)
         ports.append(port)

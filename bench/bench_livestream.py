@@ -235,7 +235,7 @@ async def hls_requests_per_second() -> dict[str, tuple[float, dict[str, int]]]:
                    SECRET_KEY="bench-only-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0",
                    LIVESTREAM_ENABLED="0", MEDIA_IN_PROCESS="0")
         port = free_port()
-        daphne = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "asgi:application"]
+        daphne = [PY, "-m", "config.server", "-b", "127.0.0.1", "-p", str(port), "asgi:application"]
         # A blocking start is fine here: once, before anything is measured.
         proc = subprocess.Popen(daphne,  # noqa: ASYNC220
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

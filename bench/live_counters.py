@@ -1,6 +1,6 @@
 """The project's ASGI application with read counters, for bench_live.py only (never deployed).
 
-    python -m daphne bench.live_counters:application
+    python -m config.server bench.live_counters:application
 
 Counts, in this server process, every SQL read of a meeting's `live_state` (split into the writer's
 own read under the meeting lock, which folds the event in, and every other read: a client's `state`

@@ -157,8 +157,12 @@ SPECTACULAR_SETTINGS = {
                             "MeetingFormEnum": "meetings.models.MeetingForm"},
 }
 
-# Live protocol limits (meetings/consumers.py).
+# Live protocol limits (meetings/consumers.py, docs/protocol.md "Limits"). A message up to
+# WS_TRANSPORT_MAX_BYTES reaches the consumer, which answers one over WS_MAX_MESSAGE_BYTES with
+# `too_large`; the web server (config/server.py) closes the connection on a larger one (1009) before
+# buffering it.
 WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 64 * 1024)
+WS_TRANSPORT_MAX_BYTES = env_int("WS_TRANSPORT_MAX_BYTES", 16 * WS_MAX_MESSAGE_BYTES)
 WS_RATE_PER_SECOND = env_float("WS_RATE_PER_SECOND", 20.0)
 WS_RATE_BURST = env_int("WS_RATE_BURST", 40)
 

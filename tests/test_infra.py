@@ -1,6 +1,9 @@
 """The two ways to run: the embedded default (SQLite, in-memory layer) and production (PostgreSQL, Redis)."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -67,3 +70,12 @@ def test_healthz_fails_clearly_when_the_database_is_down(db, monkeypatch):
     monkeypatch.setattr("meetings.health.connection", DownConnection())
     r = Client().get("/healthz")
     assert r.status_code == 503 and r.json()["database"].startswith("error")
+
+
+def test_the_server_refuses_a_websocket_limit_below_the_protocols():
+    # The consumer must see every message up to WS_MAX_MESSAGE_BYTES to answer it (docs/protocol.md).
+    env = {**os.environ, "WS_MAX_MESSAGE_BYTES": "65536", "WS_TRANSPORT_MAX_BYTES": "1000", "MEDIA_WORKERS": "0"}
+    done = subprocess.run([sys.executable, "-m", "config.server", "-p", "0", "asgi:application"], env=env,
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "--websocket-max-message-size 1000 is below WS_MAX_MESSAGE_BYTES (65536)" in done.stderr

@@ -90,7 +90,7 @@ def stack(request):
         setup = json.loads(next(line for line in out.splitlines() if line.startswith("SETUP"))[5:])
         ports = [free_port(), free_port()]
         for port in ports:
-            procs.append(subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+            procs.append(subprocess.Popen([sys.executable, "-m", "config.server", "-b", "127.0.0.1", "-p", str(port),
                                            "asgi:application"], cwd=ROOT, env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for port, proc in zip(ports, procs, strict=True):

@@ -1,11 +1,12 @@
-"""docs/protocol.md must describe every command the protocol accepts, with every payload field."""
+"""docs/protocol.md must describe every command the protocol accepts, with every payload field, and
+every close code the server sends."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from meetings import commands, protocol
+from meetings import commands, consumers, protocol
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 
@@ -59,3 +60,11 @@ def test_it_documents_every_field_of_the_live_event_messages(monkeypatch):
     text = DOC.read_text(encoding="utf-8")
     undocumented = sorted(f for f in set(member) | set(public) if f'"{f}"' not in text)
     assert not undocumented, f"event message fields missing from docs/protocol.md: {undocumented}"
+
+
+def test_it_documents_every_close_code_in_the_close_code_table():
+    text = DOC.read_text(encoding="utf-8")
+    table = {int(code) for code in re.findall(r"^\| (\d{4}) \|", text, flags=re.MULTILINE)}
+    # The consumers' own codes, and what the web server (config/server.py) and the public feed send.
+    sent = {value for name, value in vars(consumers).items() if name.startswith("CLOSE_")} | {1002, 1007, 1009, 1011}
+    assert sent <= table, f"close codes missing from docs/protocol.md: {sorted(sent - table)}"

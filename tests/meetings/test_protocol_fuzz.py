@@ -12,20 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings as django_settings
+from django.db import connection
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from meetings import projection
 from meetings.commands import COMMANDS
 from meetings.models import Meeting, MeetingEvent
 from meetings.protocol import SESSION_TYPES
 from meetings.services.log import event_record, log_verify
-from tests.factories import Council, make_council, make_meeting, run, start_meeting
-from tests.helpers import Socket, token_for
+from tests.factories import Council, make_council, make_meeting, make_user, run, start_meeting
+from tests.helpers import Socket, free_port, token_for, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -280,3 +291,291 @@ def test_it_plays_a_scripted_meeting_through_the_same_checks(council):
         room.run(go())
     finally:
         runner.close()
+
+
+# The frame level. Sizes, encodings, frame kinds, nesting and floods are what a real web server
+# and a real client make of them, so these tests run one server for the module, started as every
+# deployment starts it (`python -m config.server`), on the tests' own database (their rows are
+# committed), and speak to it with a real WebSocket client over loopback. Each test ends by checking
+# that the meeting was not harmed: a member's socket that only listened still follows the meeting
+# live, the log verifies and replays to the stored state, and the server's log holds no traceback.
+
+LIMIT = django_settings.WS_MAX_MESSAGE_BYTES
+TRANSPORT = django_settings.WS_TRANSPORT_MAX_BYTES
+BURST = 40
+ORIGIN_URL = "http://127.0.0.1"
+ROOT = Path(__file__).resolve().parents[2]
+# Not UTF-8: a stray continuation byte, an overlong "/", an encoded surrogate, a code point above
+# U+10FFFF, 0xFF, and a sequence cut off at the end of the frame.
+INVALID_UTF8 = [b"\x80", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xff", b"\xc3"]
+
+
+def database_env() -> dict[str, str]:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return {"SQLITE_PATH": db["NAME"]}
+    return {"DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+
+
+@dataclass
+class Server:
+    port: int
+    log: Path
+
+    def url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    def mark(self) -> int:
+        return self.log.stat().st_size
+
+    def errors_since(self, mark: int) -> list[str]:
+        text = self.log.read_bytes()[mark:].decode("utf-8", "replace")
+        return [line for line in text.splitlines()
+                if any(word in line for word in ("Traceback", "Exception inside application", "Internal server error"))]
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "SQLITE_TEST_PATH", "DJANGO_SETTINGS_MODULE")}
+    env.update(database_env(), DEBUG="1", ALLOWED_HOSTS="127.0.0.1", LIVESTREAM_ENABLED="0", MEDIA_WORKERS="0",
+               PYTHONUNBUFFERED="1", WS_MAX_MESSAGE_BYTES=str(LIMIT), WS_TRANSPORT_MAX_BYTES=str(TRANSPORT),
+               # A slow refill, so that a flood's replies do not depend on how fast the machine is.
+               WS_RATE_BURST=str(BURST), WS_RATE_PER_SECOND="1")
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "config.server", "-b", "127.0.0.1", "-p", str(port),
+                                 "asgi:application"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, proc)
+        yield Server(port, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        print(f"--- server log:\n{log.read_text(errors='replace')[-4000:]}")  # shown when a test failed
+
+
+def masked_frame(opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True) -> bytes:
+    """One WebSocket frame as a client puts it on the wire (RFC 6455 § 5.2), for what a client
+    library refuses to send: text that is not UTF-8, reserved opcodes, unmasked frames."""
+    n = len(payload)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    bit = 0x80 if masked else 0
+    if n < 126:
+        head += bytes([bit | n])
+    elif n < 65536:
+        head += bytes([bit | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([bit | 127]) + n.to_bytes(8, "big")
+    if not masked:
+        return head + payload
+    key = os.urandom(4)
+    mask = (key * (n // 4 + 1))[:n]
+    return head + key + (int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")).to_bytes(n, "big")
+
+
+class Client:
+    """A real WebSocket client (the `websockets` library) on the server."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.first: dict[str, Any] | None = None
+        self.events: list[dict[str, Any]] = []
+
+    @classmethod
+    async def open(cls, server: Server, path: str, **headers: str) -> Client:
+        ws = await connect(server.url(path), origin=ORIGIN_URL, compression=None, proxy=None, max_size=None,
+                           additional_headers=headers or None, open_timeout=10)
+        return cls(ws)
+
+    @classmethod
+    async def member(cls, server: Server, room: LiveRoom, user: Any) -> Client:
+        client = await cls.open(server, f"/ws/meetings/{room.meeting.id}/?token={room.tokens[user.username]}")
+        client.first = await client.next()
+        assert client.first["type"] == "hello", client.first
+        return client
+
+    @classmethod
+    async def viewer(cls, server: Server, room: LiveRoom) -> Client:
+        client = await cls.open(server, f"/ws/public/meetings/{room.meeting.id}/")
+        client.first = await client.next()
+        assert client.first["type"] == "state", client.first
+        return client
+
+    async def next(self, timeout: float = 10) -> dict[str, Any]:
+        msg: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        if msg["type"] == "event":
+            self.events.append(msg)
+        return msg
+
+    async def reply(self, frame: str | bytes | list[str] | None = None, *, raw: bytes | None = None) -> dict[str, Any]:
+        """Send one message (a list: its fragments; `raw`: bytes as they are) and read its one reply."""
+        if raw is not None:
+            self.ws.transport.write(raw)
+        else:
+            await self.ws.send(frame)
+        while True:
+            msg = await self.next()
+            if msg["type"] != "event":
+                return msg
+
+    async def call(self, type: str, id: Any = "c", **payload: Any) -> dict[str, Any]:
+        return await self.reply(json.dumps({"type": type, "id": id, "payload": payload}))
+
+    async def close_code(self, frame: str | bytes | list[str] | None = None, *, raw: bytes | None = None) -> int:
+        """Send (if anything) and read until the server closes; its close code, 1006 if it sent none."""
+        if raw is not None:
+            self.ws.transport.write(raw)
+        elif frame is not None:
+            await self.ws.send(frame)
+        try:
+            while True:
+                msg = await self.next()
+                assert msg["type"] == "event", f"a reply instead of a close: {msg}"
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd is not None else 1006
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+@dataclass
+class LiveRoom:
+    council: Council
+    meeting: Meeting
+    tokens: dict[str, str]
+
+
+@pytest.fixture
+def room() -> LiveRoom:
+    # Small: the tests attack the sockets, not the procedure, and every row costs a commit.
+    council = make_council(slug="frames", seats=3, deputies=1)
+    meeting = make_meeting(council, items=1)
+    start_meeting(council, meeting, join_all=False)
+    outsider = make_user("outsider", "Ikke Medlem")  # logged in, of no body
+    tokens = {u.username: Token.objects.get_or_create(user=u)[0].key
+              for u in [council.chair, *council.members, *council.deputies, outsider]}
+    return LiveRoom(council, meeting, tokens)
+
+
+class Watch:
+    """A member and a public viewer that only listen while a test attacks, then prove they were not harmed."""
+
+    def __init__(self, server: Server, room: LiveRoom) -> None:
+        self.server, self.room, self.mark = server, room, server.mark()
+
+    async def __aenter__(self) -> Watch:
+        self.listener = await Client.member(self.server, self.room, self.room.council.members[0])
+        assert (await self.listener.call("sync", after=0))["type"] == "ack"
+        self.viewer = await Client.viewer(self.server, self.room)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if exc[0] is None:
+            await self.check()
+        for client in (self.listener, self.viewer):
+            await client.close()
+
+    async def check(self) -> None:
+        chair = await Client.member(self.server, self.room, self.room.council.chair)
+        item = await database_sync_to_async(lambda: self.room.meeting.items.first().id)()
+        ack = await chair.call("item.open", item_id=item)
+        assert ack["type"] == "ack", ack
+        await chair.close()
+        for client in (self.listener, self.viewer):  # the new event arrives live, in order
+            while not (client.events and client.events[-1]["seq"] >= ack["seq"]):
+                await client.next()
+            assert client.events[-1]["event"] == "item.opened"
+            assert (await client.call("ping", id="still"))["type"] == "pong"
+        log, live_state = await stored_log(self.room.meeting.id)
+        assert [e["seq"] for e in self.listener.events] == [e.seq for e in log]
+        assert await database_sync_to_async(log_verify)(meeting_id=self.room.meeting.id) == len(log)
+        assert projection.replay(event_record(e) for e in log) == live_state
+        assert self.server.errors_since(self.mark) == []
+
+
+def sized(size: int, fill: str = " ") -> str:
+    """A ping of exactly `size` bytes of UTF-8: the envelope, then `fill` in its payload, then spaces."""
+    base = '{"type":"ping","id":"s","payload":{"x":""}}'
+    unit = len(fill.encode())
+    count = max(0, size - len(base)) // unit
+    text = base[:-3] + fill * count + base[-3:]
+    return text + " " * (size - len(text.encode()))
+
+
+def nested(depth: int, open_: str = "[", close: str = "]") -> str:
+    return open_ * depth + close * depth
+
+
+async def test_it_answers_too_large_up_to_the_transport_limit_and_keeps_the_connection(server, room):
+    async with Watch(server, room):
+        public = await Client.viewer(server, room)
+        member = await Client.member(server, room, room.council.members[1])
+        for client in (public, member):
+            for size, fill in [(LIMIT - 1, " "), (LIMIT, " "), (LIMIT, "ø"), (LIMIT - 1, "😀")]:
+                frame = sized(size, fill)
+                assert len(frame.encode()) == size
+                assert (await client.reply(frame))["type"] == "pong", (size, fill)
+            # The limit counts bytes of UTF-8, not characters.
+            for frame in [sized(LIMIT + 1), sized(LIMIT + 1, "ø"), sized(TRANSPORT), sized(TRANSPORT, "€"),
+                          [sized(LIMIT)[:LIMIT // 2], sized(LIMIT)[LIMIT // 2:] + " "]]:  # fragments count together
+                reply = await client.reply(frame)
+                assert reply["type"] == "error" and reply["error"]["code"] == "too_large", reply
+                assert reply["in_response"] is None  # not read, so its id is not known
+            assert (await client.call("ping"))["type"] == "pong"  # the connection stays open
+            await client.close()
+
+
+async def test_it_closes_with_1009_a_message_over_the_transport_limit(server, room):
+    async with Watch(server, room):
+        for frame in [sized(TRANSPORT + 1), "x" * (8 * TRANSPORT),
+                      [sized(TRANSPORT)[: TRANSPORT // 2], sized(TRANSPORT)[TRANSPORT // 2:], " "]]:
+            for client in (await Client.viewer(server, room), await Client.member(server, room, room.council.chair)):
+                assert await client.close_code(frame) == 1009
+        # A binary frame too: the transport refuses it before anyone looks at its kind.
+        client = await Client.viewer(server, room)
+        assert await client.close_code(b"\x00" * (TRANSPORT + 1)) == 1009
+
+
+async def test_it_closes_with_1007_a_text_frame_that_is_not_utf8(server, room):
+    async with Watch(server, room):
+        for bad in INVALID_UTF8:
+            for path in (f"/ws/public/meetings/{room.meeting.id}/",
+                         f"/ws/meetings/{room.meeting.id}/?token={room.tokens[room.council.chair.username]}"):
+                client = await Client.open(server, path)
+                await client.next()
+                assert await client.close_code(raw=masked_frame(0x1, b'{"type":"ping","id":"' + bad + b'"}')) == 1007
+                # Split across fragments, and at the very end of a message.
+                client = await Client.open(server, path)
+                await client.next()
+                frames = masked_frame(0x1, b'{"type":"ping","id":"', fin=False) + masked_frame(0x0, bad + b'"}')
+                assert await client.close_code(raw=frames) == 1007
+            client = await Client.viewer(server, room)
+            assert await client.close_code(raw=masked_frame(0x1, b'{"type":"ping"}' + bad)) == 1007
+
+
+async def test_it_answers_a_binary_frame_with_binary_not_supported(server, room):
+    async with Watch(server, room):
+        for client in (await Client.viewer(server, room), await Client.member(server, room, room.council.chair)):
+            for frame in [b"\x00\x01", b'{"type": "ping", "id": "b"}', b"\xff" * LIMIT, b"x" * TRANSPORT]:
+                reply = await client.reply(frame)
+                assert reply["type"] == "error" and reply["error"]["code"] == "binary_not_supported", reply
+            # An empty binary frame, which a client library will not send.
+            reply = await client.reply(raw=masked_frame(0x2, b""))
+            assert reply["error"]["code"] == "binary_not_supported", reply
+            assert (await client.call("ping"))["type"] == "pong"
+            await client.close()
+
+
+async def test_it_closes_with_1002_a_frame_that_breaks_the_protocol(server, room):
+    async with Watch(server, room):
+        for raw in [masked_frame(0x3, b""),  # a reserved opcode
+                    masked_frame(0x1, b'{"type":"ping"}', masked=False),  # a client frame must be masked
+                    masked_frame(0x0, b"x")]:  # a continuation with nothing to continue
+            client = await Client.viewer(server, room)
+            assert await client.close_code(raw=raw) == 1002

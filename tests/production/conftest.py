@@ -109,7 +109,7 @@ def production(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack
         setup: dict[str, Any] = json.loads(line.removeprefix("SETUP"))
         stack.meeting, stack.tokens, stack.persons = setup["meeting"], setup["tokens"], setup["persons"]
         stack.port = free_port()
-        daphne = stack.start("daphne", "-m", "daphne", "-b", "127.0.0.1", "-p", str(stack.port),
+        daphne = stack.start("daphne", "-m", "config.server", "-b", "127.0.0.1", "-p", str(stack.port),
                              "asgi:application")
         stack.start("worker", "manage.py", "run_media_worker", "--worker", "0")
         # Beside the workers in production: logs stream.state down when a worker's stream stops.
