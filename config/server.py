@@ -12,6 +12,8 @@ live protocol (docs/protocol.md, "Limits"):
   exposed by daphne), so a client sees 1006 and no reason for a message over the limit (1009), a
   text frame that is not UTF-8 (1007) or a broken frame (1002). Here autobahn sends the close code
   and runs the closing handshake instead.
+- daphne decodes the `Sec-WebSocket-Protocol` header as ASCII and answers anything else with HTTP
+  500 and a traceback; here such a handshake is refused with 400.
 
 Every other daphne option works as with `daphne` itself.
 """
@@ -22,13 +24,23 @@ import os
 import sys
 from typing import Any
 
+from autobahn.websocket.types import ConnectionDeny
 from daphne.cli import CommandLineInterface
 from daphne.server import Server as DaphneServer
+from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from django.conf import settings  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+
+class WebSocketProtocol(DaphneWebSocketProtocol):
+    def onConnect(self, request: Any) -> Any:
+        for name, value in request.headers.items():
+            if name.lower() == "sec-websocket-protocol" and not value.isascii():
+                raise ConnectionDeny(ConnectionDeny.BAD_REQUEST, "Sec-WebSocket-Protocol must be ASCII")
+        return super().onConnect(request)
 
 
 class Server(DaphneServer):
@@ -54,6 +66,7 @@ class Server(DaphneServer):
     @ws_factory.setter
     def ws_factory(self, factory: Any) -> None:
         factory.setProtocolOptions(failByDrop=False)
+        factory.protocol = WebSocketProtocol
         self._ws_factory = factory
 
 

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from meetings import projection
 from meetings.commands import COMMANDS
@@ -579,3 +579,10 @@ async def test_it_closes_with_1002_a_frame_that_breaks_the_protocol(server, room
                     masked_frame(0x0, b"x")]:  # a continuation with nothing to continue
             client = await Client.viewer(server, room)
             assert await client.close_code(raw=raw) == 1002
+
+
+async def test_it_refuses_a_handshake_with_a_subprotocol_that_is_not_ascii_with_400(server, room):
+    async with Watch(server, room):
+        with pytest.raises(InvalidStatus) as refused:
+            await Client.open(server, f"/ws/public/meetings/{room.meeting.id}/", **{"Sec-WebSocket-Protocol": "\xff"})
+        assert refused.value.response.status_code == 400
