@@ -49,11 +49,14 @@ class _LiveConsumer(AsyncWebsocketConsumer):
 
     public = False
     allowed_types: set[str] | None = None
+    admitted = False  # set once connect() has let the socket in; a refused socket ignores what it receives
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.admitted:
+            return  # frames sent before the refusal's close frame reached the client
         if not self.bucket.take():
             await self.send_json(protocol.error(None, "rate_limited", "too many messages; slow down"))
             return
@@ -130,17 +133,23 @@ class _LiveConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
 
-    def setup(self) -> None:
+    async def setup(self) -> None:
+        """Accept the socket and set up its state: every connect() starts here, and refuses by a
+        close after it."""
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
         self.last_seq = None
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
+        # Accepted before anything is decided: daphne answers a close during the handshake with HTTP
+        # 403 whatever its code, so a client could not tell 4401, 4403 and 4404 apart. A refusal is
+        # a close right after; nothing is sent before it.
+        await self.accept()
 
 
 class MeetingConsumer(_LiveConsumer):
     """`/ws/meetings/<id>/`: members, summoned deputies, the chair and the clerk."""
 
     async def connect(self) -> None:
-        self.setup()
+        await self.setup()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -150,7 +159,7 @@ class MeetingConsumer(_LiveConsumer):
             await self.close(code=who)
             return
         self.person_id, self.role = who
-        await self.accept()
+        self.admitted = True
         await self.join_groups(events.meeting_group(self.meeting_id),
                                events.person_group(self.meeting_id, self.person_id))
         seq = await database_sync_to_async(selectors.meeting_seq)(meeting_id=self.meeting_id)
@@ -209,11 +218,11 @@ class PublicMeetingConsumer(_LiveConsumer):
     allowed_types = protocol.PUBLIC_TYPES
 
     async def connect(self) -> None:
-        self.setup()
+        await self.setup()
         if await database_sync_to_async(selectors.meeting_seq)(meeting_id=self.meeting_id) is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        await self.accept()
+        self.admitted = True
         self.delivery = asyncio.Lock()  # the feed and a client's `sync` must not interleave sends
         # Subscribe first, then read the document: an event committed in between is either in the
         # document or queued for us, never lost.

@@ -36,6 +36,14 @@ class Socket:
     async def connect(self) -> tuple[bool, int | None]:
         return await self.comm.connect()
 
+    async def refusal(self, timeout: float = 3.0) -> int:
+        """The close code of a socket the consumer accepts and then refuses (docs/protocol.md, "Connecting")."""
+        connected, _ = await self.comm.connect()
+        assert connected, "refused at the handshake, before any consumer ran"
+        out = await self.comm.receive_output(timeout)
+        assert out["type"] == "websocket.close", out
+        return out["code"]
+
     async def send(self, type: str, payload: dict | None = None, id: Any = None) -> Any:
         self._n += 1
         rid = id if id is not None else f"r{self._n}"

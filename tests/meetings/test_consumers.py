@@ -36,24 +36,35 @@ async def log_types(meeting):
         lambda: list(MeetingEvent.objects.filter(meeting=meeting).order_by("seq").values_list("seq", "type")))()
 
 
-async def test_it_refuses_anonymous_foreign_and_unknown(setup):
+async def test_it_refuses_anonymous_foreign_and_unknown_with_their_close_codes(setup):
     council, meeting = setup
-    s = Socket(f"/ws/meetings/{meeting.id}/")
-    assert await s.connect() == (False, 4401)
+    assert await Socket(f"/ws/meetings/{meeting.id}/").refusal() == 4401
     outsider = await database_sync_to_async(make_council)(slug="other")
-    s = Socket(f"/ws/meetings/{meeting.id}/", await token_for(outsider.members[0]))
-    assert await s.connect() == (False, 4403)
-    s = Socket("/ws/meetings/999999/", await token_for(council.chair))
-    assert await s.connect() == (False, 4404)
-    s = Socket("/ws/public/meetings/999999/")
-    assert (await s.connect())[0] is False
+    assert await Socket(f"/ws/meetings/{meeting.id}/", await token_for(outsider.members[0])).refusal() == 4403
+    assert await Socket("/ws/meetings/999999/", await token_for(council.chair)).refusal() == 4404
+    assert await Socket("/ws/public/meetings/999999/").refusal() == 4404
+    draft = await database_sync_to_async(make_meeting)(council, publish=False)
+    assert await Socket(f"/ws/meetings/{draft.id}/", await token_for(council.chair)).refusal() == 4404
+    assert await Socket(f"/ws/public/meetings/{draft.id}/").refusal() == 4404
+
+
+async def test_it_ignores_frames_on_a_refused_socket(setup):
+    # A client may send before the refusal's close frame reaches it; the consumer must not run them.
+    council, meeting = setup
+    before = await log_types(meeting)
+    s = Socket(f"/ws/meetings/{meeting.id}/", await token_for(council.deputies[0]))  # not summoned: 4403
+    assert (await s.comm.connect())[0]
+    await s.comm.send_to(text_data=json.dumps({"type": "member.join", "id": 1}))
+    assert (await s.comm.receive_output(3))["code"] == 4403
+    assert await s.comm.receive_nothing(0.3)  # no reply: the frame never reached a handler
+    assert await log_types(meeting) == before
 
 
 async def test_it_admits_a_deputy_only_while_summoned(setup):
     council, meeting = setup
     deputy = council.deputies[0]
     path = f"/ws/meetings/{meeting.id}/"
-    assert await Socket(path, await token_for(deputy)).connect() == (False, 4403)
+    assert await Socket(path, await token_for(deputy)).refusal() == 4403
     chair = await member(council, meeting, council.chair)
     await chair.call("meeting.open")
     absent = await database_sync_to_async(council.pid)(council.members[0])

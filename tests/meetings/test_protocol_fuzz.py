@@ -581,6 +581,24 @@ async def test_it_closes_with_1002_a_frame_that_breaks_the_protocol(server, room
             assert await client.close_code(raw=raw) == 1002
 
 
+async def test_it_refuses_a_socket_with_a_close_code_a_real_client_can_read(server, room):
+    async with Watch(server, room):
+        meeting, tokens = room.meeting.id, room.tokens
+        draft = await database_sync_to_async(make_meeting)(room.council, publish=False)
+        for path, code in [(f"/ws/meetings/{meeting}/", 4401),
+                           (f"/ws/meetings/{meeting}/?token=not-a-token", 4401),
+                           (f"/ws/meetings/{meeting}/?token={tokens['outsider']}", 4403),
+                           (f"/ws/meetings/{meeting}/?token={tokens['frames-d1']}", 4403),  # a deputy not summoned
+                           (f"/ws/meetings/999999/?token={tokens['frames-chair']}", 4404),
+                           (f"/ws/meetings/{draft.id}/?token={tokens['frames-chair']}", 4404),
+                           ("/ws/public/meetings/999999/", 4404), (f"/ws/public/meetings/{draft.id}/", 4404)]:
+            client = await Client.open(server, path)  # the handshake succeeds: no HTTP 403
+            assert await client.close_code() == code, path
+        # The header, as well as the query string.
+        client = await Client.open(server, f"/ws/meetings/{meeting}/", Authorization=f"Token {tokens['outsider']}")
+        assert await client.close_code() == 4403
+
+
 async def test_it_refuses_a_handshake_with_a_subprotocol_that_is_not_ascii_with_400(server, room):
     async with Watch(server, room):
         with pytest.raises(InvalidStatus) as refused:
