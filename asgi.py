@@ -18,15 +18,15 @@ if settings.SERVE_STATIC:
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from mediaworker.embedded import EmbeddedMediaWorker  # noqa: E402
 from meetings.auth import TokenAuthMiddleware  # noqa: E402
-from meetings.routing import websocket_urlpatterns  # noqa: E402
+from meetings.routing import websocket_application  # noqa: E402
 
 # Origin must match ALLOWED_HOSTS (a page on another site cannot drive a member's session).
-websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
+websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(websocket_application)))
 
 # Embedded mode (MEDIA_IN_PROCESS): the media worker(s) start on the loop that serves the first connection.
 application = EmbeddedMediaWorker(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app}))

@@ -136,7 +136,7 @@ class _LiveConsumer(AsyncWebsocketConsumer):
     async def setup(self) -> None:
         """Accept the socket and set up its state: every connect() starts here, and refuses by a
         close after it."""
-        self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        self.meeting_id: int = self.scope["url_route"]["kwargs"]["meeting_id"]  # bounded by routing.py
         self.last_seq = None
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         # Accepted before anything is decided: daphne answers a close during the handshake with HTTP
@@ -286,3 +286,12 @@ class PublicMeetingConsumer(_LiveConsumer):
         # The document is the state at its seq; live events continue from there.
         self.last_seq = max(self.last_seq or 0, seq)
         await self.send_json({"type": "state", "in_response": request_id, "seq": seq, "state": doc})
+
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    """Every WebSocket path that names no live socket (meetings/routing.py): accepted and closed
+    with 4404 at once, like a meeting that does not exist."""
+
+    async def connect(self) -> None:
+        await self.accept()  # a close during the handshake would reach the client as HTTP 403
+        await self.close(code=CLOSE_NOT_FOUND)

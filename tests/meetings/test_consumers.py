@@ -48,6 +48,14 @@ async def test_it_refuses_anonymous_foreign_and_unknown_with_their_close_codes(s
     assert await Socket(f"/ws/public/meetings/{draft.id}/").refusal() == 4404
 
 
+@pytest.mark.parametrize("path", ["/ws/meetings/-1/", "/ws/meetings/0/", "/ws/meetings/abc/", "/ws/meetings/../",
+                                  "/ws/meetings/\u0663/", "/ws/meetings/" + "9" * 40 + "/",
+                                  f"/ws/meetings/{2**63}/", "/ws/public/meetings/1.5/", "/ws/nothing/", "/",
+                                  "/ws/meetings/1/extra/"])
+async def test_it_closes_a_path_that_names_no_socket_with_4404(setup, path):
+    assert await Socket(path, await token_for(setup[0].chair)).refusal() == 4404
+
+
 async def test_it_ignores_frames_on_a_refused_socket(setup):
     # A client may send before the refusal's close frame reaches it; the consumer must not run them.
     council, meeting = setup

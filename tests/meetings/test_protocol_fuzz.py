@@ -599,6 +599,26 @@ async def test_it_refuses_a_socket_with_a_close_code_a_real_client_can_read(serv
         assert await client.close_code() == 4403
 
 
+UNKNOWN_PATHS = ["/ws/meetings/-1/", "/ws/meetings/0/", "/ws/meetings/abc/", "/ws/meetings/%2e%2e/",
+                 "/ws/meetings/%D9%A3/", "/ws/meetings/" + "9" * 40 + "/", f"/ws/meetings/{2**63}/",
+                 "/ws/meetings/%ff/", "/ws/public/meetings/1.5/", "/ws/meetings/1/extra/", "/ws/nothing/", "/",
+                 "/ws/meetings/1", "/static/frontend/live.js"]
+
+
+async def test_it_closes_a_path_that_names_no_socket_with_4404(server, room):
+    async with Watch(server, room):
+        for path in UNKNOWN_PATHS:
+            client = await Client.open(server, path + f"?token={room.tokens['frames-chair']}")
+            assert await client.close_code() == 4404, path
+        # A root path the path does not start with (a client sets it itself with daphne's header)
+        # is ignored, as Django's HTTP handler ignores it.
+        client = await Client.open(server, f"/ws/public/meetings/{room.meeting.id}/", **{"Daphne-Root-Path": "/x"})
+        assert (await client.next())["type"] == "state"
+        await client.close()
+        client = await Client.open(server, "/ws/nothing/", **{"Daphne-Root-Path": "%ff\xff"})
+        assert await client.close_code() == 4404
+
+
 async def test_it_refuses_a_handshake_with_a_subprotocol_that_is_not_ascii_with_400(server, room):
     async with Watch(server, room):
         with pytest.raises(InvalidStatus) as refused:
