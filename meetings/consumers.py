@@ -57,11 +57,9 @@ class _LiveConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.admitted:
             return  # frames sent before the refusal's close frame reached the client
-        if not self.bucket.take():
-            await self.send_json(protocol.error(None, "rate_limited", "too many messages; slow down"))
-            return
         try:
-            msg = protocol.parse(text_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES, allowed=self.allowed_types)
+            msg = protocol.parse(text_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES, allowed=self.allowed_types,
+                                 within_rate=self.bucket.take())
         except protocol.ProtocolError as exc:
             await self.send_json(protocol.error(exc.request_id, exc.code, exc.message))
             return

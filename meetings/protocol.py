@@ -33,7 +33,26 @@ class Message:
     payload: dict[str, Any]
 
 
-def parse(text: str | None, *, max_bytes: int, allowed: set[str] | None = None) -> Message:
+def parse(text: str | None, *, max_bytes: int, allowed: set[str] | None = None, within_rate: bool = True) -> Message:
+    """The message in one frame, or ProtocolError naming the request when its id could be read.
+
+    A frame over the rate limit (`within_rate` false) is refused with `rate_limited` whatever it
+    holds, but still read as far as its id, so that the client learns which request was dropped.
+    """
+    try:
+        msg = _parse(text, max_bytes=max_bytes, allowed=allowed)
+    except ProtocolError as exc:
+        if within_rate:
+            raise
+        request_id = exc.request_id
+    else:
+        if within_rate:
+            return msg
+        request_id = msg.id
+    raise ProtocolError("rate_limited", "too many messages; slow down", request_id)
+
+
+def _parse(text: str | None, *, max_bytes: int, allowed: set[str] | None) -> Message:
     if text is None:
         raise ProtocolError("binary_not_supported", "send JSON text frames")
     if len(text.encode("utf-8", "surrogatepass")) > max_bytes:

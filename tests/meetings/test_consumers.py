@@ -255,6 +255,22 @@ async def test_oversized_frames_and_floods_are_refused(setup, settings):
     await s.close()
 
 
+async def test_a_rate_limited_message_is_answered_with_its_id(setup, settings):
+    council, meeting = setup
+    settings.WS_RATE_BURST = 2
+    settings.WS_RATE_PER_SECOND = 0.001  # no refill while the test runs
+    s = await member(council, meeting, council.members[0])  # its sync takes one token
+    assert (await s.call("ping", id="a"))["type"] == "pong"
+    for frame in ['{"type": "ping", "id": "b"}', '{"type": "vote.cast", "id": 7, "payload": {"vote": "x"}}',
+                  '{"type": "nonsense", "id": "c"}', '{"id": "d"}', "not json", '{"type": "ping", "id": [1]}']:
+        await s.comm.send_to(text_data=frame)
+    replies = [await s.recv() for _ in range(6)]
+    assert [r["error"]["code"] for r in replies] == ["rate_limited"] * 6
+    # The id when the envelope can be read, whatever else is wrong with the message; null otherwise.
+    assert [r["in_response"] for r in replies] == ["b", 7, "c", "d", None, None]
+    await s.close()
+
+
 async def test_the_public_socket_is_read_only(setup):
     council, meeting = setup
     public = Socket(f"/ws/public/meetings/{meeting.id}/")

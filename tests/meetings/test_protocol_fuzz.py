@@ -624,3 +624,27 @@ async def test_it_refuses_a_handshake_with_a_subprotocol_that_is_not_ascii_with_
         with pytest.raises(InvalidStatus) as refused:
             await Client.open(server, f"/ws/public/meetings/{room.meeting.id}/", **{"Sec-WebSocket-Protocol": "\xff"})
         assert refused.value.response.status_code == 400
+
+
+async def test_a_flood_is_dropped_frame_by_frame_naming_each_request_and_slows_only_the_flooder(server, room):
+    async with Watch(server, room) as watch:
+        flooder = await Client.member(server, room, room.council.chair)
+        frames: list[tuple[str | bytes, Any]] = []
+        for i in range(3 * BURST):
+            frames.append((json.dumps({"type": "ping", "id": i}), i))
+        frames[BURST + 1] = ("not json", None)  # dropped too, with null: its id cannot be read
+        frames[BURST + 2] = (b"\x00", None)
+        frames[BURST + 3] = (json.dumps({"type": "no.such", "id": "u"}), "u")  # dropped, named
+        for frame, _ in frames:
+            await flooder.ws.send(frame)
+        # Meanwhile another member's socket answers at once: each connection has its own bucket.
+        assert (await watch.listener.call("ping", id="other"))["type"] == "pong"
+        replies = [await flooder.next() for _ in frames]
+        assert [r.get("in_response") for r in replies] == [rid for _, rid in frames]  # one reply each, in order
+        codes = [r["type"] if r["type"] == "pong" else r["error"]["code"] for r in replies]
+        assert codes[:BURST] == ["pong"] * BURST
+        # Past the burst a frame is dropped, unless a token came back meanwhile (one a second).
+        own = {BURST + 1: "malformed_json", BURST + 2: "binary_not_supported", BURST + 3: "unknown_type"}
+        assert all(code in ("rate_limited", own.get(i, "pong")) for i, code in enumerate(codes[BURST:], BURST)), codes
+        assert codes[BURST:].count("rate_limited") >= len(frames) - BURST - 5
+        await flooder.close()
