@@ -59,8 +59,11 @@ def _parse(text: str | None, *, max_bytes: int, allowed: set[str] | None) -> Mes
         raise ProtocolError("too_large", f"message is larger than {max_bytes} bytes")
     try:
         data = json.loads(text)
-    except (ValueError, RecursionError):
-        raise ProtocolError("malformed_json", "message is not valid JSON") from None
+        # An escape such as "\ud800" decodes to an unpaired surrogate, which is not text: echoing it
+        # (the id) or storing it (a payload) would fail. Encoding finds any, however deep.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError; RecursionError: nested too deep
+        raise ProtocolError("malformed_json", "message is not valid JSON text") from None
     if not isinstance(data, dict):
         raise ProtocolError("invalid_envelope", "message must be a JSON object {type, id, payload}")
     request_id = data.get("id")

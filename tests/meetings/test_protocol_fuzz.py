@@ -626,6 +626,28 @@ async def test_it_refuses_a_handshake_with_a_subprotocol_that_is_not_ascii_with_
         assert refused.value.response.status_code == 400
 
 
+async def test_it_answers_deep_nesting_and_unpaired_surrogates_with_malformed_json(server, room):
+    async with Watch(server, room):
+        inner = LIMIT // 2 - 100  # as deep as fits into a message under the limit
+        for client in (await Client.viewer(server, room), await Client.member(server, room, room.council.chair)):
+            for frame in [nested(inner), nested(inner // 5, '{"a":', "}"),
+                          '{"type":"ping","id":"n","payload":{"x":' + nested(inner - 40) + "}}",
+                          '{"type":"ping","id":"\\ud800"}', '{"type":"ping","id":"x\\udfff"}',
+                          '{"type":"question.ask","id":"q","payload":{"text":"a\\udc00b"}}',
+                          '{"type":"ping","id":' + "1" * 5000 + "}"]:  # more digits than Python converts
+                reply = await client.reply(frame)
+                assert reply["type"] == "error" and reply["error"]["code"] == "malformed_json", (frame[:60], reply)
+            # 100 000 nested arrays are over the size limit before anyone parses them.
+            assert (await client.reply(nested(100_000)))["error"]["code"] == "too_large"
+            # Nesting the parser accepts is refused by the payload's schema, not by a crash.
+            reply = await client.reply('{"type":"question.ask","id":"d","payload":{"text":' + nested(500) + "}}")
+            assert reply["error"]["code"] in ("invalid_input", "forbidden"), reply
+            # A surrogate pair is a character: only an unpaired surrogate is refused.
+            pair = await client.reply('{"type":"ping","id":"\\ud83d\\ude00"}')
+            assert pair == {"type": "pong", "in_response": "😀"}
+            await client.close()
+
+
 async def test_a_flood_is_dropped_frame_by_frame_naming_each_request_and_slows_only_the_flooder(server, room):
     async with Watch(server, room) as watch:
         flooder = await Client.member(server, room, room.council.chair)
