@@ -6,6 +6,11 @@ example (so that hypothesis shrinks a failure to the smallest batch of frames) i
 frame gets exactly one reply and never `internal`; that both sockets still answer; that the log's hash
 chain verifies and replaying it gives the stored live state; and that the listeners received every
 event they may see, in order, exactly once, the public one only in its public form.
+
+The frame level (second half) does the same through a real server and a real client: messages
+around each size limit, text that is not UTF-8, binary frames, broken frames, deep nesting, floods,
+refused handshakes and unknown paths, each answered or closed as docs/protocol.md says, with the
+meeting unharmed and no traceback in the server's log; the last test draws random such messages.
 """
 
 from __future__ import annotations
@@ -670,3 +675,107 @@ async def test_a_flood_is_dropped_frame_by_frame_naming_each_request_and_slows_o
         assert all(code in ("rate_limited", own.get(i, "pong")) for i, code in enumerate(codes[BURST:], BURST)), codes
         assert codes[BURST:].count("rate_limited") >= len(frames) - BURST - 5
         await flooder.close()
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One message as a client puts it on the wire: its frames' payloads, text or binary."""
+
+    fragments: tuple[bytes, ...]
+    binary: bool = False
+
+    def wire(self) -> bytes:
+        last = len(self.fragments) - 1
+        return b"".join(masked_frame((0x2 if self.binary else 0x1) if i == 0 else 0x0, part, fin=i == last)
+                        for i, part in enumerate(self.fragments))
+
+    def promise(self) -> tuple[str, Any]:
+        """What docs/protocol.md promises for it: ("close", code), ("error", code) or ("reply", None),
+        a reply of its own that is never `internal`."""
+        data = b"".join(self.fragments)
+        if len(data) > TRANSPORT:
+            return "close", 1009
+        if self.binary:
+            return "error", "binary_not_supported"
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return "close", 1007
+        if len(data) > LIMIT:
+            return "error", "too_large"
+        return "reply", None
+
+
+def split(data: bytes, cuts: list[int]) -> tuple[bytes, ...]:
+    """`data` in fragments cut at the given offsets (anywhere, even inside a character: RFC 6455
+    validates a text message's UTF-8 as a whole)."""
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    return tuple(data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True))
+
+
+def not_utf8(size: int, bad: bytes, at: int) -> bytes:
+    """A ping of about `size` bytes with `bad` at offset `at`, no larger than the transport reads (a
+    larger message is refused for its size first)."""
+    data = sized(min(size, TRANSPORT - len(bad))).encode()
+    at %= len(data) + 1
+    return data[:at] + bad + data[at:]
+
+
+# Around each limit, and small.
+sizes = st.sampled_from([LIMIT - 1, LIMIT, LIMIT + 1, TRANSPORT - 1, TRANSPORT, TRANSPORT + 1]) | st.integers(0, 300)
+fills = st.sampled_from([" ", "a", "ø", "€", "😀"])
+payloads_on_the_wire = st.one_of(
+    st.builds(lambda size, fill: sized(size, fill).encode(), sizes, fills),
+    st.builds(not_utf8, sizes, st.sampled_from(INVALID_UTF8), st.integers(0, 2**21)),
+    st.builds(lambda depth, kind: nested(depth, *kind).encode(), st.integers(1, 40_000),
+              st.sampled_from([("[", "]"), ('{"a":', "}"), ('{"type":"ping","payload":{"x":', "}}")])),
+    st.text(max_size=80).map(str.encode),
+    st.binary(max_size=80),
+    # JSON that is rarely an envelope: a random command could end the meeting the watchers check.
+    json_values.map(json.dumps).map(str.encode),
+    st.builds(lambda size: b"\x00" * size, sizes),
+)
+hostile = st.builds(lambda data, cuts, binary: Hostile(split(data, cuts), binary), payloads_on_the_wire,
+                    st.lists(st.integers(0, 2**21), max_size=3), st.booleans() | st.just(False))
+
+
+def test_it_keeps_the_protocol_promises_for_random_frames_on_the_wire(server, room):
+    runner = asyncio.Runner()  # one loop for every example: the watching sockets live across them
+    loop = runner.get_loop()
+    chair = f"/ws/meetings/{room.meeting.id}/?token={room.tokens[room.council.chair.username]}"
+    public = f"/ws/public/meetings/{room.meeting.id}/"
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(messages=st.lists(hostile, min_size=1, max_size=5), member=st.booleans())
+    def example(messages: list[Hostile], member: bool) -> None:
+        async def go() -> None:
+            client = None
+            for message in messages:
+                if client is None:
+                    client = await Client.open(server, chair if member else public)
+                    await client.next()  # hello, or the public state document
+                kind, expected = message.promise()
+                event(f"frame {kind} {expected}")
+                if kind == "close":
+                    assert await client.close_code(raw=message.wire()) == expected, message.promise()
+                    client = None
+                    continue
+                reply = await client.reply(raw=message.wire())
+                assert reply["type"] in REPLIES, reply
+                if kind == "error":
+                    assert reply["type"] == "error" and reply["error"]["code"] == expected, reply
+                else:
+                    assert reply.get("error", {}).get("code") != "internal", reply
+            if client is not None:
+                assert (await client.call("ping", id="after"))["type"] == "pong"
+                await client.close()
+
+        loop.run_until_complete(asyncio.wait_for(go(), timeout=60))
+
+    watch = Watch(server, room)
+    try:
+        loop.run_until_complete(watch.__aenter__())
+        example()
+        loop.run_until_complete(watch.__aexit__(None, None, None))
+    finally:
+        runner.close()
