@@ -185,6 +185,8 @@ MEDIA_PRESENCE_GRACE = env_float("MEDIA_PRESENCE_GRACE", 3.0)
 # Public stream (livestream/).
 LIVESTREAM_ROOT = Path(os.environ.get("LIVESTREAM_ROOT", MEDIA_ROOT / "live"))
 LIVESTREAM_MAX_WEBRTC_VIEWERS = env_int("LIVESTREAM_MAX_WEBRTC_VIEWERS", 20)
+# Seconds from the server's answer to a connected low-latency viewer before its place is freed again.
+LIVESTREAM_WEBRTC_CONNECT_TIMEOUT = env_float("LIVESTREAM_WEBRTC_CONNECT_TIMEOUT", 10.0)
 LIVESTREAM_ENABLED = env_bool("LIVESTREAM_ENABLED", True)
 LIVESTREAM_WIDTH = env_int("LIVESTREAM_WIDTH", 640)
 LIVESTREAM_HEIGHT = env_int("LIVESTREAM_HEIGHT", 360)

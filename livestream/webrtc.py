@@ -40,7 +40,6 @@ from .viewer_sdp import WANTED, parse_viewer_offer
 
 log = logging.getLogger(__name__)
 AUDIO_QUEUE_PACKETS = 25  # 0.5 s of Opus: beyond that a viewer is too slow, drop the oldest
-CONNECT_TIMEOUT = 10.0  # seconds from the answer to a connected viewer, or the place is freed
 VIDEO_QUEUE_PACKETS = 30  # ~2 s of video: beyond that, drop everything up to the next keyframe
 
 
@@ -179,7 +178,8 @@ class ViewerHub:
         self.viewers.add(viewer)  # counted before any await, so concurrent offers respect the cap
         try:
             answer = await viewer.answer(sdp)
-            asyncio.get_running_loop().call_later(CONNECT_TIMEOUT, self._drop_if_unconnected, viewer)
+            timeout = settings.LIVESTREAM_WEBRTC_CONNECT_TIMEOUT  # or the place is freed again
+            asyncio.get_running_loop().call_later(timeout, self._drop_if_unconnected, viewer)
             return answer
         except StreamError:
             await self.remove(viewer)

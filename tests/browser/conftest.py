@@ -39,7 +39,9 @@ def live_server_env(tmp_path_factory) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(SQLITE_PATH=str(tmp / "db.sqlite3"), LIVESTREAM_ROOT=str(tmp / "live"), DEBUG="1",
                LIVESTREAM_ENABLED="1", LIVESTREAM_WIDTH="320", LIVESTREAM_HEIGHT="180", LIVESTREAM_FPS="10",
-               MEDIA_IN_PROCESS="1")
+               MEDIA_IN_PROCESS="1",
+               # Viewer places taken by test offers stay taken while a slow machine finishes the test.
+               LIVESTREAM_WEBRTC_CONNECT_TIMEOUT="120")
     return env
 
 
@@ -75,10 +77,30 @@ def playwright_driver(chromium_path):
         yield p
 
 
+# How long any page waits for a state (a selector, a function, a click's target) before failing. The
+# states come within a second or two on an idle machine; waiting on states, a busy one only takes longer.
+WAIT_MS = 45_000
+
+
+class PatientBrowser:
+    """A Playwright browser whose every context waits up to WAIT_MS by default."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(WAIT_MS)
+        return context
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser(playwright_driver, chromium_path):
     b = playwright_driver.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-    yield b
+    yield PatientBrowser(b)
     b.close()
 
 
@@ -91,7 +113,7 @@ def speaker_browser(playwright_driver, chromium_path, tmp_path_factory):
     audio = fake_media.write_audio(tmp / "speaker.wav")
     b = playwright_driver.chromium.launch(executable_path=chromium_path, headless=True, args=[
         *CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}", f"--use-file-for-fake-audio-capture={audio}"])
-    yield b
+    yield PatientBrowser(b)
     b.close()
 
 

@@ -38,10 +38,10 @@ def formannskap_meeting(base: str) -> int:
     return meeting["id"]
 
 
-def wait_text(page, selector: str, text: str, timeout: int = 15000) -> None:
+def wait_text(page, selector: str, text: str) -> None:
     try:
         page.wait_for_function("([s, t]) => (document.querySelector(s)?.innerText || '').includes(t)",
-                               arg=[selector, text], timeout=timeout)
+                               arg=[selector, text])
     except Exception:
         shown = page.evaluate("(s) => document.querySelector(s)?.innerText", selector)
         errors = page.evaluate("() => document.getElementById('errors')?.innerText")
@@ -50,7 +50,7 @@ def wait_text(page, selector: str, text: str, timeout: int = 15000) -> None:
 
 def cast_everywhere(pages, choice_label: str) -> None:
     for page in pages:
-        page.wait_for_selector("#vote button.option", timeout=15000)
+        page.wait_for_selector("#vote button.option")
         page.click(f"#vote button.option:has-text('{choice_label}')")
         wait_text(page, "#vote", "Du stemte")
 

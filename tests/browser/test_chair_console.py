@@ -64,10 +64,10 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     wait_text(chair, "#speakers", other_name)
     chair.click("#speakers li:first-child button[aria-label*='ned']")
     chair.wait_for_function("(n) => document.querySelector('#speakers li:first-child').innerText.startsWith(n)",
-                            arg=other_name, timeout=10000)
+                            arg=other_name)
     wait_text(member, "#speakers li:last-child", "Ola Kristiansen")
     chair.click("#speakers li:first-child button:has-text('Fjern')")
-    chair.wait_for_function("document.querySelectorAll('#speakers li').length === 1", timeout=10000)
+    chair.wait_for_function("document.querySelectorAll('#speakers li').length === 1")
     assert "Ola Kristiansen" in chair.inner_text("#speakers")
 
     # A member withdraws their own proposal; only they get the button.
@@ -100,7 +100,7 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     wait_text(chair, "#warnings", "Ola Kristiansen")
     chair.click("#open-vote")
     dialog = chair.locator("dialog.confirm")
-    dialog.wait_for(timeout=10000)
+    dialog.wait_for()
     assert "Ola Kristiansen" in dialog.inner_text()
     assert_accessible(chair, "see-and-hear confirmation")
     dialog.locator("button", has_text="Avbryt").click()
@@ -108,7 +108,7 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     assert member.locator("#vote").is_hidden()
     chair.click("#open-vote")
     chair.click("#confirm-ok")
-    chair.wait_for_selector("#vote button.option", timeout=10000)
+    chair.wait_for_selector("#vote button.option")
     wait_text(member, "#vote", "Du stemmer ikke i denne voteringen")  # not seen: not present for the vote
     wait_text(other, "#vote", "Du stemmer ikke i denne voteringen")  # exempted from the item
     for page in (chair, member, other):
@@ -127,15 +127,15 @@ def test_it_sets_up_a_members_call_again_after_the_socket_drops(browser, live_se
         page.click("#join-media")
     playing = ("[...document.querySelectorAll('#floor-videos video')]"
                ".some(v => v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 5)")
-    member.wait_for_function(playing, timeout=30000)  # the chair's picture
+    member.wait_for_function(playing)  # the chair's picture
 
     # The call is lost and the socket drops (as when the server restarts): once the socket is back,
     # the page sets up a new call, and the chair's picture plays again.
     member.evaluate("() => { councilRoom.media.pc.close(); councilRoom.live.ws.close(); }")
-    wait_text(member, "#conn-status", "Frakoblet", timeout=5000)
+    wait_text(member, "#conn-status", "Frakoblet")
     wait_text(member, "#conn-status", "Tilkoblet")
-    member.wait_for_function("councilRoom.media.pc.connectionState === 'connected'", timeout=30000)
-    member.wait_for_function(playing, timeout=30000)
+    member.wait_for_function("councilRoom.media.pc.connectionState === 'connected'")
+    member.wait_for_function(playing)
     frames = ("Math.max(...[...document.querySelectorAll('#floor-videos video')]"
               ".map(v => v.getVideoPlaybackQuality().totalVideoFrames))")
     before = member.evaluate(frames)

@@ -56,14 +56,14 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     # meeting room (a hybrid meeting), so the server counts them as seeing and hearing (§ 11-7 (2)).
     chair.locator(f"#roll-call tr[data-person='{fourth_id}'] button.in-room").click()
     for page in everyone:
-        page.wait_for_function("document.getElementById('mute').disabled === false", timeout=20000)
+        page.wait_for_function("document.getElementById('mute').disabled === false")
     wait_text(chair, "#members", "Ola Kristiansen")
     # The public live stream plays in the browser (the media element advances).
-    public.wait_for_function("document.getElementById('player').currentTime > 0.5", timeout=30000)
+    public.wait_for_function("document.getElementById('player').currentTime > 0.5")
 
     # Before the item: every member is seen and heard (the chair's see-and-hear warning is gone),
     # otherwise they would not count towards the quorum (§ 11-7 (2), § 11-9).
-    chair.wait_for_function("document.getElementById('warnings').hidden === true", timeout=20000)
+    chair.wait_for_function("document.getElementById('warnings').hidden === true")
 
     # The chair opens an item and gives the floor to a member who asked for it.
     chair.select_option("#item-select", index=1)
@@ -116,7 +116,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     screenshot(public, "public-doors-closed", full_page=False)
     assert_accessible(public, "public page, doors closed")
     chair.click("text=4. Åpne møtet igjen")
-    public.wait_for_function("document.getElementById('closed-notice').hidden === true", timeout=15000)
+    public.wait_for_function("document.getElementById('closed-notice').hidden === true")
 
     # The meeting ends; the minutes are published automatically and the archive lists them.
     chair.click("#close-item")
@@ -127,14 +127,14 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     public.wait_for_timeout(300)
     assert_accessible(public, "public page, ended (recording)")
     # The recording's chapters, one per item, as a list anyone can use to jump to an item.
-    public.wait_for_selector("#chapters:not([hidden]) li button", timeout=15000)
+    public.wait_for_selector("#chapters:not([hidden]) li button")
     chapter = public.locator("#chapters button", has_text="FS 2/26")
     chapter.click()
     assert public.evaluate("document.activeElement.id") == "player"
     wait_text(public, "#captions", "FS 2/26")  # the text line names the chapter being played
     archive = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
     archive.goto(f"{base}/archive/")
-    archive.wait_for_selector(f"a[href='/meetings/{MEETING}/minutes/']", timeout=15000)
+    archive.wait_for_selector(f"a[href='/meetings/{MEETING}/minutes/']")
     assert_accessible(archive, "archive")
     archive.goto(f"{base}/meetings/{MEETING}/minutes/")
     assert "FS 2/26" in archive.inner_text("main")

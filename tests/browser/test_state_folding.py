@@ -25,7 +25,7 @@ def settled(page, name: str, read, attempts: int = 5) -> dict:
     live stream may write events of its own meanwhile, so read again until both stand still."""
     for _ in range(attempts):
         server = read()
-        page.wait_for_function(f"window.{name}.folded.seq >= {server['seq']}", timeout=15000)
+        page.wait_for_function(f"window.{name}.folded.seq >= {server['seq']}")
         page.wait_for_timeout(300)
         if page.evaluate(f"window.{name}.folded.seq") == server["seq"]:
             return server

@@ -126,7 +126,7 @@ async def test_it_refuses_a_viewer_beyond_the_cap_with_viewers_full(live_meeting
 async def test_it_frees_the_place_of_a_viewer_that_never_connects(live_meeting, settings, monkeypatch):
     meeting, _, _ = live_meeting
     settings.LIVESTREAM_MAX_WEBRTC_VIEWERS = 1
-    monkeypatch.setattr(webrtc, "CONNECT_TIMEOUT", 1.5)
+    settings.LIVESTREAM_WEBRTC_CONNECT_TIMEOUT = 1.5
     idle = Viewer()
     try:
         response = await post(meeting.id, json.dumps(await idle.offer()))  # the answer is never applied
