@@ -134,12 +134,12 @@ def pctl(xs: list[float], q: float) -> float:
 TOKEN_SCRIPT = """
 import json
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from meetings.services.tokens import token_create
 from meetings import demo
 meeting, _ = demo.seed()
 out = {}
 for user in get_user_model().objects.filter(username__regex=r"^(ordforer|varaordforer|medlem[0-9]+)$"):
-    out[user.username] = Token.objects.get_or_create(user=user)[0].key
+    out[user.username] = token_create(user=user, label="bench")[1]
 print("BENCH" + json.dumps({"tokens": out, "meeting": meeting.id}))
 """
 

@@ -46,7 +46,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "meetings",
@@ -135,8 +134,9 @@ LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a refused token answers 401 with `WWW-Authenticate: Token` (DRF asks the first class).
+        "meetings.api_auth.ApiTokenAuthentication",  # expiring, revocable (meetings/services/tokens.py)
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -201,6 +201,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Logins and HTTP security (README, "Logins and security"): API tokens and sessions expire.
+# Hours an API token from POST /api/auth/token/ works (one per device; its owner lists and revokes them).
+API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 12)
+# Seconds a login in the browser lasts, from the moment of logging in (Django's default is two weeks).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.contrib.auth import authenticate, user_logged_in
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -13,9 +15,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import commands, selectors, visibility
-from .exceptions import InvalidInput, NotFound
-from .models import AgendaItem, Body, Document, ExemptionProfile, Meeting, MeetingEvent, MeetingForm, Membership
-from .services import agenda, meetings
+from .exceptions import InvalidCredentials, InvalidInput, NotFound
+from .models import (
+    AgendaItem,
+    ApiToken,
+    Body,
+    Document,
+    ExemptionProfile,
+    Meeting,
+    MeetingEvent,
+    MeetingForm,
+    Membership,
+)
+from .services import agenda, meetings, tokens
 
 
 class BodySerializer(serializers.ModelSerializer):
@@ -354,3 +366,83 @@ class ApiRoot(APIView):
     def get(self, request: Request) -> Response:
         names = ("bodies", "meetings", "exemption-profiles", "commands", "schema", "docs")
         return Response({name.replace("-", "_"): request.build_absolute_uri(reverse(f"api-{name}")) for name in names})
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "label", "created", "expires", "last_used"]
+
+
+class OwnTokenSerializer(TokenSerializer):
+    """A token in its owner's list; `current`: the request was made with it."""
+
+    current = serializers.SerializerMethodField()
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "current"]
+
+    def get_current(self, obj: ApiToken) -> bool:
+        return obj.id == self.context.get("current")
+
+
+class TokenObtain(APIView):
+    """Log in with username and password: a new token for this device, valid for API_TOKEN_TTL_HOURS."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+
+    class TokenObtainInput(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        # A declared field is taken out of the class by DRF's metaclass; the stubs see Field.label.
+        label = serializers.CharField(  # type: ignore[assignment]
+            max_length=tokens.LABEL_MAX_LENGTH, required=False, allow_blank=True)
+
+    class TokenObtainOutput(TokenSerializer):
+        token = serializers.CharField()
+
+        class Meta(TokenSerializer.Meta):
+            fields = ["token", *TokenSerializer.Meta.fields]
+
+    @extend_schema(request=TokenObtainInput, responses={200: TokenObtainOutput})
+    def post(self, request: Request) -> Response:
+        data = commands.validate(self.TokenObtainInput, request.data)
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if user is None:
+            raise InvalidCredentials(_("Wrong username or password."))
+        # As a session login does (last_login is set).
+        user_logged_in.send(sender=type(user), request=request, user=user)
+        label = data.get("label") or request.headers.get("User-Agent", "")
+        token, key = tokens.token_create(user=user, label=label)
+        return Response({"token": key, **TokenSerializer(token).data})
+
+
+class TokenList(APIView):
+    """The caller's own tokens that still work (never their keys); DELETE revokes them all."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=OwnTokenSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        current = request.auth.id if isinstance(request.auth, ApiToken) else None
+        return Response(OwnTokenSerializer(selectors.token_list(user=request.user), many=True,
+                                           context={"current": current}).data)
+
+    @extend_schema(operation_id="auth_tokens_revoke_all", request=None,
+                   responses=inline_serializer("Revoked", {"revoked": serializers.IntegerField()}))
+    def delete(self, request: Request) -> Response:
+        return Response({"revoked": tokens.token_revoke_all(user=request.user)})
+
+
+class TokenDetail(APIView):
+    """Revoke one of the caller's own tokens (a lost device, or logging this one out)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(operation_id="auth_tokens_revoke", request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        if pk > commands.MAX_ID:
+            raise NotFound(_("You have no token %(id)s.") % {"id": pk})
+        tokens.token_revoke(user=request.user, token_id=pk)
+        return Response(status=204)

@@ -11,10 +11,11 @@ from channels.middleware import BaseMiddleware
 
 @database_sync_to_async
 def _user_for_token(key: str) -> Any:
-    from rest_framework.authtoken.models import Token
+    # The same check as the REST API's: an expired or revoked token, or an inactive owner, is no login.
+    from .services.tokens import token_authenticate
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    return token.user if token and token.user.is_active else None
+    token = token_authenticate(key=key)
+    return token.user if token else None
 
 
 class TokenAuthMiddleware(BaseMiddleware):

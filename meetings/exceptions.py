@@ -59,3 +59,9 @@ class QuorumNotMet(DomainError):
 class LogTampered(DomainError):
     code = "log_tampered"
     http_status = 409
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    http_status = 400
+

@@ -301,3 +301,25 @@ class WrittenBallotTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id} vote {self.vote} (written ballot)"
+
+
+class ApiToken(models.Model):
+    """A login for one device over the API and the member socket (`Authorization: Token <key>`).
+
+    Only the SHA-256 digest of the key is stored: the key is shown once, when the owner logs in, and
+    a copy of the database cannot be used to log in. The token stops working at `expires` or when
+    its owner revokes it (services/tokens.py).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=100, blank=True, help_text="The device or client, named by its owner")
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.label or self.pk}"

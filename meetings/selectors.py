@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from . import visibility
 from .exceptions import NotFound, PermissionDenied
-from .models import Body, Meeting, MeetingEvent, Membership, Person
+from .models import ApiToken, Body, Meeting, MeetingEvent, Membership, Person
 from .services.access import is_clerk
 from .state import MeetingState
 
@@ -128,3 +129,8 @@ def items_withheld(*, meeting_id: int) -> set[int]:
     rows = MeetingEvent.objects.filter(meeting_id=meeting_id, type__in=visibility.WITHHELD_SOURCES) \
         .order_by("seq").values("seq", "type", "at", "payload")
     return visibility.withheld_items({**r, "at": r["at"].isoformat()} for r in rows)
+
+
+def token_list(*, user: Any) -> QuerySet[ApiToken]:
+    """The owner's API tokens that still work, newest first."""
+    return ApiToken.objects.filter(user=user, expires__gt=timezone.now()).order_by("-created", "-id")

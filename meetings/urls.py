@@ -1,6 +1,5 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from . import api, api_errors
 
@@ -20,7 +19,9 @@ urlpatterns = [
     path("items/<int:pk>/documents/", api.ItemDocuments.as_view(), name="api-item-documents"),
     path("exemption-profiles/", api.ExemptionProfileList.as_view(), name="api-exemption-profiles"),
     path("commands/", api.CommandList.as_view(), name="api-commands"),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", api.TokenObtain.as_view(), name="api-token"),
+    path("auth/tokens/", api.TokenList.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:pk>/", api.TokenDetail.as_view(), name="api-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", api.ApiRoot.as_view(), name="api-root"),

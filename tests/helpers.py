@@ -13,11 +13,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
 
 from asgi import application
 from meetings.legal import ClosureGround
 from meetings.models import Meeting
+from meetings.services.tokens import token_create
 from tests.factories import Council, run
 
 ORIGIN = [(b"origin", b"http://testserver")]
@@ -79,7 +79,8 @@ class Socket:
 
 @database_sync_to_async
 def token_for(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    """A new API token's key for `user` (as `POST /api/auth/token/` gives one)."""
+    return token_create(user=user, label="test")[1]
 
 
 def free_port() -> int:

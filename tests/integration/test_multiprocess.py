@@ -31,11 +31,11 @@ def unavailable(reason: str) -> None:
 SETUP_SCRIPT = """
 import json
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from meetings.services.tokens import token_create
 from meetings import demo
 meeting, _ = demo.seed()
 users = get_user_model().objects.filter(username__in=("ordforer", "medlem02"))
-tokens = {u.username: Token.objects.get_or_create(user=u)[0].key for u in users}
+tokens = {u.username: token_create(user=u, label="test")[1] for u in users}
 print("SETUP" + json.dumps({"meeting": meeting.id, "tokens": tokens}))
 """
 

@@ -29,12 +29,12 @@ USERS = ("ordforer", "medlem02", "medlem03")
 SETUP_SCRIPT = f"""
 import json
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from meetings.services.tokens import token_create
 from meetings import demo
 meeting, _ = demo.seed()  # idempotent: finds what seed_demo made
 users = get_user_model().objects.filter(username__in={USERS!r})
 print("SETUP" + json.dumps({{"meeting": meeting.id,
-    "tokens": {{u.username: Token.objects.get_or_create(user=u)[0].key for u in users}},
+    "tokens": {{u.username: token_create(user=u, label="test")[1] for u in users}},
     "persons": {{u.username: u.person.id for u in users}}}}))
 """
 
