@@ -6,6 +6,7 @@ Production: DATABASE_URL (PostgreSQL) and REDIS_URL (channels_redis), DEBUG=0, a
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -202,7 +203,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# Logins and HTTP security (README, "Logins and security"): API tokens and sessions expire.
+# Logins and HTTP security (README, "Logins and security"): failed logins lock out, API tokens and
+# sessions expire.
+INSTALLED_APPS += ["axes"]
+# Last, as django-axes asks: it turns a lockout found while the view ran into the lockout page.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+# axes' backend first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# AXES_FAILURE_LIMIT failures in a row for one username from one address lock that pair out (the login
+# page, the admin's and POST /api/auth/token/ alike) for AXES_COOLOFF_MINUTES, even with the right
+# password; a success resets the count. By username and address, so that guessing from one address
+# cannot lock a member out of their own device elsewhere.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "frontend.views.locked_out"
+# Failures are kept until they reset or cool off; successful logins are not logged again (Django keeps
+# each user's last_login, and each API token its created and last_used).
+AXES_DISABLE_ACCESS_LOG = True
 # Hours an API token from POST /api/auth/token/ works (one per device; its owner lists and revokes them).
 API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 12)
 # Seconds a login in the browser lasts, from the moment of logging in (Django's default is two weeks).

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from meetings import clock, presence, selectors
-from meetings.exceptions import DomainError
+from meetings.exceptions import DomainError, TooManyLoginAttempts
 from meetings.exemptions import profile_coverage
 from meetings.legal import (
     CLOSURE_GROUND_EN,
@@ -234,3 +234,12 @@ def _int_field(value: str | None) -> int:
         return int(value or "")
     except ValueError:
         raise DomainError("choose a vote", code="invalid_input") from None
+
+
+def locked_out(request: HttpRequest, *args: Any) -> HttpResponse:
+    """django-axes' answer to a login refused after too many failures (AXES_LOCKOUT_CALLABLE): the page,
+    in the user's language, with 429. axes passes the original response and the credentials; unused."""
+    refused = TooManyLoginAttempts()
+    response = render(request, "registration/locked_out.html", {"message": refused.message}, status=refused.http_status)
+    response["Retry-After"] = str(refused.retry_after)
+    return response

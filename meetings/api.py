@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import commands, selectors, visibility
-from .exceptions import InvalidCredentials, InvalidInput, NotFound
+from .exceptions import InvalidCredentials, InvalidInput, NotFound, TooManyLoginAttempts
 from .models import (
     AgendaItem,
     ApiToken,
@@ -387,7 +387,11 @@ class OwnTokenSerializer(TokenSerializer):
 
 
 class TokenObtain(APIView):
-    """Log in with username and password: a new token for this device, valid for API_TOKEN_TTL_HOURS."""
+    """Log in with username and password: a new token for this device, valid for API_TOKEN_TTL_HOURS.
+
+    AXES_FAILURE_LIMIT failures in a row lock the username out from this address with a 429, even for
+    the right password, until AXES_COOLOFF_MINUTES have passed; a successful login resets the count.
+    """
 
     authentication_classes: list[type] = []
     permission_classes = [permissions.AllowAny]
@@ -408,10 +412,14 @@ class TokenObtain(APIView):
     @extend_schema(request=TokenObtainInput, responses={200: TokenObtainOutput})
     def post(self, request: Request) -> Response:
         data = commands.validate(self.TokenObtainInput, request.data)
+        # axes' backend (first in AUTHENTICATION_BACKENDS) refuses a locked-out login before the password
+        # is checked, counts each failure, and flags the request it was given when the limit is reached.
         user = authenticate(request, username=data["username"], password=data["password"])
+        if getattr(request, "axes_locked_out", False):
+            raise TooManyLoginAttempts
         if user is None:
             raise InvalidCredentials(_("Wrong username or password."))
-        # As a session login does (last_login is set).
+        # As a session login does: the failure count is reset and last_login set.
         user_logged_in.send(sender=type(user), request=request, user=user)
         label = data.get("label") or request.headers.get("User-Agent", "")
         token, key = tokens.token_create(user=user, label=label)

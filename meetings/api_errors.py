@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from .exceptions import DomainError
+from .exceptions import DomainError, TooManyLoginAttempts
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,10 @@ def _flatten(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response({"error": exc.as_dict()}, status=exc.http_status)
+        domain = Response({"error": exc.as_dict()}, status=exc.http_status)
+        if isinstance(exc, TooManyLoginAttempts):
+            domain["Retry-After"] = str(exc.retry_after)
+        return domain
     if isinstance(exc, DjangoValidationError):
         return Response({"error": {"code": "invalid_input", "message": " ".join(exc.messages)}}, status=400)
     if isinstance(exc, Http404):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import ngettext
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -65,3 +68,16 @@ class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     http_status = 400
 
+
+class TooManyLoginAttempts(DomainError):
+    """Locked out after repeated failed logins (django-axes, AXES_* settings), for `retry_after` seconds."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self) -> None:
+        self.retry_after = int(settings.AXES_COOLOFF_TIME.total_seconds())
+        minutes = max(1, -(-self.retry_after // 60))
+        super().__init__(ngettext("Too many failed logins. Try again in %(minutes)d minute.",
+                                  "Too many failed logins. Try again in %(minutes)d minutes.",
+                                  minutes) % {"minutes": minutes})
