@@ -11,6 +11,13 @@ django_asgi_app = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
+if not settings.DEBUG:
+    # daphne runs no system checks as it starts: with DEBUG=0 it refuses to serve on a security error,
+    # such as logins that still have the published demo password (meetings/checks.py).
+    from meetings.checks import refuse_to_serve_on_security_errors
+
+    refuse_to_serve_on_security_errors()
+
 if settings.SERVE_STATIC:
     # The embedded server serves /static/ itself; production puts collectstatic's files behind the proxy.
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler

@@ -185,8 +185,9 @@ def stop_stack(stack: dict) -> None:
 
 
 def base_env() -> dict[str, str]:
-    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost", "MEDIA_IN_PROCESS": "0",
-           "LIVESTREAM_ENABLED": "0", "WS_RATE_PER_SECOND": "50", "WS_RATE_BURST": "100"}
+    # DEBUG=0 as in production, on the demo council: DEMO_SITE=1 lets seed_demo and daphne run with its logins.
+    env = {**os.environ, "DEBUG": "0", "DEMO_SITE": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "MEDIA_IN_PROCESS": "0", "LIVESTREAM_ENABLED": "0", "WS_RATE_PER_SECOND": "50", "WS_RATE_BURST": "100"}
     for k in ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "DATABASE_URL", "SQLITE_PATH"):
         env.pop(k, None)
     return env

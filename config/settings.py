@@ -226,6 +226,9 @@ AXES_DISABLE_ACCESS_LOG = True
 API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 12)
 # Seconds a login in the browser lasts, from the moment of logging in (Django's default is two weeks).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+# With DEBUG=0, `seed_demo` refuses to run and the server to start while logins with the published
+# demo password exist (meetings/checks.py); DEMO_SITE=1 allows both, for a public demonstration server.
+DEMO_SITE = env_bool("DEMO_SITE", False)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
 import socket
 import subprocess
 import time
@@ -139,3 +141,12 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, step: 
         if time.monotonic() - start > timeout:
             raise AssertionError(f"{what}: not met within {timeout} s")
         await asyncio.sleep(step)
+
+
+def production_env(sqlite_path, **extra: str) -> dict[str, str]:
+    """The environment of a `manage.py` or daphne process run as in production (DEBUG=0, a real
+    SECRET_KEY) on its own SQLite file, never the developer's or the PostgreSQL pass's database."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="moter.example.no,127.0.0.1",
+               SQLITE_PATH=str(sqlite_path), LIVESTREAM_ENABLED="0", **extra)
+    return env

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from meetings import demo
 from minutes.demo import ensure_past_meeting
@@ -9,6 +10,10 @@ class Command(BaseCommand):
             "meeting, and a past meeting with published minutes.")
 
     def handle(self, *args, **options):
+        if not settings.DEBUG and not settings.DEMO_SITE:
+            # Its logins share a password printed below and in the README: never on a real council's server.
+            raise CommandError("seed_demo refuses to run with DEBUG=0: the demo logins' password is published. "
+                               "Set DEMO_SITE=1 only for a public demonstration server.")
         meeting, logins = demo.seed()
         ensure_past_meeting()
         self.stdout.write(self.style.SUCCESS(f"Demo council ready. Today's meeting: /meetings/{meeting.id}/"))
