@@ -204,10 +204,11 @@ LOGGING = {
 }
 
 # Logins and HTTP security (README, "Logins and security"): failed logins lock out, API tokens and
-# sessions expire.
-INSTALLED_APPS += ["axes"]
-# Last, as django-axes asks: it turns a lockout found while the view ran into the lockout page.
-MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+# sessions expire, every page carries a Content-Security-Policy, and with DEBUG=0 only HTTPS is served.
+INSTALLED_APPS += ["axes", "csp"]
+# axes last, as its docs ask: it turns a lockout found while the view ran into the lockout page (which
+# CSPMiddleware, outside it, then gives its policy too).
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
 # axes' backend first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 # AXES_FAILURE_LIMIT failures in a row for one username from one address lock that pair out (the login
@@ -230,11 +231,46 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 # demo password exist (meetings/checks.py); DEMO_SITE=1 allows both, for a public demonstration server.
 DEMO_SITE = env_bool("DEMO_SITE", False)
 
+# No inline script or style and no eval on any page: scripts, styles and media come from this server
+# only. The live pages talk to it over WebSockets (same origin: 'self', and SITE_URL's ws/wss origin for
+# browsers that do not count ws: as 'self'); the HLS player (hls.js) plays from blob: URLs of Media
+# Source Extensions and runs its demuxer in a blob: worker. No page may be framed (clickjacking).
+_SITE_WS = SITE_URL.rstrip("/").replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'", _SITE_WS],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# The browsable API's pages, and the Swagger UI's, are the only ones that allow inline style: their
+# templates are DRF's and drf-spectacular's (meetings/api_pages.py).
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer",
+                                              "meetings.api_pages.BrowsableAPIRenderer"]
+X_FRAME_OPTIONS = "DENY"  # frame-ancestors for browsers without CSP level 2
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"  # links to other sites carry no address of ours
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A load balancer's health check may ask over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # Behind a proxy that ends TLS, the header by which it says the request came over HTTPS (it must set
+    # or strip it on every request: a client could otherwise claim HTTPS); empty: no such proxy.
+    _proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+    if _proxy_ssl_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")

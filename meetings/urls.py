@@ -1,7 +1,8 @@
+from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import api, api_errors
+from . import api, api_errors, api_pages
 
 urlpatterns = [
     path("bodies/", api.BodyList.as_view(), name="api-bodies"),
@@ -23,7 +24,8 @@ urlpatterns = [
     path("auth/tokens/", api.TokenList.as_view(), name="api-tokens"),
     path("auth/tokens/<int:pk>/", api.TokenDetail.as_view(), name="api-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", csp_update(api_pages.INLINE_STYLE)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+         name="api-docs"),
     path("", api.ApiRoot.as_view(), name="api-root"),
     re_path(r"^(?P<unmatched>.*)$", api_errors.not_found),  # last: unknown /api/ paths answer JSON
 ]

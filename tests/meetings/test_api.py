@@ -144,6 +144,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+    assert "System check identified no issues (0 silenced)." in out.stdout, out.stdout + out.stderr
 
 
 HUGE = 2**70
