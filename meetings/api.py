@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth import authenticate, user_logged_in
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -174,12 +175,17 @@ class BodyMembers(generics.GenericAPIView):
     serializer_class = MembershipSerializer
     pagination_class = Pages
 
-    @extend_schema(responses=MembershipSerializer(many=True))
-    def get(self, request: Request, pk: int) -> Response:
+    # Also asked by the browsable API's page (its filter form), which fails without it.
+    def get_queryset(self) -> QuerySet[Membership]:
+        pk = self.kwargs["pk"]
         body = Body.objects.filter(pk=pk).first()
         if body is None:
             raise NotFound(f"body {pk} does not exist")
-        page = self.paginate_queryset(selectors.body_members(body=body))
+        return selectors.body_members(body=body)
+
+    @extend_schema(responses=MembershipSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MembershipSerializer(page, many=True).data)
 
 
@@ -195,11 +201,14 @@ class MeetingList(generics.GenericAPIView):
         location = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
         speaking_time_seconds = serializers.IntegerField(min_value=10, max_value=3600, default=180)
 
+    # Also asked by the browsable API's page (its filter form), which fails without it.
+    def get_queryset(self) -> QuerySet[Meeting]:
+        body_id = _int_param(self.request, "body", 0) if self.request.query_params.get("body") else None
+        return selectors.meeting_list(user=self.request.user, body_id=body_id)
+
     @extend_schema(parameters=[OpenApiParameter("body", int)], responses=MeetingSerializer(many=True))
     def get(self, request: Request) -> Response:
-        body = request.query_params.get("body")
-        body_id = _int_param(request, "body", 0) if body else None
-        page = self.paginate_queryset(selectors.meeting_list(user=request.user, body_id=body_id))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MeetingSerializer(page, many=True).data)
 
     @extend_schema(request=MeetingListInput, responses={201: MeetingSerializer})

@@ -325,3 +325,17 @@ def test_it_lists_where_to_start_at_the_api_root(db):
     assert body["meetings"].endswith("/api/meetings/") and body["docs"].endswith("/api/docs/")
     for url in body.values():
         assert Client().get(url.replace("http://testserver", "")).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["anonymous", "clerk"])
+def test_every_api_page_renders_in_the_browser_never_a_500(council, meeting, client, who):
+    """DRF's browsable API renders each endpoint's page (its forms ask the view for its queryset)."""
+    if who == "clerk":
+        client.force_login(council.clerk)
+    m, b = meeting.id, council.body.id
+    for path in ["/api/", "/api/bodies/", f"/api/bodies/{b}/", f"/api/bodies/{b}/members/", "/api/meetings/",
+                 f"/api/meetings/?body={b}", f"/api/meetings/{m}/", f"/api/meetings/{m}/notice/",
+                 f"/api/meetings/{m}/items/", f"/api/meetings/{m}/events/", f"/api/meetings/{m}/state/",
+                 "/api/exemption-profiles/", "/api/commands/", "/api/auth/token/", "/api/auth/tokens/"]:
+        r = client.get(path, HTTP_ACCEPT="text/html")
+        assert r.status_code < 500 and r["Content-Type"].startswith("text/html"), (path, r.status_code)
