@@ -67,7 +67,7 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
                             arg=other_name)
     wait_text(member, "#speakers li:last-child", "Ola Kristiansen")
     chair.click("#speakers li:first-child button:has-text('Fjern')")
-    chair.wait_for_function("document.querySelectorAll('#speakers li').length === 1")
+    chair.wait_for_function("() => document.querySelectorAll('#speakers li').length === 1")
     assert "Ola Kristiansen" in chair.inner_text("#speakers")
 
     # A member withdraws their own proposal; only they get the button.
@@ -125,7 +125,7 @@ def test_it_sets_up_a_members_call_again_after_the_socket_drops(browser, live_se
     for page in (chair, member):
         page.click("#join-meeting")
         page.click("#join-media")
-    playing = ("[...document.querySelectorAll('#floor-videos video')]"
+    playing = ("() => [...document.querySelectorAll('#floor-videos video')]"
                ".some(v => v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 5)")
     member.wait_for_function(playing)  # the chair's picture
 
@@ -134,7 +134,7 @@ def test_it_sets_up_a_members_call_again_after_the_socket_drops(browser, live_se
     member.evaluate("() => { councilRoom.media.pc.close(); councilRoom.live.ws.close(); }")
     wait_text(member, "#conn-status", "Frakoblet")
     wait_text(member, "#conn-status", "Tilkoblet")
-    member.wait_for_function("councilRoom.media.pc.connectionState === 'connected'")
+    member.wait_for_function("() => councilRoom.media.pc.connectionState === 'connected'")
     member.wait_for_function(playing)
     frames = ("Math.max(...[...document.querySelectorAll('#floor-videos video')]"
               ".map(v => v.getVideoPlaybackQuality().totalVideoFrames))")

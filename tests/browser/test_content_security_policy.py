@@ -117,9 +117,9 @@ def test_the_live_pages_play_media_under_the_policy_with_nothing_refused(browser
     public.visit(f"{base}/meetings/{meeting}/")
     public.page.wait_for_function(
         "() => { const v = document.getElementById('player');"
-        " return v.dataset.feed === 'hls' && v.src.startsWith('blob:') && v.currentTime > 0.5; }", timeout=45000)
+        " return v.dataset.feed === 'hls' && v.src.startsWith('blob:') && v.currentTime > 0.5; }")
     # Media flows both ways in the room: the chair's own camera, and the members' over WebRTC.
-    chair.page.wait_for_function("() => document.getElementById('self-view').srcObject !== null", timeout=15000)
+    chair.page.wait_for_function("() => document.getElementById('self-view').srcObject !== null")
     member.page.wait_for_timeout(2000)
     for who, watched in [("chair console", chair), ("member room", member), ("public live page", public)]:
         assert_no_violations(watched, who)

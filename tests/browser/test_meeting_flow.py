@@ -56,14 +56,14 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     # meeting room (a hybrid meeting), so the server counts them as seeing and hearing (§ 11-7 (2)).
     chair.locator(f"#roll-call tr[data-person='{fourth_id}'] button.in-room").click()
     for page in everyone:
-        page.wait_for_function("document.getElementById('mute').disabled === false")
+        page.wait_for_function("() => document.getElementById('mute').disabled === false")
     wait_text(chair, "#members", "Ola Kristiansen")
     # The public live stream plays in the browser (the media element advances).
-    public.wait_for_function("document.getElementById('player').currentTime > 0.5")
+    public.wait_for_function("() => document.getElementById('player').currentTime > 0.5")
 
     # Before the item: every member is seen and heard (the chair's see-and-hear warning is gone),
     # otherwise they would not count towards the quorum (§ 11-7 (2), § 11-9).
-    chair.wait_for_function("document.getElementById('warnings').hidden === true")
+    chair.wait_for_function("() => document.getElementById('warnings').hidden === true")
 
     # The chair opens an item and gives the floor to a member who asked for it.
     chair.select_option("#item-select", index=1)
@@ -116,7 +116,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     screenshot(public, "public-doors-closed", full_page=False)
     assert_accessible(public, "public page, doors closed")
     chair.click("text=4. Åpne møtet igjen")
-    public.wait_for_function("document.getElementById('closed-notice').hidden === true")
+    public.wait_for_function("() => document.getElementById('closed-notice').hidden === true")
 
     # The meeting ends; the minutes are published automatically and the archive lists them.
     chair.click("#close-item")

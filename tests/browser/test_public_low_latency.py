@@ -118,7 +118,7 @@ def test_it_falls_back_to_hls_when_the_webrtc_connection_drops(browser, live_ser
     wait_text(public, "#low-latency-status", "Forbindelsen med lav forsinkelse ble brutt")
     lost_after = time.monotonic() - started
     assert public.evaluate("document.getElementById('player').srcObject") is None
-    public.wait_for_function("document.getElementById('player').dataset.feed === 'hls'")
+    public.wait_for_function("() => document.getElementById('player').dataset.feed === 'hls'")
     assert not switch.is_checked()
     assert public.inner_text("#meeting-state") != "Møtet er slutt"  # the feed really was held back
     print(json.dumps({"fallback_after_s": round(lost_after, 1)}))

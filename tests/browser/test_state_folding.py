@@ -25,7 +25,7 @@ def settled(page, name: str, read, attempts: int = 5) -> dict:
     live stream may write events of its own meanwhile, so read again until both stand still."""
     for _ in range(attempts):
         server = read()
-        page.wait_for_function(f"window.{name}.folded.seq >= {server['seq']}")
+        page.wait_for_function(f"() => window.{name}.folded.seq >= {server['seq']}")
         page.wait_for_timeout(300)
         if page.evaluate(f"window.{name}.folded.seq") == server["seq"]:
             return server
@@ -47,7 +47,7 @@ def test_the_pages_fold_events_without_fetching_the_state(browser, live_server_u
     public.on("websocket", lambda ws: ws.on("framesent", lambda frame: public_asked.append(frame)
                                            if '"type":"state"' in str(frame) else None))
     public.goto(f"{base}/meetings/{meeting}/")
-    public.wait_for_function("window.councilPublic && window.councilPublic.folded.seq !== null")
+    public.wait_for_function("() => window.councilPublic && window.councilPublic.folded.seq !== null")
     public.wait_for_timeout(1000)
     first_load = len(fetched)
     assert first_load == 1, fetched  # the page's first load
