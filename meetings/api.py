@@ -425,7 +425,7 @@ class TokenObtain(APIView):
         # is checked, counts each failure, and flags the request it was given when the limit is reached.
         user = authenticate(request, username=data["username"], password=data["password"])
         if getattr(request, "axes_locked_out", False):
-            raise TooManyLoginAttempts
+            raise TooManyLoginAttempts()
         if user is None:
             raise InvalidCredentials(_("Wrong username or password."))
         # As a session login does: the failure count is reset and last_login set.

@@ -62,6 +62,12 @@ def test_the_lock_holds_for_that_username_from_that_address_only(council):
     assert attempt(other, address="198.51.100.7").status_code == 200
 
 
+def test_a_new_user_agent_for_every_guess_does_not_escape_the_count(council):
+    member = council.members[0]
+    statuses = [attempt(member, "gjett", HTTP_USER_AGENT=f"gjetter/{n}").status_code for n in range(6)]
+    assert statuses == [400] * 4 + [429] * 2
+
+
 def test_the_lock_lifts_after_the_cool_off(council):
     member = council.members[0]
     for _ in range(5):
