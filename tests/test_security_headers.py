@@ -50,7 +50,7 @@ class Daphne:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
         self.port = free_port()
         self.log = open(tmp_path / "daphne.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+        self.proc = subprocess.Popen([sys.executable, "-m", "config.server", "-b", "127.0.0.1", "-p", str(self.port),
                                       "asgi:application"], cwd=ROOT, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.proc, timeout=60)

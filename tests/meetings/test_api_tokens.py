@@ -180,8 +180,8 @@ async def test_the_member_socket_refuses_an_expired_or_revoked_token():
     await database_sync_to_async(expire)(expired.id)
     await database_sync_to_async(ApiToken.objects.filter(id=revoked.id).delete)()
 
-    assert await Socket(path, expired_key).connect() == (False, 4401)
-    assert await Socket(path, revoked_key).connect() == (False, 4401)
+    assert await Socket(path, expired_key).refusal() == 4401
+    assert await Socket(path, revoked_key).refusal() == 4401
     s = Socket(path, live_key)
     assert (await s.connect())[0]
     assert (await s.recv())["type"] == "hello"

@@ -61,7 +61,7 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def daphne(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        return subprocess.Popen([sys.executable, "-m", "config.server", "-b", "127.0.0.1", "-p", str(port),
                                  "asgi:application"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 

@@ -31,7 +31,6 @@ from django.conf import settings as django_settings
 from django.db import connection
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -40,6 +39,7 @@ from meetings.commands import COMMANDS
 from meetings.models import Meeting, MeetingEvent
 from meetings.protocol import SESSION_TYPES
 from meetings.services.log import event_record, log_verify
+from meetings.services.tokens import token_create
 from tests.factories import Council, make_council, make_meeting, make_user, run, start_meeting
 from tests.helpers import Socket, free_port, token_for, wait_for_port
 
@@ -463,7 +463,7 @@ def room() -> LiveRoom:
     meeting = make_meeting(council, items=1)
     start_meeting(council, meeting, join_all=False)
     outsider = make_user("outsider", "Ikke Medlem")  # logged in, of no body
-    tokens = {u.username: Token.objects.get_or_create(user=u)[0].key
+    tokens = {u.username: token_create(user=u, label="fuzz")[1]
               for u in [council.chair, *council.members, *council.deputies, outsider]}
     return LiveRoom(council, meeting, tokens)
 
