@@ -166,6 +166,9 @@ WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 64 * 1024)
 WS_TRANSPORT_MAX_BYTES = env_int("WS_TRANSPORT_MAX_BYTES", 16 * WS_MAX_MESSAGE_BYTES)
 WS_RATE_PER_SECOND = env_float("WS_RATE_PER_SECOND", 20.0)
 WS_RATE_BURST = env_int("WS_RATE_BURST", 40)
+# Seconds between checks that an open member socket's login (token or session) still holds; once it
+# has expired, been revoked or logged out, the socket closes with 4401.
+WS_LOGIN_CHECK_SECONDS = env_float("WS_LOGIN_CHECK_SECONDS", 30.0)
 
 # Member media (conference/, run by mediaworker/): no STUN/TURN unless configured; loopback allowed
 # for local use and tests.

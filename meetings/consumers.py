@@ -19,6 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from . import commands, events, protocol, public_feed, public_state, selectors
+from .auth import login_is_live
 from .exceptions import DomainError, NotFound
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class MeetingConsumer(_LiveConsumer):
             return
         self.person_id, self.role = who
         self.admitted = True
+        self.login_watch = asyncio.ensure_future(self.watch_login())
         await self.join_groups(events.meeting_group(self.meeting_id),
                                events.person_group(self.meeting_id, self.person_id))
         seq = await database_sync_to_async(selectors.meeting_seq)(meeting_id=self.meeting_id)
@@ -167,6 +169,26 @@ class MeetingConsumer(_LiveConsumer):
             # The meeting's media worker starts following it (and its public stream) now.
             await events.send_media_request(meeting_id=self.meeting_id, person_id=self.person_id,
                                             msg_type="adopt", payload={})
+
+    async def watch_login(self) -> None:
+        """Close with 4401 once the login this socket was opened with is over: a token that expired or
+        was revoked, a session that expired or was logged out. A login is more than the handshake."""
+        while True:
+            await asyncio.sleep(settings.WS_LOGIN_CHECK_SECONDS)
+            try:
+                live = await database_sync_to_async(login_is_live)(dict(self.scope))
+            except Exception:  # the database away for a moment: check again next time
+                log.exception("checking the login of a member socket failed")
+                continue
+            if not live:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+
+    async def disconnect(self, code: int) -> None:
+        watch = getattr(self, "login_watch", None)
+        if watch is not None:
+            watch.cancel()
+        await super().disconnect(code)
 
     async def authorize(self, user: Any) -> tuple[int, str] | int:
         try:

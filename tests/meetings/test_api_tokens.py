@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from meetings.models import ApiToken
 from meetings.services.tokens import token_create
 from tests.factories import make_council, make_meeting
-from tests.helpers import Socket
+from tests.helpers import ORIGIN, Socket
 
 TOKEN = "/api/auth/token/"
 TOKENS = "/api/auth/tokens/"
@@ -186,3 +186,54 @@ async def test_the_member_socket_refuses_an_expired_or_revoked_token():
     assert (await s.connect())[0]
     assert (await s.recv())["type"] == "hello"
     await s.close()
+
+
+async def closed_with(socket: Socket, timeout: float = 5.0) -> int:
+    """The close code the server sends on an open socket, skipping anything sent before it."""
+    while True:
+        out = await socket.comm.receive_output(timeout)
+        if out["type"] == "websocket.close":
+            return out["code"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("ending", ["expired", "revoked", "owner deactivated"])
+async def test_an_open_member_socket_closes_with_4401_when_its_token_ends(settings, ending):
+    settings.WS_LOGIN_CHECK_SECONDS = 0.2
+    council = await database_sync_to_async(make_council)()
+    meeting = await database_sync_to_async(make_meeting)(council)
+    member = council.members[0]
+    token, key = await database_sync_to_async(token_create)(user=member)
+    s = Socket(f"/ws/meetings/{meeting.id}/", key)
+    assert (await s.connect())[0]
+    assert (await s.recv())["type"] == "hello"
+    assert await s.comm.receive_nothing(timeout=0.6)  # checked a few times: the login holds, nothing happens
+    end = {"expired": lambda: expire(token.id),
+           "revoked": lambda: ApiToken.objects.filter(id=token.id).delete(),
+           "owner deactivated": lambda: type(member).objects.filter(id=member.id).update(is_active=False)}[ending]
+    await database_sync_to_async(end)()
+    assert await closed_with(s) == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_open_member_socket_closes_with_4401_when_its_session_is_logged_out(settings):
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from django.test import Client
+
+    from asgi import application
+
+    settings.WS_LOGIN_CHECK_SECONDS = 0.2
+    council = await database_sync_to_async(make_council)()
+    meeting = await database_sync_to_async(make_meeting)(council)
+    browser = Client()
+    await sync_to_async(browser.force_login)(council.members[0])
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    s = Socket(f"/ws/meetings/{meeting.id}/")
+    s.comm = WebsocketCommunicator(application, f"/ws/meetings/{meeting.id}/",
+                                   headers=[*ORIGIN, (b"cookie", cookie)])
+    assert (await s.connect())[0]
+    assert (await s.recv())["type"] == "hello"
+    assert await s.comm.receive_nothing(timeout=0.6)
+    await sync_to_async(browser.post)("/accounts/logout/")  # the member logs out in the browser
+    assert await closed_with(s) == 4401
