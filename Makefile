@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# collectstatic: under DEBUG=0 the pages name hashed files that only it writes (config/storage.py).
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 		n=$${MEDIA_WORKERS:-1}; echo "REDIS_URL is set: starting $$n media worker(s) as their own processes"; \

@@ -7,6 +7,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 
+# /static/ is served by WhiteNoise inside Django's middleware (config/settings.py), not here.
 django_asgi_app = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
@@ -17,12 +18,6 @@ if not settings.DEBUG:
     from meetings.checks import refuse_to_serve_on_security_errors
 
     refuse_to_serve_on_security_errors()
-
-if settings.SERVE_STATIC:
-    # The embedded server serves /static/ itself; production puts collectstatic's files behind the proxy.
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter  # noqa: E402

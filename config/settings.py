@@ -129,6 +129,20 @@ USE_TZ = True
 STATIC_URL = "/static/"
 SERVE_STATIC = env_bool("SERVE_STATIC", True)  # set 0 when a reverse proxy serves STATIC_ROOT
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# WhiteNoise serves STATIC_URL before any view; a path it does not hold (`..` and `%2e%2e` included) goes on
+# to the URLconf, which answers 404. DEBUG=1 reads the apps' static folders as they are; DEBUG=0 serves
+# collectstatic's files from STATIC_ROOT, hashed and gzipped (config/storage.py): run collectstatic first.
+if SERVE_STATIC:
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
+    INSTALLED_APPS.insert(0, "whitenoise.runserver_nostatic")  # `runserver` too leaves /static/ to WhiteNoise
+# Read once, from the environment: the test runner's DEBUG=False must not change where files come from.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "config.storage.StaticStorage"},
+}
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var"))
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
