@@ -159,6 +159,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
+# Every REST body is read by one bounded JSON parser (size and nesting depth, meetings/api_json.py).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["meetings.api_json.JSONBodyParser"]
 SPECTACULAR_SETTINGS = {
     "TITLE": "Council meetings API",
     "DESCRIPTION": "Bodies, meetings, agenda, notices and the meeting log (kommuneloven §§ 11-3, 11-4, 11-7).",

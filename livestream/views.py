@@ -8,12 +8,13 @@ second at most), segments never change once written (immutable, cache for a year
 
 from __future__ import annotations
 
-import json
 import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+
+from meetings.api_json import JSONBodyError, loads_bounded
 
 from .errors import StreamError
 from .health import stream_dir
@@ -74,9 +75,10 @@ def _offer(request: HttpRequest) -> dict[str, object]:
     if len(body) > MAX_OFFER_BODY:
         raise StreamError("too_large", f"the body is larger than {MAX_OFFER_BODY} bytes", 413)
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise StreamError("bad_json", "the body must be a JSON object {sdp, type}") from None
+        data = loads_bounded(body, max_bytes=MAX_OFFER_BODY)
+    except JSONBodyError as exc:
+        code = "bad_json" if exc.code == "malformed_json" else exc.code
+        raise StreamError(code, exc.message, exc.http_status) from None
     if not isinstance(data, dict):
         raise StreamError("bad_json", "the body must be a JSON object {sdp, type}")
     return data

@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import commands, selectors, visibility
+from . import api_json, commands, selectors, visibility
 from .exceptions import InvalidCredentials, InvalidInput, NotFound, TooManyLoginAttempts
 from .models import (
     AgendaItem,
@@ -404,6 +405,8 @@ class TokenObtain(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [permissions.AllowAny]
+    # A login form may post form fields as well as JSON; the JSON is read by the bounded parser.
+    parser_classes = [api_json.JSONBodyParser, FormParser, MultiPartParser]
 
     class TokenObtainInput(serializers.Serializer):
         username = serializers.CharField(max_length=150)

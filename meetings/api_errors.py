@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
@@ -33,6 +34,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return domain
     if isinstance(exc, DjangoValidationError):
         return Response({"error": {"code": "invalid_input", "message": " ".join(exc.messages)}}, status=400)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"error": {"code": "too_large", "message": str(exc)}}, status=413)
+    if isinstance(exc, SuspiciousOperation):  # e.g. more form fields than DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return Response({"error": {"code": "bad_request", "message": str(exc)}}, status=400)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     response = drf_exception_handler(exc, context)

@@ -140,18 +140,20 @@ def test_it_publishes_a_closed_decision_only_once_the_clerk_releases_it(meeting)
     closed_vote = next(v["number"] for v in services.minutes_build(meeting_id=m.id, public=False)
                        ["agenda_items"][1]["votes"] if v["in_closed_session"])
     url = f"/api/meetings/{m.id}/minutes/release-decision/"
-    assert Client().post(url, {"vote": closed_vote, "reason": "x"}).status_code == 403  # the public
+    json_body = {"content_type": "application/json"}  # the API reads JSON bodies only
+    assert Client().post(url, {"vote": closed_vote, "reason": "x"}, **json_body).status_code == 403  # the public
     member = Client()
     member.force_login(council.members[0])
-    assert member.post(url, {"vote": closed_vote, "reason": "x"}).status_code == 403
+    assert member.post(url, {"vote": closed_vote, "reason": "x"}, **json_body).status_code == 403
     clerk = Client()
     clerk.force_login(council.clerk)
-    refused = clerk.post(url, {"vote": 1, "reason": "x"})  # the vote held in open session
+    refused = clerk.post(url, {"vote": 1, "reason": "x"}, **json_body)  # the vote held in open session
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "vote_not_closed"
-    assert clerk.post(url, {"vote": 99, "reason": "x"}).status_code == 404
-    assert clerk.post(url, {"vote": "many"}).status_code == 400
+    assert clerk.post(url, {"vote": 99, "reason": "x"}, **json_body).status_code == 404
+    assert clerk.post(url, {"vote": "many"}, **json_body).status_code == 400
     before = Client().get(f"/meetings/{m.id}/minutes.json").json()
-    done = clerk.post(url, {"vote": closed_vote, "reason": "Vedtaket inneholder ikke taushetsbelagte opplysninger."})
+    done = clerk.post(url, {"vote": closed_vote, "reason": "Vedtaket inneholder ikke taushetsbelagte opplysninger."},
+                      **json_body)
     assert done.status_code == 201
     after = Client().get(f"/meetings/{m.id}/minutes.json").json()
     second = after["agenda_items"][1]
