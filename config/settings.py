@@ -173,6 +173,8 @@ SPECTACULAR_SETTINGS = {
                             "ItemStateEnum": "meetings.state.ItemState",
                             "MeetingFormEnum": "meetings.models.MeetingForm"},
 }
+# `<id:...>` in the URLs (meetings/ids.py): 1-18 digits, anything else is a 404.
+SPECTACULAR_SETTINGS["PATH_CONVERTER_OVERRIDES"] = {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}}
 
 # Live protocol limits (meetings/consumers.py, docs/protocol.md "Limits"). A message up to
 # WS_TRANSPORT_MAX_BYTES reaches the consumer, which answers one over WS_MAX_MESSAGE_BYTES with

@@ -4,11 +4,11 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("meetings/<int:meeting_id>/", views.meeting_page, name="meeting"),
-    path("meetings/<int:meeting_id>/room/", views.room, name="room"),
-    path("meetings/<int:meeting_id>/documents/<int:document_id>/", views.public_document, name="public-document"),
+    path("meetings/<id:meeting_id>/", views.meeting_page, name="meeting"),
+    path("meetings/<id:meeting_id>/room/", views.room, name="room"),
+    path("meetings/<id:meeting_id>/documents/<id:document_id>/", views.public_document, name="public-document"),
     path("clerk/", views.clerk, name="clerk"),
-    path("clerk/meetings/<int:meeting_id>/", views.clerk_meeting, name="clerk-meeting"),
+    path("clerk/meetings/<id:meeting_id>/", views.clerk_meeting, name="clerk-meeting"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from meetings import clock, presence, selectors
 from meetings.exceptions import DomainError, TooManyLoginAttempts
 from meetings.exemptions import profile_coverage
+from meetings.ids import parse_int
 from meetings.legal import (
     CLOSURE_GROUND_EN,
     MANDATORY_CLOSURE_GROUNDS,
@@ -231,8 +232,8 @@ def _presence_words(fact: dict[str, Any] | None, reasons: dict[str, str]) -> str
 
 def _int_field(value: str | None) -> int:
     try:
-        return int(value or "")
-    except ValueError:
+        return parse_int(value or "", name="vote", minimum=1)
+    except DomainError:
         raise DomainError("choose a vote", code="invalid_input") from None
 
 

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import api_json, commands, selectors, visibility
-from .exceptions import InvalidCredentials, InvalidInput, NotFound, TooManyLoginAttempts
+from .exceptions import InvalidCredentials, NotFound, TooManyLoginAttempts
+from .ids import MAX_ID, query_int
 from .models import (
     AgendaItem,
     ApiToken,
@@ -134,31 +135,32 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["seq", "type", "at", "actor", "payload", "prev_digest", "digest"]
 
 
-def _int_param(request: Request, name: str, default: int, *, maximum: int | None = None) -> int:
-    raw = request.query_params.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an integer") from None
-    if value < 0:
-        raise InvalidInput(f"{name} must not be negative")
-    if value > commands.MAX_ID:
-        # Larger than any id or seq the database can hold; passing it on would overflow the query.
-        raise InvalidInput(f"{name} must be at most {commands.MAX_ID}")
-    return min(value, maximum) if maximum else value
-
-
 class Pages(LimitOffsetPagination):
-    """`?limit=&offset=` pages, `{"count", "next", "previous", "results"}`, for every list."""
+    """`?limit=&offset=` pages, `{"count", "next", "previous", "results"}`, for every list.
+
+    Both are read by `ids.query_int` like every other integer parameter (DRF reads "abc", "null" or
+    "-5" as "no limit given"); the schema says what is taken."""
 
     default_limit = 100
     max_limit = 500
 
+    def get_limit(self, request: Request) -> int:
+        return query_int(request.query_params, self.limit_query_param, default=self.default_limit, minimum=1,
+                         cap=self.max_limit)
+
     def get_offset(self, request: Request) -> int:
-        # DRF takes any offset; one past 64 bits overflows the SQL OFFSET on PostgreSQL (a 500).
-        return _int_param(request, self.offset_query_param, 0)
+        return query_int(request.query_params, self.offset_query_param, default=0)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": self.limit_query_param, "required": False, "in": "query",
+             "description": f"Results per page (default {self.default_limit}; a larger number than "
+                            f"{self.max_limit} is read as {self.max_limit}).",
+             "schema": {"type": "integer", "minimum": 1}},
+            {"name": self.offset_query_param, "required": False, "in": "query",
+             "description": "How many results to skip.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}},
+        ]
 
 
 class BodyList(generics.ListAPIView):
@@ -204,10 +206,13 @@ class MeetingList(generics.GenericAPIView):
 
     # Also asked by the browsable API's page (its filter form), which fails without it.
     def get_queryset(self) -> QuerySet[Meeting]:
-        body_id = _int_param(self.request, "body", 0) if self.request.query_params.get("body") else None
+        params = self.request.query_params
+        body_id = query_int(params, "body", default=0, minimum=1) if "body" in params else None
         return selectors.meeting_list(user=self.request.user, body_id=body_id)
 
-    @extend_schema(parameters=[OpenApiParameter("body", int)], responses=MeetingSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("body", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                                                description="Only this body's meetings.")],
+                   responses=MeetingSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MeetingSerializer(page, many=True).data)
@@ -289,14 +294,18 @@ class ItemDocuments(APIView):
 class MeetingEvents(APIView):
     """The meeting log, in order, after `?after=<seq>`: full for members of the body, public form otherwise."""
 
-    @extend_schema(parameters=[OpenApiParameter("after", int), OpenApiParameter("limit", int)],
+    @extend_schema(parameters=[OpenApiParameter("after", {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                                                description="Events after this seq (default 0: from the start)."),
+                               OpenApiParameter("limit", {"type": "integer", "minimum": 1},
+                                                description="Events per page (default 500; a larger number than "
+                                                            "2000 is read as 2000).")],
                    responses=inline_serializer("EventPage", {"results": EventSerializer(many=True),
                                                              "next_after": serializers.IntegerField(),
                                                              "has_more": serializers.BooleanField()}))
     def get(self, request: Request, pk: int) -> Response:
         meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
-        after = _int_param(request, "after", 0)
-        limit = _int_param(request, "limit", 500, maximum=2000) or 500
+        after = query_int(request.query_params, "after", default=0)
+        limit = query_int(request.query_params, "limit", default=500, minimum=1, cap=2000)
         qs, full = selectors.event_list(user=request.user, meeting=meeting, after=after)
         page = list(qs[: limit + 1])
         has_more = len(page) > limit
@@ -462,7 +471,5 @@ class TokenDetail(APIView):
 
     @extend_schema(operation_id="auth_tokens_revoke", request=None, responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        if pk > commands.MAX_ID:
-            raise NotFound(_("You have no token %(id)s.") % {"id": pk})
         tokens.token_revoke(user=request.user, token_id=pk)
         return Response(status=204)

@@ -14,16 +14,14 @@ from django.db import models
 from rest_framework import serializers
 
 from .exceptions import InvalidInput
+from .ids import MAX_ID as MAX_ID  # re-exported: consumers.py reads commands.MAX_ID
 from .legal import ClosureGround, VoteKind
 from .services import agenda, attendance, conflicts, doors, floor, log, meetings, votes
 
-# Ids are 64-bit in every database we run on; a larger number would overflow the query (a 500),
-# and zero or a negative number never names a row, so both are refused here at the boundary.
-MAX_ID = 2**63 - 1
-
 
 def id_field(**kwargs: Any) -> serializers.IntegerField:
-    """The one integer field for every person, item, proposal and vote reference in a payload."""
+    """The one integer field for every person, item, proposal and vote reference in a payload: a larger
+    number than MAX_ID would overflow the query (a 500), zero or less never names a row."""
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 

@@ -1,35 +1,16 @@
 """The live sockets' paths (docs/protocol.md). A path that names no socket, a meeting id that is not
-an ASCII integer from 1 to 2^63-1 among them, reaches `NoSuchSocket`, which closes with 4404: channels'
-router would raise "No route found", which daphne answers with HTTP 500 and a traceback in its log."""
+1-18 ASCII digits among them (the `id` converter, meetings/ids.py), reaches `NoSuchSocket`, which
+closes with 4404: channels' router would raise "No route found", which daphne answers with HTTP 500
+and a traceback in its log."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from channels.routing import URLRouter
-from django.urls import path, re_path, register_converter
+from django.urls import path, re_path
 
 from . import consumers
-from .commands import MAX_ID
-
-
-class IdConverter:
-    """An id as the database holds it: ASCII digits (`[0-9]`, so no `٣`) from 1 to 2^63-1, so that no
-    lookup overflows the database's integer."""
-
-    regex = "[0-9]{1,19}"
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if not 1 <= number <= MAX_ID:
-            raise ValueError(f"{value} is not an id")  # the route does not match: NoSuchSocket answers
-        return number
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(IdConverter, "id")
 
 websocket_urlpatterns = [
     # Channels' URLRouter takes ASGI apps in Django's path(); the stubs know only views.

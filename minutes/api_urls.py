@@ -6,7 +6,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("api/meetings/<int:pk>/minutes/", views.MinutesAPI.as_view(), name="api-minutes"),
-    path("api/meetings/<int:pk>/minutes/release-decision/", views.ReleaseDecisionAPI.as_view(),
+    path("api/meetings/<id:pk>/minutes/", views.MinutesAPI.as_view(), name="api-minutes"),
+    path("api/meetings/<id:pk>/minutes/release-decision/", views.ReleaseDecisionAPI.as_view(),
          name="api-minutes-release-decision"),
 ]

@@ -3,9 +3,9 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("meetings/<int:meeting_id>/minutes/", views.minutes_html, name="minutes-html"),
-    path("meetings/<int:meeting_id>/minutes.pdf", views.minutes_pdf, name="minutes-pdf"),
-    path("meetings/<int:meeting_id>/minutes.json", views.minutes_json, name="minutes-json"),
+    path("meetings/<id:meeting_id>/minutes/", views.minutes_html, name="minutes-html"),
+    path("meetings/<id:meeting_id>/minutes.pdf", views.minutes_pdf, name="minutes-pdf"),
+    path("meetings/<id:meeting_id>/minutes.json", views.minutes_json, name="minutes-json"),
     path("archive/", views.archive, name="archive"),
     path("feeds/minutes.atom", views.MinutesFeed(), name="feed-minutes"),
     path("feeds/meetings.ics", views.meetings_ics, name="feed-meetings"),
