@@ -4,13 +4,17 @@ waiting for a server process (daphne) to listen, and the closing of a meeting's 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import secrets
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -21,6 +25,8 @@ from meetings.legal import ClosureGround
 from meetings.models import Meeting
 from meetings.services.tokens import token_create
 from tests.factories import Council, run
+
+ROOT = Path(__file__).resolve().parents[1]
 
 ORIGIN = [(b"origin", b"http://testserver")]
 
@@ -145,8 +151,20 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, step: 
 
 def production_env(sqlite_path, **extra: str) -> dict[str, str]:
     """The environment of a `manage.py` or daphne process run as in production (DEBUG=0, a real
-    SECRET_KEY) on its own SQLite file, never the developer's or the PostgreSQL pass's database."""
+    SECRET_KEY) on its own SQLite file, never the developer's or the PostgreSQL pass's database, with
+    collectstatic's files (the pages name hashed files only it writes)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="moter.example.no,127.0.0.1",
-               SQLITE_PATH=str(sqlite_path), LIVESTREAM_ENABLED="0", **extra)
+               SQLITE_PATH=str(sqlite_path), LIVESTREAM_ENABLED="0", STATIC_ROOT=collected_static_root(), **extra)
     return env
+
+
+@functools.cache
+def collected_static_root() -> str:
+    """A STATIC_ROOT that `collectstatic` filled, once per test run, for every DEBUG=0 server."""
+    root = tempfile.mkdtemp(prefix="collected-static-")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), STATIC_ROOT=root)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                   check=True, timeout=300)
+    return root
