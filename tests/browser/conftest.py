@@ -42,7 +42,8 @@ def live_server_env(tmp_path_factory) -> dict[str, str]:
                LIVESTREAM_ENABLED="1", LIVESTREAM_WIDTH="320", LIVESTREAM_HEIGHT="180", LIVESTREAM_FPS="10",
                MEDIA_IN_PROCESS="1",
                # Viewer places taken by test offers stay taken while a slow machine finishes the test.
-               LIVESTREAM_WEBRTC_CONNECT_TIMEOUT="120")
+               LIVESTREAM_WEBRTC_CONNECT_TIMEOUT="120",
+               WS_LOGIN_CHECK_SECONDS="1")
     return env
 
 

@@ -1,6 +1,10 @@
 // The live meeting protocol (docs/protocol.md): one socket, {type, id, payload} requests answered
 // by ack/error, events with the log's sequence number. Reconnects by itself and resumes with
-// `sync {after: last seq}`, so a dropped connection loses nothing.
+// `sync {after: last seq}`, so a dropped connection loses nothing. A refusal (4401 not logged in or the
+// login ended, 4403 not of this body, 4404 no such meeting) is final: it reports "refused" with the
+// code and does not reconnect, since trying again would be refused the same way.
+
+const REFUSALS = new Set([4401, 4403, 4404]);
 
 export class LiveSocket {
   constructor(path, { onEvent, onMessage, onStatus, member = true } = {}) {
@@ -21,10 +25,14 @@ export class LiveSocket {
     this.ws = new WebSocket(`${scheme}://${location.host}${this.path}`);
     this.onStatus("connecting");
     this.ws.onmessage = (e) => this.receive(JSON.parse(e.data));
-    this.ws.onclose = () => {
-      this.onStatus("offline");
+    this.ws.onclose = (e) => {
       for (const { reject } of this.pending.values()) reject(new Error("connection lost"));
       this.pending.clear();
+      if (REFUSALS.has(e.code)) {
+        this.onStatus("refused", e.code);
+        return;
+      }
+      this.onStatus("offline");
       setTimeout(() => this.connect(), this.retry);
       this.retry = Math.min(this.retry * 2, 10000);
     };

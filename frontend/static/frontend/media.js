@@ -80,6 +80,19 @@ export class MemberMedia {
     await this.connect();
   }
 
+  // The call ends here: camera and microphone are released; the server ends its side when the
+  // connection's consent checks stop.
+  stop() {
+    if (this.pc) {
+      this.pc.onconnectionstatechange = null;
+      this.pc.close();
+      this.pc = null;
+      this.onReset();
+    }
+    for (const track of this.stream?.getTracks() || []) track.stop();
+    this.stream = null;
+  }
+
   setMuted(muted) {
     for (const track of this.stream?.getAudioTracks() || []) track.enabled = !muted;
   }

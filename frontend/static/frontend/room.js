@@ -28,7 +28,8 @@ const folded = new FoldedState({
 
 const live = new LiveSocket(`/ws/meetings/${meetingId}/`, {
   onEvent: (msg) => { if (conflicts.apply(msg)) scheduleRender(); folded.event(msg); },
-  onStatus: (s) => {
+  onStatus: (s, code) => {
+    if (s === "refused") { showRefusal(code); return; }
     $("conn-status").textContent = { online: t("Tilkoblet", "Connected"), offline: t("Frakoblet – kobler til igjen …", "Disconnected – reconnecting …"), connecting: t("Kobler til …", "Connecting …") }[s];
     if (s === "offline") { wasOffline = true; folded.disconnected(); }
     if (s !== "online") return;
@@ -45,6 +46,23 @@ const live = new LiveSocket(`/ws/meetings/${meetingId}/`, {
 });
 
 const scheduleRender = coalesce(() => render());
+
+// The server refused the socket for good (docs/protocol.md, "Connecting"): say why, and for a login
+// that ended, where to log in again; the call ends with it.
+function showRefusal(code) {
+  const status = $("conn-status");
+  status.replaceChildren();
+  if (code === 4401) {
+    const next = encodeURIComponent(location.pathname);
+    status.append(t("Du er ikke lenger logget inn. ", "You are no longer logged in. "),
+      el("a", { href: `/accounts/login/?next=${next}` }, t("Logg inn igjen", "Log in again")));
+  } else if (code === 4403) {
+    status.textContent = t("Du har ikke tilgang til dette møtet.", "You have no access to this meeting.");
+  } else {
+    status.textContent = t("Møtet finnes ikke.", "This meeting does not exist.");
+  }
+  media.stop();
+}
 
 // A refused command's message, as the server wrote it, next to the control that sent it (`near`).
 function showError(e, near = "errors") {
