@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from meetings.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # The scripts' translations: the same gettext catalogues as the templates (locale/*/djangojs.po).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("minutes.api_urls")),  # before meetings' api/ catch-all, which would shadow it
     path("api/", include("meetings.urls")),
     path("", include("meetings.public_urls")),
