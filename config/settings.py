@@ -161,6 +161,8 @@ REST_FRAMEWORK = {
 }
 # Every REST body is read by one bounded JSON parser (size and nesting depth, meetings/api_json.py).
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["meetings.api_json.JSONBodyParser"]
+# Every error status each operation can answer, in the error shape (meetings/api_schema.py).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "meetings.api_schema.AutoSchema"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Council meetings API",
     "DESCRIPTION": "Bodies, meetings, agenda, notices and the meeting log (kommuneloven §§ 11-3, 11-4, 11-7).",
@@ -171,10 +173,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"MeetingStateEnum": "meetings.state.MeetingState",
                             "ItemStateEnum": "meetings.state.ItemState",
-                            "MeetingFormEnum": "meetings.models.MeetingForm"},
+                            "MeetingFormEnum": "meetings.models.MeetingForm",
+                            "VoteKindEnum": "meetings.legal.VoteKind.values",
+                            "FloorKindEnum": "meetings.services.floor.KINDS",
+                            "ConflictKindEnum": "meetings.services.conflicts.KINDS"},
+    # `<id:...>` in the URLs (meetings/ids.py): 1-18 digits, anything else is a 404.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema endpoint is not an operation of the API
 }
-# `<id:...>` in the URLs (meetings/ids.py): 1-18 digits, anything else is a 404.
-SPECTACULAR_SETTINGS["PATH_CONVERTER_OVERRIDES"] = {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}}
 
 # Live protocol limits (meetings/consumers.py, docs/protocol.md "Limits"). A message up to
 # WS_TRANSPORT_MAX_BYTES reaches the consumer, which answers one over WS_MAX_MESSAGE_BYTES with

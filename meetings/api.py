@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import api_json, commands, selectors, visibility
+from .api_schema import CommandSchema
 from .exceptions import InvalidCredentials, NotFound, TooManyLoginAttempts
 from .ids import MAX_ID, query_int
 from .models import (
@@ -130,9 +131,15 @@ class MeetingDetailSerializer(MeetingSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """One event of the log. The public get `seq`, `type`, `at` and the public `payload` only
+    (meetings/visibility.py); `actor` and the hash chain are the members' (a digest over a closed
+    event's payload would let anyone test guesses at it)."""
+
     class Meta:
         model = MeetingEvent
         fields = ["seq", "type", "at", "actor", "payload", "prev_digest", "digest"]
+        members_only = {"help_text": "Members of the body only; absent for the public.", "required": False}
+        extra_kwargs = {"actor": members_only, "prev_digest": members_only, "digest": members_only}
 
 
 class Pages(LimitOffsetPagination):
@@ -332,15 +339,23 @@ class MeetingState(APIView):
 
 
 class MeetingAction(APIView):
-    """Run one meeting command (the same table as the WebSocket protocol, docs/protocol.md)."""
+    """Run one meeting command (the same table as the WebSocket protocol, docs/protocol.md).
 
-    @extend_schema(request=inline_serializer("CommandPayload", {}),
-                   responses=inline_serializer("CommandResult", {"result": serializers.JSONField(),
-                                                                 "seq": serializers.IntegerField()}))
-    def post(self, request: Request, pk: int, command: str) -> Response:
+    One URL per command (meetings/urls.py), so that the schema gives each its own payload."""
+
+    command = ""
+    schema = CommandSchema()
+
+    def post(self, request: Request, pk: int, command: str = "") -> Response:
         meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
-        done = commands.execute(name=command, user=request.user, meeting_id=meeting.id, payload=request.data)
+        done = commands.execute(name=command or self.command, user=request.user, meeting_id=meeting.id,
+                                payload=request.data)
         return Response({"result": done.result, "seq": done.seq})
+
+
+@extend_schema(exclude=True)
+class UnknownMeetingAction(MeetingAction):
+    """Any other name under actions/ (commands.execute answers `unknown_type`): no operation of the API."""
 
 
 class ApplyExemption(APIView):
@@ -380,10 +395,12 @@ class ApiRoot(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=inline_serializer("ApiRoot", {"bodies": serializers.URLField(),
-                                                           "meetings": serializers.URLField()}))
+    NAMES = ("bodies", "meetings", "exemption-profiles", "commands", "schema", "docs")
+
+    @extend_schema(responses=inline_serializer("ApiRoot", {name.replace("-", "_"): serializers.URLField()
+                                                           for name in NAMES}))
     def get(self, request: Request) -> Response:
-        names = ("bodies", "meetings", "exemption-profiles", "commands", "schema", "docs")
+        names = self.NAMES
         return Response({name.replace("-", "_"): request.build_absolute_uri(reverse(f"api-{name}")) for name in names})
 
 

@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import api, api_errors, api_pages
+from . import api, api_errors, api_pages, commands
 
 urlpatterns = [
     path("bodies/", api.BodyList.as_view(), name="api-bodies"),
@@ -16,7 +16,9 @@ urlpatterns = [
     path("meetings/<id:pk>/events/", api.MeetingEvents.as_view(), name="api-meeting-events"),
     path("meetings/<id:pk>/state/", api.MeetingState.as_view(), name="api-meeting-state"),
     path("meetings/<id:pk>/exemption/", api.ApplyExemption.as_view(), name="api-meeting-exemption"),
-    path("meetings/<id:pk>/actions/<str:command>/", api.MeetingAction.as_view(), name="api-meeting-action"),
+    *(path(f"meetings/<id:pk>/actions/{name}/", api.MeetingAction.as_view(command=name),
+           name=f"api-meeting-action-{name}") for name in commands.COMMANDS),
+    path("meetings/<id:pk>/actions/<str:command>/", api.UnknownMeetingAction.as_view(), name="api-meeting-action"),
     path("items/<id:pk>/documents/", api.ItemDocuments.as_view(), name="api-item-documents"),
     path("exemption-profiles/", api.ExemptionProfileList.as_view(), name="api-exemption-profiles"),
     path("commands/", api.CommandList.as_view(), name="api-commands"),

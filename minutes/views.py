@@ -12,14 +12,14 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.safestring import mark_safe
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from livestream.health import stream_dir
-from meetings import selectors, visibility
+from meetings import commands, selectors, visibility
 from meetings.exceptions import DomainError
 from meetings.models import Meeting, MeetingEvent
 from meetings.state import MeetingState
@@ -104,7 +104,8 @@ def minutes_json(request: HttpRequest, meeting_id: int) -> HttpResponse:
 class MinutesAPI(APIView):
     """The published minutes in an open-data shape (meeting, agenda items, proposals, votes)."""
 
-    @extend_schema(responses=inline_serializer("Minutes", {"type": serializers.CharField(),
+    @extend_schema(parameters=[OpenApiParameter("lang", description="`en`: English labels; any other value: nb.")],
+                   responses=inline_serializer("Minutes", {"type": serializers.CharField(),
                                                           "meeting": serializers.DictField(),
                                                           "agenda_items": serializers.ListField()}))
     def get(self, request: Request, pk: int) -> Response:
@@ -116,14 +117,14 @@ class MinutesAPI(APIView):
 class ReleaseDecisionAPI(APIView):
     """The clerk releases the decision of a vote held behind closed doors (not itself exempt)."""
 
-    class InputSerializer(serializers.Serializer):
-        vote = serializers.IntegerField(min_value=1)
+    class ReleaseDecisionInput(serializers.Serializer):
+        vote = commands.id_field(help_text="The vote's number in the meeting.")
         reason = serializers.CharField(max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses=inline_serializer("DecisionReleased", {
-        "seq": serializers.IntegerField()}))
+    @extend_schema(request=ReleaseDecisionInput, responses={201: inline_serializer("DecisionReleased", {
+        "seq": serializers.IntegerField()})})
     def post(self, request: Request, pk: int) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.ReleaseDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         event = minutes_release_decision(user=request.user, meeting_id=pk, **data.validated_data)
         return Response({"seq": event.seq}, status=201)
