@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, permissions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -56,7 +56,15 @@ class MembershipSerializer(serializers.ModelSerializer):
         return obj.party.short_name if obj.party else ""
 
 
+@extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}],
+                      "description": "A link to the document, or empty when its text is in `text`."})
+class LinkField(serializers.CharField):
+    pass
+
+
 class DocumentSerializer(serializers.ModelSerializer):
+    url = LinkField(read_only=True)
+
     class Meta:
         model = Document
         fields = ["id", "title", "url", "text", "public", "exemption_basis"]

@@ -29,5 +29,6 @@ urlpatterns = [
     path("docs/", csp_update(api_pages.INLINE_STYLE)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
          name="api-docs"),
     path("", api.ApiRoot.as_view(), name="api-root"),
-    re_path(r"^(?P<unmatched>.*)$", api_errors.not_found),  # last: unknown /api/ paths answer JSON
+    # Last: any other /api/ path, a newline in it too, answers JSON.
+    re_path(r"^(?P<unmatched>[\s\S]*)\Z", api_errors.not_found),
 ]
