@@ -161,7 +161,8 @@ REST_FRAMEWORK = {
 }
 # Every REST body is read by one bounded JSON parser (size and nesting depth, meetings/api_json.py).
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["meetings.api_json.JSONBodyParser"]
-# Every error status each operation can answer, in the error shape (meetings/api_schema.py).
+# drf-spectacular's schema class (named above) extended: every error status each operation can answer,
+# in the error shape (meetings/api_schema.py).
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "meetings.api_schema.AutoSchema"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Council meetings API",
