@@ -19,10 +19,19 @@ from .legal import ClosureGround, VoteKind
 from .services import agenda, attendance, conflicts, doors, floor, log, meetings, votes
 
 
+class IdField(serializers.IntegerField):
+    """A JSON integer, or a string of ASCII digits (DRF's own field also reads "٣" and " 3" as numbers)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and not (data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
 def id_field(**kwargs: Any) -> serializers.IntegerField:
     """The one integer field for every person, item, proposal and vote reference in a payload: a larger
     number than MAX_ID would overflow the query (a 500), zero or less never names a row."""
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    return IdField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def optional_id_field() -> serializers.IntegerField:

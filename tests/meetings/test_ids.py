@@ -13,6 +13,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authtoken.models import Token
 
 from meetings.exceptions import InvalidInput
 from meetings.ids import MAX_ID, parse_int
@@ -112,6 +113,19 @@ def test_it_answers_the_clerk_page_with_choose_a_vote_for_a_vote_that_is_not_an_
     r = clerk.post(f"/clerk/meetings/{meeting.id}/", {"action": "release_decision", "vote": vote, "reason": "x"},
                    follow=True)
     assert r.status_code == 200 and "choose a vote" in r.content.decode()
+
+
+@pytest.mark.parametrize("value", ["٣", "３", " 1", "1_0", "+1"])
+def test_it_refuses_an_id_in_a_json_payload_written_in_other_digits_with_invalid_input(council, meeting, value):
+    start_meeting(council, meeting)
+    chair = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=council.chair).key}")
+    item = meeting.items.first()
+    r = chair.post(f"/api/meetings/{meeting.id}/actions/item.open/", {"item_id": value.replace("1", str(item.id))},
+                   content_type="application/json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input", r.content
+    r = chair.post(f"/api/meetings/{meeting.id}/actions/item.open/", {"item_id": str(item.id)},
+                   content_type="application/json")
+    assert r.status_code == 200  # ASCII digits in a string still name the item, as JSON numbers do
 
 
 def test_parse_int_reads_ascii_digits_only_and_bounds_them():
