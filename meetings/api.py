@@ -484,7 +484,7 @@ class TokenList(APIView):
                                            context={"current": current}).data)
 
     @extend_schema(operation_id="auth_tokens_revoke_all", request=None,
-                   responses=inline_serializer("Revoked", {"revoked": serializers.IntegerField()}))
+                   responses={200: inline_serializer("Revoked", {"revoked": serializers.IntegerField()})})
     def delete(self, request: Request) -> Response:
         return Response({"revoked": tokens.token_revoke_all(user=request.user)})
 

@@ -23,7 +23,6 @@ from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -32,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from meetings.models import AgendaItem
+from meetings.services.tokens import token_create
 from tests.factories import make_council, make_meeting, run, start_meeting
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -62,7 +62,7 @@ def test_it_does_not_require_what_the_public_event_list_omits(council, meeting, 
     members' (a digest over a closed event's payload would let anyone test guesses at it)."""
     start_meeting(council, meeting)
     public = Client().get(f"/api/meetings/{meeting.id}/events/").json()["results"]
-    member = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=council.members[0]).key}")
+    member = Client(HTTP_AUTHORIZATION=f"Token {token_create(user=council.members[0], label='test')[1]}")
     full = member.get(f"/api/meetings/{meeting.id}/events/").json()["results"]
     assert {key for event in public for key in event} == {"seq", "type", "at", "payload"}
     assert {"actor", "prev_digest", "digest"} <= set(full[0])
@@ -147,7 +147,7 @@ def world(db) -> Iterator[World]:
                           *AgendaItem.objects.filter(meeting__in=[live_meeting, ended]).values_list("id", flat=True)})
     tokens: dict[str, str | None] = {"anonymous": None}
     for role, user in (("member", council.members[0]), ("chair", council.chair), ("clerk", council.clerk)):
-        tokens[role] = Token.objects.create(user=user).key
+        tokens[role] = token_create(user=user, label="test")[1]
     # Django's test client does the same: the requests run inside the test's transaction, whose
     # connection must not be closed after each request.
     request_started.disconnect(close_old_connections)
