@@ -76,7 +76,7 @@ async def clients() -> AsyncIterator[Callable[..., Client]]:
     await asyncio.gather(*(c.close() for c in made))
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.1) -> float:
+async def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, step: float = 0.1) -> float:
     """Poll until ``predicate()``; return the seconds it took. Fails the test on timeout."""
     start = time.monotonic()
     while not predicate():

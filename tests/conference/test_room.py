@@ -35,8 +35,9 @@ async def test_it_stops_video_to_an_audio_only_member_and_keeps_audio(room: Medi
     since = time.monotonic()
     await asyncio.sleep(1.0)
     assert b.video_frames_since(since) == 0
-    assert b.heard() == {CHAIR, A}
-    assert chair.seen() == {A}  # others unaffected
+    # Audio keeps coming and the others are unaffected (waited on: a busy machine may starve a moment).
+    await wait_for(lambda: b.heard() == {CHAIR, A} and chair.seen() == {A})
+    assert b.video_frames_since(since) == 0
 
     await room.set_audio_only(B, False)
     await wait_for(lambda: b.seen() == {CHAIR, A}, timeout=3)
@@ -107,8 +108,7 @@ async def test_it_renegotiates_when_a_member_turns_the_camera_on(room: MediaRoom
     assert chair.seen() == set()
 
     await a.add_video(room)
-    await wait_for(lambda: chair.seen() == {A}, timeout=3)
-    assert chair.heard() == {A}
+    await wait_for(lambda: chair.seen() == {A} and chair.heard() == {A}, timeout=5)
 
 
 @pytest.mark.parametrize(
@@ -157,8 +157,7 @@ async def test_it_keeps_working_after_hostile_offers(room: MediaRoom, clients) -
     with pytest.raises(MediaError):
         await room.handle_offer(A, mangled, "offer")
     since = time.monotonic()
-    await asyncio.sleep(0.8)
-    assert chair.heard() == {A} and chair.seen() == {A} and chair.video_frames_since(since) > 3
+    await wait_for(lambda: chair.heard() == {A} and chair.seen() == {A} and chair.video_frames_since(since) > 3)
 
     # and a newcomer still gets in
     b = clients(4)
@@ -180,7 +179,8 @@ async def test_it_degrades_a_member_with_a_poor_link_to_audio_only(clients) -> N
         await asyncio.sleep(0.3)
         since = time.monotonic()
         await asyncio.sleep(0.8)
-        assert client.video_frames_since(since) == 0 and client.heard() != set()
+        await wait_for(lambda: client.heard() != set())  # audio goes on
+        assert client.video_frames_since(since) == 0
         assert room.is_audio_only(degraded)
     finally:
         await room.close()
