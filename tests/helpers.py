@@ -97,8 +97,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 30) -> None:
-    """Return once something listens on ``port``; raise if ``proc`` (the server) exits first or on timeout."""
+def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 120) -> None:
+    """Return once something listens on ``port``; raise if ``proc`` (the server) exits first or on timeout
+    (generous: a server starts in a few seconds on an idle machine, far slower beside a second suite)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:

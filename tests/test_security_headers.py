@@ -53,7 +53,7 @@ class Daphne:
         self.proc = subprocess.Popen([sys.executable, "-m", "config.server", "-b", "127.0.0.1", "-p", str(self.port),
                                       "asgi:application"], cwd=ROOT, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        wait_for_port(self.port, self.proc, timeout=60)
+        wait_for_port(self.port, self.proc)
 
     def get(self, path: str, **headers: str) -> http.client.HTTPResponse:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)

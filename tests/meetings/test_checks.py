@@ -97,7 +97,7 @@ def test_check_deploy_and_daphne_refuse_demo_logins_and_serve_once_they_are_gone
     port = free_port()
     proc = daphne(env, port, tmp_path / "served.log")
     try:
-        wait_for_port(port, proc, timeout=60)
+        wait_for_port(port, proc)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
