@@ -96,7 +96,10 @@ async def test_it_runs_member_media_and_the_public_stream_in_a_separate_worker_p
                                      for e in chair.seen("member.media")),
                          timeout=WAIT, what="member.media logged for B's camera")
 
-        # An anonymous viewer: the offer goes to daphne, which relays it to the worker's composer.
+        # An anonymous viewer: the offer goes to daphne, which relays it to the worker's composer,
+        # once that composer runs (its first HLS segments are written).
+        await eventually(lambda: len(hls_segments(stack.live_root, m)) >= 1, timeout=WAIT,
+                         what="the worker's composer running")
         status, answer = await asyncio.to_thread(post_offer, stack.port, m, await viewer.offer())
         assert status == 200, answer
         await viewer.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
