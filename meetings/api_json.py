@@ -58,6 +58,19 @@ def _check_depth(text: str, max_depth: int) -> None:
             depth -= 1
 
 
+def holds_lone_surrogate(text: str, data: Any) -> bool:
+    """Whether `data`, decoded from `text`, holds half of a surrogate pair (an escape such as "\\ud800"
+    alone), which no text can hold: echoing or storing it would fail. Only a text with such an escape
+    is encoded again to find out, so ordinary messages cost one regex search."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return False
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def loads_bounded(body: bytes, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
     """Decode one JSON text of at most `max_bytes` UTF-8 bytes and `max_depth` levels of nesting.
 
@@ -77,11 +90,8 @@ def loads_bounded(body: bytes, *, max_bytes: int, max_depth: int = MAX_DEPTH) ->
         raise JSONBodyError(f"the JSON nests deeper than {max_depth} levels", code="too_deep") from None
     except ValueError as exc:  # JSONDecodeError, and an integer of more than 4300 digits
         raise JSONBodyError(f"the body is not valid JSON: {exc}") from None
-    if _SURROGATE_ESCAPE.search(text):
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise JSONBodyError("the JSON holds half of a surrogate pair (\\uD800-\\uDFFF alone)") from None
+    if holds_lone_surrogate(text, data):
+        raise JSONBodyError("the JSON holds half of a surrogate pair (\\uD800-\\uDFFF alone)")
     return data
 
 

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .api_json import holds_lone_surrogate
 from .commands import COMMANDS
 
 # Types handled by the consumer itself rather than by a meeting command.
@@ -59,11 +60,10 @@ def _parse(text: str | None, *, max_bytes: int, allowed: set[str] | None) -> Mes
         raise ProtocolError("too_large", f"message is larger than {max_bytes} bytes")
     try:
         data = json.loads(text)
-        # An escape such as "\ud800" decodes to an unpaired surrogate, which is not text: echoing it
-        # (the id) or storing it (a payload) would fail. Encoding finds any, however deep.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError; RecursionError: nested too deep
+    except (ValueError, RecursionError):  # RecursionError: nested too deep for the decoder
         raise ProtocolError("malformed_json", "message is not valid JSON text") from None
+    if holds_lone_surrogate(text, data):  # the same check as the REST bodies' (api_json.py)
+        raise ProtocolError("malformed_json", "message is not valid JSON text")
     if not isinstance(data, dict):
         raise ProtocolError("invalid_envelope", "message must be a JSON object {type, id, payload}")
     request_id = data.get("id")
