@@ -14,7 +14,7 @@ from django.db import models
 from rest_framework import serializers
 
 from .exceptions import InvalidInput
-from .ids import MAX_ID as MAX_ID  # re-exported: consumers.py reads commands.MAX_ID
+from .ids import MAX_ID
 from .legal import ClosureGround, VoteKind
 from .services import agenda, attendance, conflicts, doors, floor, log, meetings, votes
 

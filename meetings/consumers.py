@@ -21,6 +21,7 @@ from django.conf import settings
 from . import commands, events, protocol, public_feed, public_state, selectors
 from .auth import login_is_live
 from .exceptions import DomainError, NotFound
+from .ids import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,8 @@ class _LiveConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "pong", "in_response": msg.id})
         elif msg.type == "sync":
             after = msg.payload.get("after", 0)
-            if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= commands.MAX_ID:
-                raise DomainError(f"after must be an integer from 0 to {commands.MAX_ID}", code="invalid_input")
+            if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_ID:
+                raise DomainError(f"after must be an integer from 0 to {MAX_ID}", code="invalid_input")
             self.last_seq = after
             replayed = await self.catch_up()
             await self.send_json(protocol.ack(msg.id, {"replayed": replayed}, self.last_seq))
