@@ -90,6 +90,11 @@ class DecodeFanout:
             self._decoder = None
             self._input.clear()
 
+    @property
+    def wanted(self) -> bool:
+        """Whether anyone subscribes (the publisher's tap reassembles frames only then)."""
+        return bool(self._subscribers)
+
     def push(self, frame: EncodedFrame) -> None:
         if not self._subscribers:
             return

@@ -1,17 +1,25 @@
-"""Packet forwarding on top of aiortc: the pieces that turn it from an MCU into an SFU.
+"""Forwarding at the RTP level on top of aiortc: what turns it from an MCU into an SFU.
 
-Stock aiortc decodes every received track in a per-receiver thread (``decoder_worker``) and
-re-encodes per sender; that costs ~20 % of a core per receiver (MEDIA-NOTES.md §2). Here:
+Stock aiortc reassembles every received packet into frames in a jitter buffer, decodes them in a
+thread per receiver and re-encodes and re-packetizes them per sender; that costs ~20 % of a core
+per receiver (MEDIA-NOTES.md §2). Here a publisher's packets never become frames:
 
-* :func:`install` swaps ``aiortc.rtcrtpreceiver.decoder_worker`` for a dispatcher that passes the
-  jitter buffer's encoded frames through untouched for receivers we registered with
-  :func:`mark_passthrough`, and decodes as usual for every other receiver (test clients, the
-  public composer's own peers), so one process can hold both.
-* :class:`SlotTrack` is what an outgoing ``RTCRtpSender`` reads: a bounded, re-pointable relay.
-  ``RTCRtpSender`` accepts any object that is not an ``av.Frame`` and just re-packetizes it
-  (``Encoder.pack``), so forwarding costs no codec work at all.
-* :class:`KeyframeRequester` forwards picture-loss requests to the publisher, at most once per
-  second per publisher, using the media SSRC (Chrome ignores a PLI naming its RTX SSRC).
+* :class:`SourceTap` takes the place of a publisher receiver's jitter buffer. aiortc's
+  ``RTCRtpReceiver._handle_rtp_packet`` keeps doing what a receiver owes its publisher (RTCP
+  statistics for receiver reports, RTX unwrapping, NACKs for missing packets, REMB) and then hands
+  each packet to the tap, which forwards it at once to every :class:`OutStream` pointed at the
+  publisher: no jitter buffer, no depacketizing, no thread hop, no queue.
+* :class:`OutStream` is one receiver's floor stream: it rewrites SSRC, sequence number,
+  timestamp, payload type, header extensions and VP8 picture ids (``rtp.Rewrite``), encrypts with
+  the receiver's SRTP context and sends on its ICE pair, bypassing the sender's coroutine chain.
+  NACKs from the receiver are answered from the publisher's :class:`PacketCache`; picture-loss
+  requests go on to the publisher through :class:`KeyframeRequester`.
+* The sender itself stays in place for everything else (RTCP sender reports, the SSRC the
+  receiver knows, stopping), reading an :class:`IdleTrack` that never yields.
+
+A video stream joins a publisher only at a keyframe's first packet, and asks for one when it is
+re-pointed. Decoding is needed only for the public composer: a tap with a decoded subscriber
+also reassembles frames for it (``decoded.DecodeFanout``), once per publisher.
 
 Everything here relies on aiortc private internals; :func:`check_aiortc_internals` fails loudly
 if an upgrade changed them (aiortc is pinned to 1.16.0 in pyproject.toml).
@@ -20,34 +28,34 @@ if an upgrade changed them (aiortc is pinned to 1.16.0 in pyproject.toml).
 from __future__ import annotations
 
 import asyncio
-import collections
-import fractions
 import inspect
 import logging
-import queue
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aioice.ice
 import aiortc
-import aiortc.rtcrtpreceiver as _rtcrtpreceiver
+import pylibsrtp
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+from aiortc.rtcrtpreceiver import RTCRtpReceiver, TimestampMapper
 from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtp import RtpPacket
+
+from . import rtp
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_AIORTC = "1.16.0"
 PLI_MIN_INTERVAL = 1.0  # seconds between PLIs to one publisher (MEDIA-NOTES.md §8: PLI storms)
-AUDIO_QUEUE_FRAMES = 10  # 200 ms of Opus: beyond that, old audio is worthless
-VIDEO_QUEUE_FRAMES = 30  # ~1 s of video: beyond that, skip to the next keyframe
+CACHE_PACKETS = 512  # per publisher: ~4 s of 500 kbit/s video, for answering NACKs
+_CONNECTED = DtlsState.CONNECTED
 
-_stock_decoder_worker = _rtcrtpreceiver.decoder_worker
-_passthrough_queues: weakref.WeakSet[asyncio.Queue[Any]] = weakref.WeakSet()
 _installed = False
 
 
@@ -56,113 +64,60 @@ class MediaInternalsChanged(RuntimeError):
 
 
 @dataclass(slots=True)
+class ForwardingStats:
+    """Process-wide counters (read by the bench and the tests)."""
+
+    received: int = 0  # publisher packets that reached a tap
+    packets: int = 0  # packets sent to receivers, retransmissions included
+    octets: int = 0
+    retransmitted: int = 0
+
+
+stats = ForwardingStats()
+# Bench instrumentation: called with the kind right after a publisher packet went to every stream
+# pointed at its publisher (synchronously, in the same step that received it). None in production.
+probe: Callable[[str], None] | None = None
+
+
+@dataclass(slots=True)
 class EncodedFrame:
-    """One complete encoded frame as it leaves a publisher's jitter buffer."""
+    """One complete encoded frame, for the decoder of the public composer."""
 
     codec: RTCRtpCodecParameters
     data: bytes
-    timestamp: int  # in codec clock units, already rebased to start at 0 by aiortc
+    timestamp: int  # in codec clock units, rebased to start at 0
     keyframe: bool
-    arrival: float  # time.monotonic() when it left the jitter buffer
-
-
-class OutPacket:
-    """What a :class:`SlotTrack` hands to ``RTCRtpSender``: duck-typed ``av.Packet``.
-
-    ``Vp8Encoder.pack`` / ``OpusEncoder.pack`` only call ``bytes()`` and read ``pts`` and
-    ``time_base``; building a real ``av.Packet`` per subscriber would copy the payload again.
-    """
-
-    __slots__ = ("_data", "pts", "time_base", "keyframe")
-
-    def __init__(self, data: bytes, pts: int, time_base: fractions.Fraction, keyframe: bool) -> None:
-        self._data = data
-        self.pts = pts
-        self.time_base = time_base
-        self.keyframe = keyframe
-
-    def __bytes__(self) -> bytes:
-        return self._data
-
-
-class NullJitterBuffer:
-    """Stands in for an audio receiver's ``JitterBuffer``: audio is forwarded per RTP packet
-    before it (see ``peer.MemberPeer._tap_audio``), so nothing must come out of it."""
-
-    capacity = 16
-
-    def add(self, packet: Any) -> tuple[bool, None]:
-        return False, None
-
-    def remove(self, count: int) -> None:
-        pass
+    arrival: float  # time.monotonic() when it was complete
 
 
 def is_keyframe(codec: RTCRtpCodecParameters, data: bytes) -> bool:
-    """VP8: the payload header's P bit (RFC 6386 §9.1) is 0 for a keyframe. Audio: always."""
+    """VP8 (depayloaded frame): the payload header's P bit (RFC 6386 §9.1) is 0 for a keyframe.
+    Audio: always."""
     if codec.mimeType.lower() == "video/vp8":
         return bool(data) and (data[0] & 0x01) == 0
     return True
 
 
-def passthrough_worker(
-    loop: asyncio.AbstractEventLoop,
-    input_q: queue.Queue[Any],
-    output_q: asyncio.Queue[Any],
-    decode_error: threading.Event,
-) -> None:
-    """aiortc 1.16.0 ``decoder_worker`` replacement: forward encoded frames, decode nothing."""
-    if output_q not in _passthrough_queues:
-        _stock_decoder_worker(loop, input_q, output_q, decode_error)
-        return
-    while True:
-        task = input_q.get()
-        if task is None:
-            break
-        codec, jitter_frame = task
-        frame = EncodedFrame(
-            codec=codec,
-            data=jitter_frame.data,
-            timestamp=jitter_frame.timestamp,
-            keyframe=is_keyframe(codec, jitter_frame.data),
-            arrival=time.monotonic(),
-        )
-        # call_soon_threadsafe is far cheaper than run_coroutine_threadsafe (no task per frame)
-        # and keeps FIFO order.
-        try:
-            loop.call_soon_threadsafe(output_q.put_nowait, frame)
-        except RuntimeError:  # loop closed while the receiver was shutting down
-            return
-    try:
-        loop.call_soon_threadsafe(output_q.put_nowait, None)  # ends the RemoteStreamTrack
-    except RuntimeError:
-        pass
-
-
 def install() -> None:
-    """Install the pass-through dispatcher once per process (idempotent).
+    """Check aiortc's internals and speed up its receive path, once per process (idempotent).
 
-    ``RTCRtpReceiver.receive`` looks ``decoder_worker`` up in its module globals at call time,
-    which is what makes the swap work.
+    aioice tries to parse every datagram as STUN before passing it on, which costs an exception per
+    media packet; RFC 7983 tells them apart by the first byte (128-191: RTP and RTCP).
     """
     global _installed
     if _installed:
         return
     check_aiortc_internals()
-    _rtcrtpreceiver.decoder_worker = passthrough_worker
+    stock = aioice.ice.StunProtocol.datagram_received
+
+    def datagram_received(self: aioice.ice.StunProtocol, data: bytes | str, addr: tuple[Any, ...]) -> None:
+        if data and 127 < data[0] < 192 and self.receiver is not None:  # type: ignore[operator]
+            self.receiver.data_received(data, self.local_candidate.component)  # type: ignore[arg-type]
+            return
+        stock(self, data, addr)
+
+    aioice.ice.StunProtocol.datagram_received = datagram_received  # type: ignore[method-assign]
     _installed = True
-
-
-def mark_passthrough(track: MediaStreamTrack) -> None:
-    """Make the receiver behind this remote track forward encoded frames instead of decoding.
-
-    Must run before the receiver starts (``RTCPeerConnection`` emits "track" during
-    ``setRemoteDescription`` and starts receivers only once DTLS is up, so the "track" handler is
-    early enough).
-    """
-    if not isinstance(track, RemoteStreamTrack):
-        raise TypeError("only remote tracks can be forwarded")
-    _passthrough_queues.add(track._queue)
 
 
 def check_aiortc_internals() -> None:
@@ -170,35 +125,53 @@ def check_aiortc_internals() -> None:
     problems: list[str] = []
     if aiortc.__version__ != SUPPORTED_AIORTC:
         problems.append(f"aiortc {aiortc.__version__} installed, forwarding written for {SUPPORTED_AIORTC}")
-    params = list(inspect.signature(_stock_decoder_worker).parameters)
-    if params != ["loop", "input_q", "output_q", "decode_error"]:
-        problems.append(f"decoder_worker signature is {params}")
-    if "decoder_worker" not in RTCRtpReceiver.receive.__code__.co_names:
-        problems.append("RTCRtpReceiver.receive no longer looks up decoder_worker by global name")
     for cls, name in (
         (RTCRtpSender, "_send_keyframe"),
         (RTCRtpSender, "_handle_rtcp_packet"),
+        (RTCRtpSender, "_retransmit"),
         (RTCRtpReceiver, "_send_rtcp_pli"),
         (RTCRtpReceiver, "_handle_rtp_packet"),
     ):
         if not callable(getattr(cls, name, None)):
             problems.append(f"{cls.__name__}.{name} is missing")
-    if "add" not in RTCRtpReceiver._handle_rtp_packet.__code__.co_names:
-        problems.append("RTCRtpReceiver._handle_rtp_packet no longer feeds a jitter buffer via add()")
-    if "_send_keyframe" not in RTCRtpSender._handle_rtcp_packet.__code__.co_names:
-        problems.append("RTCRtpSender._handle_rtcp_packet no longer calls _send_keyframe on PLI")
+    handle_rtp = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    if "self.__jitter_buffer.add(packet)" not in handle_rtp:
+        problems.append("RTCRtpReceiver._handle_rtp_packet no longer feeds its jitter buffer via add(packet)")
+    if handle_rtp.find("unwrap_rtx") > handle_rtp.find("self.__jitter_buffer.add"):
+        problems.append("RTCRtpReceiver._handle_rtp_packet no longer unwraps RTX before the jitter buffer")
+    sender_rtcp = inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    for needle, what in (
+        ("self._send_keyframe()", "calls _send_keyframe on PLI/FIR"),
+        ("await self._retransmit(seq)", "calls _retransmit on NACK"),
+    ):
+        if needle not in sender_rtcp:
+            problems.append(f"RTCRtpSender._handle_rtcp_packet no longer {what}")
+    if "self._tx_srtp.protect(data)" not in inspect.getsource(RTCDtlsTransport._send_rtp):
+        problems.append("RTCDtlsTransport._send_rtp no longer protects with _tx_srtp")
+    if "active_pair.protocol.send_data(data, active_pair.remote_addr)" not in inspect.getsource(
+        aioice.ice.Connection.sendto
+    ):
+        problems.append("aioice Connection.sendto no longer sends on its nominated pair")
+    if "self.receiver.data_received(data, self.local_candidate.component)" not in inspect.getsource(
+        aioice.ice.StunProtocol.datagram_received
+    ):
+        problems.append("aioice StunProtocol.datagram_received no longer passes non-STUN data to its receiver")
     # Instance attributes are only visible in the constructors' source (building a sender needs
     # a running event loop, and this check must work anywhere).
     receiver_init = inspect.getsource(RTCRtpReceiver.__init__)
     sender_init = inspect.getsource(RTCRtpSender.__init__)
     for needle, where, what in (
         ("self.__rtx_ssrc: dict[int, int]", receiver_init, "RTCRtpReceiver.__rtx_ssrc (rtx -> media ssrc)"),
-        ("self._track", receiver_init, "RTCRtpReceiver._track"),
         ("self.__jitter_buffer = JitterBuffer(", receiver_init, "RTCRtpReceiver.__jitter_buffer"),
         ("self.__rtt", sender_init, "RTCRtpSender.__rtt"),
         ("self._ssrc", sender_init, "RTCRtpSender._ssrc"),
-        ("self._queue", inspect.getsource(RemoteStreamTrack.__init__), "RemoteStreamTrack._queue"),
+        ("self._rtx_ssrc", sender_init, "RTCRtpSender._rtx_ssrc"),
+        ("self.__ntp_timestamp", sender_init, "RTCRtpSender.__ntp_timestamp (sender reports)"),
+        ("self.__rtp_timestamp", sender_init, "RTCRtpSender.__rtp_timestamp (sender reports)"),
+        ("self.__octet_count", sender_init, "RTCRtpSender.__octet_count (sender reports)"),
+        ("self.__packet_count", sender_init, "RTCRtpSender.__packet_count (sender reports)"),
         ("self._codecs", inspect.getsource(aiortc.RTCRtpTransceiver.__init__), "RTCRtpTransceiver._codecs"),
+        ("self._nominated", inspect.getsource(aioice.ice.Connection.__init__), "aioice Connection._nominated"),
     ):
         if needle not in where:
             problems.append(f"{what} is missing")
@@ -261,120 +234,281 @@ class KeyframeRequester:
             self._pending = None
 
 
-class SlotTrack(MediaStreamTrack):
-    """A re-pointable, bounded relay feeding one outgoing sender with encoded frames.
+class PacketCache:
+    """The last ``CACHE_PACKETS`` packets of one publisher, by sequence number (for NACKs)."""
 
-    The room points it at a publisher with :meth:`switch`; switching clears the queue, rebases
-    RTP timestamps so they keep increasing across publishers (one outgoing SSRC, several sources),
-    and for video waits for a keyframe and asks for one. Overflow policy: video drops everything
-    until the next keyframe (a partial VP8 chain only produces garbage), audio drops the oldest.
+    __slots__ = ("_packets",)
+
+    def __init__(self) -> None:
+        self._packets: list[rtp.InPacket | None] = [None] * CACHE_PACKETS
+
+    def put(self, packet: rtp.InPacket) -> None:
+        self._packets[packet.sequence % CACHE_PACKETS] = packet
+
+    def get(self, sequence: int) -> rtp.InPacket | None:
+        packet = self._packets[sequence % CACHE_PACKETS]
+        return packet if packet is not None and packet.sequence == sequence else None
+
+    def clear(self) -> None:
+        self._packets = [None] * CACHE_PACKETS
+
+
+class IdleTrack(MediaStreamTrack):
+    """What a floor sender reads: nothing, ever (the stream sends past it); ends when stopped."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._ended: asyncio.Future[None] | None = None
+
+    async def recv(self) -> Any:
+        if self.readyState == "live":
+            if self._ended is None:
+                self._ended = asyncio.get_running_loop().create_future()
+            await self._ended
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        super().stop()
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
+
+
+class OutStream:
+    """One receiving floor m-line: forwards whichever publisher the room points it at.
+
+    Created on the member's ``RTCRtpSender``; learns the negotiated payload type, SSRCs and header
+    extension ids when aiortc starts the sender (:meth:`configure`), and from then on sends
+    rewritten packets straight onto the member's SRTP context and ICE pair.
     """
 
     def __init__(
         self,
         kind: str,
+        sender: RTCRtpSender,
         *,
         on_keyframe_needed: Callable[[], None] | None = None,
-        capacity: int | None = None,
     ) -> None:
-        super().__init__()
         self.kind = kind
-        self.capacity = capacity or (VIDEO_QUEUE_FRAMES if kind == "video" else AUDIO_QUEUE_FRAMES)
+        self.sender = sender
         self.on_keyframe_needed = on_keyframe_needed
-        self.source: object | None = None
-        self.dropped = 0
+        self.source: Any = None  # the peer.Source forwarded now (duck-typed: .cache, .streams)
         self.forwarded = 0
-        self.last_forwarded = 0.0  # monotonic time a frame last left towards the sender
-        self._queue: collections.deque[OutPacket] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
+        self.retransmitted = 0
+        self.dropped = 0  # packets not sent: waiting for a keyframe, not yet connected, stale
+        self.last_forwarded = 0.0  # monotonic time a packet last left towards the member
+        self.closed = False
+        self._rewrite: rtp.Rewrite | None = None
+        self._bound_ssrc = -1  # the publisher SSRC of the current run
         self._need_keyframe = kind == "video"
-        self._offset = 0
-        self._rebase = True
-        self._last_ts: int | None = None
-        self._last_wall = 0.0
 
-    def switch(self, source: object | None) -> None:
-        """Point the slot at another publisher (``None`` idles it). Idempotent."""
+    @property
+    def configured(self) -> bool:
+        return self._rewrite is not None
+
+    def configure(self, parameters: RTCRtpSendParameters) -> None:
+        """Read what the answer negotiated for this m-line (aiortc calls ``sender.send`` with it)."""
+        codec = parameters.codecs[0]
+        assert codec.payloadType is not None  # aiortc assigns payload types when negotiating
+        ids = rtp.StreamIds(ssrc=self.sender._ssrc, payload_type=codec.payloadType, mid=parameters.muxId or "")
+        for candidate in parameters.codecs[1:]:
+            if candidate.mimeType.lower().endswith("/rtx") and candidate.parameters.get("apt") == codec.payloadType:
+                ids.rtx_payload_type, ids.rtx_ssrc = candidate.payloadType, self.sender._rtx_ssrc
+                break
+        for ext in parameters.headerExtensions:
+            if 0 < ext.id < 15:  # one-byte form only (RFC 8285 §4.2); aiortc offers nothing else
+                if ext.uri == rtp.MID_URI:
+                    ids.mid_id = ext.id
+                elif ext.uri == rtp.ABS_SEND_TIME_URI:
+                    ids.abs_send_time_id = ext.id
+                elif ext.uri == rtp.AUDIO_LEVEL_URI:
+                    ids.audio_level_id = ext.id
+        previous = self._rewrite
+        if previous is not None and previous.ids == ids:
+            return  # aiortc calls send() again on every negotiation: nothing changed
+        self._rewrite = rtp.Rewrite(ids, codec.clockRate)
+        if previous is not None:  # renegotiated: keep the numbers running
+            self._rewrite.last_sequence, self._rewrite.last_timestamp = previous.last_sequence, previous.last_timestamp
+            self._rewrite.last_pid, self._rewrite.last_tl0 = previous.last_pid, previous.last_tl0
+        self._restart()
+
+    def switch(self, source: Any) -> None:
+        """Point the stream at another publisher's source (``None`` idles it). Idempotent."""
         if source is self.source:
             return
         self.source = source
-        self._queue.clear()
-        self._rebase = True
+        self._restart()
+
+    def _restart(self) -> None:
         if self.kind == "video":
             self._need_keyframe = True
-            if source is not None and self.on_keyframe_needed:
-                self.on_keyframe_needed()
+        if self._rewrite is None:
+            return  # not connected yet: configure() restarts it, and a keyframe asked now would be lost
+        self._rewrite.unbind()
+        if self.kind == "video" and self.source is not None and self.on_keyframe_needed is not None:
+            self.on_keyframe_needed()
 
-    def push(self, frame: EncodedFrame) -> None:
-        if self.readyState != "live":
+    def forward(self, packet: rtp.InPacket, now: float) -> None:
+        """Send the member its copy of one packet of the source (called by the source's tap)."""
+        rewrite = self._rewrite
+        if rewrite is None or self.closed:
+            self.dropped += 1
             return
-        if self._need_keyframe:
-            if not frame.keyframe:
+        if not rewrite.bound or packet.ssrc != self._bound_ssrc:
+            if self._need_keyframe and not packet.keyframe_start:
                 self.dropped += 1
                 return
+            rewrite.bind(packet, now)
+            self._bound_ssrc = packet.ssrc
             self._need_keyframe = False
-        if len(self._queue) >= self.capacity:
-            if self.kind == "video":
-                # The subscriber fell a full queue behind: resynchronise on a fresh keyframe.
-                self.dropped += len(self._queue)
-                self._queue.clear()
-                if not frame.keyframe:
-                    self._need_keyframe = True
-                    self.dropped += 1
-                    if self.on_keyframe_needed:
-                        self.on_keyframe_needed()
-                    return
-            else:
-                self._queue.popleft()
-                self.dropped += 1
-        clock = frame.codec.clockRate
-        if self._rebase:
-            now = time.monotonic()
-            if self._last_ts is None:
-                self._offset = -frame.timestamp
-            else:
-                # Continue the outgoing timeline by the wall-clock gap so the subscriber's jitter
-                # estimate is not disturbed by the change of publisher.
-                gap = max(1, int((now - self._last_wall) * clock))
-                self._offset = self._last_ts + gap - frame.timestamp
-            self._rebase = False
-        pts = frame.timestamp + self._offset
-        self._last_ts = pts
-        self._last_wall = time.monotonic()
-        self._queue.append(OutPacket(frame.data, pts, _time_base(clock), frame.keyframe))
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        elif not rewrite.belongs(packet):
+            self.dropped += 1  # a late packet from before this run began
+            return
+        if self._send(rewrite.packet(packet, now), packet):
+            self.forwarded += 1
+            self.last_forwarded = now
 
-    async def recv(self) -> Any:
-        while not self._queue:
-            if self.readyState != "live":
-                raise MediaStreamError
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        if self.readyState != "live":
-            raise MediaStreamError
-        self.forwarded += 1
-        self.last_forwarded = time.monotonic()
-        return self._queue.popleft()
+    def retransmit(self, sequence: int) -> None:
+        """Answer a NACK for a packet we sent in this run, from the publisher's cache."""
+        rewrite, source = self._rewrite, self.source
+        if rewrite is None or source is None or self.closed:
+            return
+        original = rewrite.publisher_sequence(sequence)
+        packet = source.cache.get(original) if original is not None else None
+        if packet is None or packet.ssrc != self._bound_ssrc:
+            return
+        data = rewrite.rtx(packet)
+        if data is not None and self._send(data, packet):
+            self.retransmitted += 1
+            stats.retransmitted += 1
 
-    def stop(self) -> None:
-        super().stop()
-        self._queue.clear()
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+    async def retransmit_async(self, sequence: int) -> None:
+        """``RTCRtpSender._retransmit`` replacement (the sender's RTCP handler awaits it)."""
+        self.retransmit(sequence)
 
+    def _send(self, data: bytes, packet: rtp.InPacket) -> bool:
+        transport = self.sender.transport
+        if transport._state is not _CONNECTED:
+            self.dropped += 1
+            return False
+        pair = transport.transport._connection._nominated.get(1)
+        udp = pair.protocol.transport if pair is not None else None
+        if udp is None or pair is None:
+            self.dropped += 1
+            return False
+        try:
+            udp.sendto(transport._tx_srtp.protect(data), pair.remote_addr)
+        except pylibsrtp.Error:
+            self.dropped += 1
+            return False
+        # What the sender's RTCP sender reports state (aiortc sets these in the _run_rtp we bypass).
+        sender = self.sender
+        sender._RTCRtpSender__ntp_timestamp = packet.ntp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = self._rewrite.last_timestamp  # type: ignore[union-attr, attr-defined]
+        sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
+        sender._RTCRtpSender__octet_count += len(packet.payload)  # type: ignore[attr-defined]
+        stats.packets += 1
+        stats.octets += len(data)
+        return True
 
-_TIME_BASES: dict[int, fractions.Fraction] = {}
+    def close(self) -> None:
+        self.closed = True
+        self.switch(None)
 
 
-def _time_base(clock_rate: int) -> fractions.Fraction:
-    tb = _TIME_BASES.get(clock_rate)
-    if tb is None:
-        tb = _TIME_BASES[clock_rate] = fractions.Fraction(1, clock_rate)
-    return tb
+class SourceTap:
+    """Stands in for a publisher receiver's ``JitterBuffer``: aiortc hands it every packet (RTX
+    unwrapped, NACKs sent) and it forwards the packet to the source's streams.
+
+    ``on_packet`` is the source's bookkeeping (arrival time, audio level); ``decode`` is set while
+    the public composer wants this publisher decoded: it gets complete frames.
+    """
+
+    capacity = 16  # read by aiortc's receiver only through its jitter buffer; never used here
+
+    def __init__(self, kind: str, codecs: dict[int, RTCRtpCodecParameters], source: Any) -> None:
+        self.kind = kind
+        self.codecs = codecs
+        self.source = source
+        self._vp8 = {pt for pt, c in codecs.items() if c.mimeType.lower() == "video/vp8"}
+        self._frames: JitterBuffer | None = None
+        self._mapper = TimestampMapper()
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        now = time.monotonic()
+        stats.received += 1
+        if not packet.payload:  # padding only (bandwidth probing): nothing to forward
+            return False, None
+        source = self.source
+        view = rtp.InPacket(
+            sequence=packet.sequence_number,
+            timestamp=packet.timestamp,
+            marker=packet.marker,
+            payload=packet.payload,
+            ssrc=packet.ssrc,
+            vp8=packet.payload_type in self._vp8,
+            ntp=rtp.ntp_now(),
+            audio_level=packet.extensions.audio_level,
+        )
+        source.cache.put(view)
+        source.packet_arrived(view, now)
+        for stream in source.streams:
+            stream.forward(view, now)
+        if probe is not None:
+            probe(self.kind)
+        decoded = source.decoded
+        if decoded is not None and decoded.wanted:
+            self._decode(packet, decoded, now)
+        return False, None
+
+    def remove(self, count: int) -> None:
+        pass
+
+    def _decode(self, packet: RtpPacket, decoded: Any, now: float) -> None:
+        codec = self.codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        if self.kind == "audio":
+            decoded.push(EncodedFrame(codec, packet.payload, self._mapper.map(packet.timestamp), True, now))
+            return
+        if self._frames is None:
+            self._frames = JitterBuffer(capacity=128, is_video=True)
+        _, frame = self._frames.add(packet)  # packet._data: aiortc depayloaded it before the tap
+        if frame is not None:
+            decoded.push(
+                EncodedFrame(codec, frame.data, self._mapper.map(frame.timestamp), is_keyframe(codec, frame.data), now)
+            )
+
+
+def tap_receiver(receiver: RTCRtpReceiver, kind: str, codecs: list[RTCRtpCodecParameters], source: Any) -> SourceTap:
+    """Put a :class:`SourceTap` where the receiver's jitter buffer was. Must run before media
+    arrives (the "track" event during ``setRemoteDescription`` is early enough)."""
+    media = {c.payloadType: c for c in codecs if c.payloadType is not None and not c.mimeType.lower().endswith("/rtx")}
+    tap = SourceTap(kind, media, source)
+    receiver._RTCRtpReceiver__jitter_buffer = tap  # type: ignore[attr-defined]
+    return tap
+
+
+def attach_sender(stream: OutStream) -> None:
+    """Wire an :class:`OutStream` into its ``RTCRtpSender``: configuration when aiortc starts it,
+    NACKs and keyframe requests from the member, and an idle track for the bypassed packet loop."""
+    sender = stream.sender
+    original_send = sender.send
+
+    async def send(parameters: RTCRtpSendParameters) -> None:
+        stream.configure(parameters)
+        await original_send(parameters)
+
+    def keyframe_needed() -> None:
+        if stream.on_keyframe_needed is not None:
+            stream.on_keyframe_needed()
+
+    sender.send = send  # type: ignore[method-assign]
+    sender._retransmit = stream.retransmit_async  # type: ignore[method-assign, assignment]
+    # PLI/FIR from the member: the stock sender would only set a flag for an encoder we do not
+    # run; send it on to whoever currently feeds this stream.
+    sender._send_keyframe = keyframe_needed  # type: ignore[method-assign]
+    sender.replaceTrack(IdleTrack(stream.kind))
 
 
 def _log_task_error(task: asyncio.Future[Any]) -> None:

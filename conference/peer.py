@@ -2,7 +2,7 @@
 
 The slot design: a member's offer carries, besides its own microphone and camera, a fixed set of
 receive-only m-lines ("floor slots": normally 2 audio + 2 video, for the speaker and the chair).
-The server answers each with a sender whose track is a :class:`~.forwarding.SlotTrack`. Changing
+The server answers each with a sender fed by a :class:`~.forwarding.OutStream`. Changing
 the floor re-points slots at other publishers, in-process and immediately; no SDP round trip is
 ever needed to change who is seen or heard. Renegotiation is only for the member's own changes
 (e.g. turning the camera on later), and a renegotiated offer keeps existing slots by mid.
@@ -27,20 +27,14 @@ from typing import Any, Protocol
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
 from aiortc import sdp as aiortc_sdp
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpreceiver import RTCRtpReceiver, TimestampMapper
-from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
 
 from .config import ice_configuration
 from .decoded import DecodeFanout
 from .errors import MediaError
-from .forwarding import (
-    EncodedFrame,
-    KeyframeRequester,
-    NullJitterBuffer,
-    SlotTrack,
-    _log_task_error,
-    mark_passthrough,
-)
+from .forwarding import KeyframeRequester, OutStream, PacketCache, _log_task_error, attach_sender, tap_receiver
+from .rtp import InPacket
 from .sdp import FORWARDED_CODECS, session_identity
 
 logger = logging.getLogger(__name__)
@@ -58,51 +52,55 @@ class PeerHooks(Protocol):
 
 @dataclass(eq=False)
 class Slot:
-    """One outgoing floor m-line: a sender that forwards whoever the room points it at."""
+    """One outgoing floor m-line: a stream that forwards whoever the room points it at."""
 
     kind: str
     mid: str
     sender: RTCRtpSender
-    track: SlotTrack
+    stream: OutStream
     person: int | None = None  # whose media this slot should carry; the source may not exist yet
     last_highest: int | None = None  # extended highest sequence number the member last reported
 
 
 @dataclass(eq=False)
 class Source:
-    """One member's inbound track of one kind, drained from the moment it arrives.
+    """One member's inbound track of one kind, forwarded packet by packet as it arrives.
 
-    Draining at once matters: aiortc queues received frames without bound, and a late first
-    reader would get the whole backlog and stay seconds behind live (MEDIA-NOTES.md §1).
+    Its receiver's jitter buffer is a :class:`~.forwarding.SourceTap`, so nothing queues up: the
+    track itself never yields a frame and only tells, by ending, that the publisher stopped.
     """
 
     person_id: int
     kind: str
     track: MediaStreamTrack
     receiver: RTCRtpReceiver
-    slots: set[SlotTrack] = field(default_factory=set)
+    streams: set[OutStream] = field(default_factory=set)
+    cache: PacketCache = field(default_factory=PacketCache)
     decoded: DecodeFanout | None = None
     keyframes: KeyframeRequester | None = None
+    on_audio_level: Callable[[int], None] | None = None
     last_arrival: float = 0.0
-    frames: int = 0
+    frames: int = 0  # audio packets, or video frames (packets with the marker bit)
     task: asyncio.Task[None] | None = None
 
     def request_keyframe(self) -> None:
         if self.keyframes is not None:
             self.keyframes.request()
 
-    def deliver(self, frame: EncodedFrame) -> None:
-        self.last_arrival = frame.arrival
-        self.frames += 1
-        for slot in tuple(self.slots):
-            slot.push(frame)
-        if self.decoded is not None:
-            self.decoded.push(frame)
+    def packet_arrived(self, packet: InPacket, now: float) -> None:
+        self.last_arrival = now
+        if self.kind == "audio":
+            self.frames += 1
+            level = packet.audio_level
+            if level is not None and self.on_audio_level is not None:
+                self.on_audio_level(-(level[0] & 0x7F))
+        elif packet.marker:
+            self.frames += 1
 
-    async def drain(self, on_end: Callable[[], None]) -> None:
+    async def wait_for_end(self, on_end: Callable[[], None]) -> None:
         try:
             while True:
-                self.deliver(await self.track.recv())  # type: ignore[arg-type]  # a forwarding track yields EncodedFrame (forwarding.py)
+                await self.track.recv()  # ends with MediaStreamError when the publisher stops
         except MediaStreamError:
             pass
         finally:
@@ -114,9 +112,10 @@ class Source:
         if self.decoded is not None:
             self.decoded.close()
             self.decoded = None
-        for slot in tuple(self.slots):
-            slot.switch(None)
-        self.slots.clear()
+        for stream in tuple(self.streams):
+            stream.switch(None)
+        self.streams.clear()
+        self.cache.clear()
         if self.task is not None and not self.task.done():
             self.task.cancel()
 
@@ -191,7 +190,7 @@ class MemberPeer:
         none of that kind is sent now). A run ends when no slot of the kind has sent anything for
         ``gap`` seconds. Sampled by the room's monitor, so a start is known to within one interval."""
         for kind in self.forwarding_since:
-            active = any(now - s.track.last_forwarded < gap for s in self.slots if s.kind == kind)
+            active = any(now - s.stream.last_forwarded < gap for s in self.slots if s.kind == kind)
             if not active:
                 self.forwarding_since[kind] = None
             elif self.forwarding_since[kind] is None:
@@ -236,17 +235,15 @@ class MemberPeer:
 
     def _add_slot(self, transceiver: RTCRtpTransceiver) -> None:
         kind = transceiver.kind
-        track = SlotTrack(kind)
         sender = transceiver.sender
+        stream = OutStream(kind, sender)
 
         def keyframe_needed() -> None:
-            if isinstance(track.source, Source):
-                track.source.request_keyframe()
+            if isinstance(stream.source, Source):
+                stream.source.request_keyframe()
 
-        track.on_keyframe_needed = keyframe_needed
-        # PLI/FIR from the subscriber: the stock sender would only set a flag that the packet
-        # path ignores; send it on to whoever currently feeds this slot.
-        sender._send_keyframe = keyframe_needed  # type: ignore[method-assign]
+        stream.on_keyframe_needed = keyframe_needed
+        attach_sender(stream)
         original_rtcp = sender._handle_rtcp_packet
 
         async def handle_rtcp(packet: Any) -> None:
@@ -261,21 +258,21 @@ class MemberPeer:
                         self.hooks.receiver_report(self, report.fraction_lost / 256.0, rtt)
 
         sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
-        sender.replaceTrack(track)
         transceiver.direction = "sendrecv"  # answer = sendrecv ∧ offered → sendonly for recvonly
-        slot = Slot(kind=kind, mid=transceiver.mid or "", sender=sender, track=track)
+        slot = Slot(kind=kind, mid=transceiver.mid or "", sender=sender, stream=stream)
         self.slots.append(slot)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        # Runs inside setRemoteDescription, before aiortc starts the receiver's worker thread.
-        mark_passthrough(track)
+        # Runs inside setRemoteDescription, before aiortc starts the receiver: early enough to put
+        # the tap in place of its jitter buffer.
         transceiver = next(t for t in self.pc.getTransceivers() if t.receiver.track is track)
         receiver = transceiver.receiver
         source = Source(person_id=self.person_id, kind=track.kind, track=track, receiver=receiver)
         if track.kind == "video":
             source.keyframes = KeyframeRequester(receiver)
         else:
-            self._tap_audio(transceiver, source)
+            source.on_audio_level = lambda level: self.hooks.audio_level(self, level)
+        tap_receiver(receiver, track.kind, transceiver._codecs, source)
         previous = self.sources.get(track.kind)
         self.sources[track.kind] = source
 
@@ -285,39 +282,11 @@ class MemberPeer:
             source.close()
             self.hooks.source_ended(self, source)
 
-        source.task = asyncio.ensure_future(source.drain(ended))
+        source.task = asyncio.ensure_future(source.wait_for_end(ended))
         source.task.add_done_callback(_log_task_error)
         if previous is not None:
             previous.close()
         self.hooks.source_added(self, source)
-
-    def _tap_audio(self, transceiver: RTCRtpTransceiver, source: Source) -> None:
-        """Forward Opus straight from the RTP handler, and read the audio level on the way.
-
-        One Opus RTP packet is one frame, so audio needs no reassembly. aiortc's audio jitter
-        buffer would hold every packet until 4 later ones arrived (prefetch=4: +80 ms) and stall
-        for up to 16 packets on a loss; the subscriber's own jitter buffer already deals with
-        jitter, loss and reordering. aiortc's path is kept for its RTCP statistics (our receiver
-        reports to the publisher), with its jitter buffer swapped for one that never emits.
-        """
-        receiver = transceiver.receiver
-        original = receiver._handle_rtp_packet
-        receiver._RTCRtpReceiver__jitter_buffer = NullJitterBuffer()  # type: ignore[attr-defined]
-        opus = {c.payloadType: c for c in transceiver._codecs if c.mimeType.lower() == "audio/opus"}
-        mapper = TimestampMapper()
-
-        async def handle_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
-            level = packet.extensions.audio_level
-            if level is not None:
-                self.hooks.audio_level(self, -int(level[1]))
-            codec = opus.get(packet.payload_type)
-            if codec is not None and packet.payload and receiver._enabled:
-                source.deliver(
-                    EncodedFrame(codec, packet.payload, mapper.map(packet.timestamp), True, time.monotonic())
-                )
-            await original(packet, arrival_time_ms=arrival_time_ms)
-
-        receiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
 
     def _on_connection_state(self) -> None:
         if self.pc.connectionState == "connected" and self.last_answered is not None:
@@ -334,10 +303,9 @@ class MemberPeer:
             source.close()
         self.sources.clear()
         for slot in self.slots:
-            slot.track.stop()
-            if isinstance(slot.track.source, Source):
-                slot.track.source.slots.discard(slot.track)
-            slot.track.switch(None)
+            if isinstance(slot.stream.source, Source):
+                slot.stream.source.streams.discard(slot.stream)
+            slot.stream.close()
         await self.pc.close()
 
 

@@ -387,12 +387,6 @@ class MediaRoom:
                 for slot in free:
                     self._assign(slot, None)
                 for slot in slots:
-                    if kind == "video":
-                        # replaceTrack(None) stops the sender's loop from reading at all while the
-                        # member is audio-only (MEDIA-NOTES.md §7); the slot is idle anyway.
-                        want_track = slot.track if not self.is_audio_only(peer.person_id) else None
-                        if slot.sender.track is not want_track:
-                            slot.sender.replaceTrack(want_track)
                     self._attach(slot)
             self._announce_slots(peer)
 
@@ -410,14 +404,14 @@ class MediaRoom:
 
     def _attach(self, slot: Slot) -> None:
         source = self._sources.get((slot.person, slot.kind)) if slot.person is not None else None
-        old = slot.track.source
+        old = slot.stream.source
         if old is source:
             return
         if isinstance(old, Source):
-            old.slots.discard(slot.track)
-        slot.track.switch(source)
+            old.streams.discard(slot.stream)
+        slot.stream.switch(source)
         if source is not None:
-            source.slots.add(slot.track)
+            source.streams.add(slot.stream)
 
     # PeerHooks
 

@@ -15,6 +15,7 @@ from typing import Any
 import av
 import numpy as np
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack, VideoStreamTrack
 from aiortc.rtp import RtcpRrPacket, RtpPacket
 
@@ -125,6 +126,7 @@ class Client:
         self.audio: dict[str, deque[tuple[float, np.ndarray]]] = {}
         self.video: dict[str, deque[tuple[float, int | None]]] = {}
         self.first_video_at: dict[int, float] = {}  # person -> monotonic time of first picture
+        self.pictures_of: dict[int, list[float]] = {}  # person -> monotonic time of every picture
         self._tasks: list[asyncio.Task[None]] = []
         self.pc.on("track", self._on_track)
         self.report_timeout = report_timeout
@@ -163,6 +165,23 @@ class Client:
 
     async def accept(self, answer: dict[str, str]) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+        self._route_retransmissions(answer["sdp"])
+
+    def _route_retransmissions(self, sdp: str) -> None:
+        """Deliver each floor slot's retransmissions (RTX) to its receiver, as a browser does.
+
+        aiortc 1.16 routes an incoming packet by its SSRC only if that is a media SSRC, else by
+        payload type; with two bundled video m-lines sharing the RTX payload type it drops every
+        retransmission. The answer's ``a=ssrc-group:FID media rtx`` says where each one belongs.
+        """
+        by_mid = {t.mid: t.receiver for t in self.pc.getTransceivers()}
+        for media in aiortc_sdp.SessionDescription.parse(sdp).media:
+            receiver = by_mid.get(media.rtp.muxId)
+            if receiver is None:
+                continue
+            for group in media.ssrc_group:
+                if group.semantic == "FID" and len(group.items) == 2:
+                    receiver.transport._rtp_router.ssrc_table[int(group.items[1])] = receiver
 
     async def join(self, room: Any) -> None:
         offer = await self.offer()
@@ -198,6 +217,8 @@ class Client:
                     )
                     person = identify_colour(yuv)
                     history_video.append((now, person))
+                    if person is not None:
+                        self.pictures_of.setdefault(person, []).append(now)
                     if person is not None and person not in self.first_video_at:
                         self.first_video_at[person] = now
         except MediaStreamError:

@@ -1,4 +1,6 @@
-"""Unit tests of the forwarding pieces, plus the guard on aiortc internals."""
+"""Unit tests of the forwarding pieces (RTP rewriting packet by packet), plus the guard on aiortc
+internals. The end-to-end behaviour with real peers is in test_floor.py, test_room.py and
+test_lossy_link.py."""
 
 from __future__ import annotations
 
@@ -7,25 +9,58 @@ import datetime
 from typing import Any
 
 import pytest
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpParameters,
+)
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket, unwrap_rtx
 
-from conference import forwarding
-from conference.forwarding import EncodedFrame, KeyframeRequester, SlotTrack
+from conference import forwarding, rtp
+from conference.forwarding import KeyframeRequester, PacketCache
 
 pytestmark = pytest.mark.media
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=96)
+EXTENSIONS = [
+    RTCRtpHeaderExtensionParameters(id=1, uri=rtp.MID_URI),
+    RTCRtpHeaderExtensionParameters(id=3, uri=rtp.ABS_SEND_TIME_URI),
+    RTCRtpHeaderExtensionParameters(id=5, uri=rtp.AUDIO_LEVEL_URI),
+]
 
 
-def video(ts: int, key: bool) -> EncodedFrame:
-    # VP8 payload header: bit 0 of the first byte is 0 for a keyframe
-    keyframe = forwarding.is_keyframe(VP8, bytes([0 if key else 1]))
-    return EncodedFrame(VP8, bytes([0x00 if key else 0x01, 1, 2]), ts, keyframe, 0.0)
+def vp8_payload(pid: int, *, start: bool, key: bool, tl0: int | None = None) -> bytes:
+    """A VP8 RTP payload (RFC 7741): descriptor with a 15-bit PictureID (and TL0PICIDX), then the
+    VP8 payload header's first byte (P bit 0: keyframe) and some data."""
+    ext = 0x80 | (0x40 if tl0 is not None else 0)
+    descriptor = bytes((0x90 if start else 0x80, ext, 0x80 | (pid >> 8), pid & 0xFF))
+    if tl0 is not None:
+        descriptor += bytes((tl0,))
+    return descriptor + bytes((0x00 if key else 0x01,)) + b"\xaa\xbb"
 
 
-def audio(ts: int) -> EncodedFrame:
-    return EncodedFrame(OPUS, b"\xfc\x00", ts, True, 0.0)
+def packet(seq: int, ts: int, payload: bytes, *, ssrc: int = 1111, vp8: bool = True, marker: int = 0,
+           level: tuple[bool, int] | None = None) -> rtp.InPacket:
+    return rtp.InPacket(sequence=seq, timestamp=ts, marker=marker, payload=payload, ssrc=ssrc, vp8=vp8,
+                        ntp=rtp.ntp_now(), audio_level=level)
+
+
+def stream(*, rtx: bool = True, with_extensions: bool = True) -> rtp.Rewrite:
+    ids = rtp.StreamIds(ssrc=4242, payload_type=100, rtx_ssrc=4343, rtx_payload_type=101 if rtx else None, mid="3")
+    if with_extensions:
+        ids.mid_id, ids.abs_send_time_id, ids.audio_level_id = 1, 3, 5
+    return rtp.Rewrite(ids, 90000)
+
+
+def parse(data: bytes) -> RtpPacket:
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpParameters(headerExtensions=EXTENSIONS))
+    return RtpPacket.parse(data, extensions)
+
+
+def picture_id(payload: bytes) -> int:
+    return ((payload[2] & 0x7F) << 8) | payload[3]
 
 
 def test_it_passes_the_aiortc_internals_check() -> None:
@@ -47,43 +82,90 @@ def test_it_fails_the_internals_check_when_a_private_hook_disappears(monkeypatch
         forwarding.check_aiortc_internals()
 
 
-async def test_it_drops_video_until_the_next_keyframe_on_overflow() -> None:
-    asked: list[int] = []
-    slot = SlotTrack("video", capacity=3, on_keyframe_needed=lambda: asked.append(1))
-    slot.switch(object())
-    assert asked == [1]
-    slot.push(video(0, key=False))  # waiting for a keyframe: dropped
-    slot.push(video(3000, key=True))
-    for i in range(2, 5):
-        slot.push(video(i * 3000, key=False))  # the 4th frame overflows the queue of 3
-    assert len(asked) == 2 and slot.dropped == 1 + 3 + 1
-    slot.push(video(15000, key=False))  # still waiting
-    slot.push(video(18000, key=True))
-    first = await slot.recv()
-    assert first.keyframe and bytes(first)[0] & 1 == 0
+def test_it_reads_where_a_receiver_may_join_from_the_vp8_descriptor() -> None:
+    key = packet(1, 0, vp8_payload(300, start=True, key=True))
+    assert key.keyframe_start and (key.pid, key.pid_bits, key.pid_at) == (300, 15, 2)
+    assert not packet(2, 0, vp8_payload(300, start=False, key=True)).keyframe_start  # mid-frame
+    assert not packet(3, 0, vp8_payload(301, start=True, key=False)).keyframe_start  # a delta frame
+    with_tl0 = packet(4, 0, vp8_payload(302, start=True, key=True, tl0=9))
+    assert with_tl0.keyframe_start and (with_tl0.tl0, with_tl0.tl0_at) == (9, 4)
+    assert not packet(5, 0, b"").keyframe_start
+    assert packet(6, 0, b"\xfc\x00", vp8=False).keyframe_start  # audio: any packet
 
 
-async def test_it_drops_the_oldest_audio_on_overflow() -> None:
-    slot = SlotTrack("audio", capacity=3)
-    slot.switch(object())
-    for i in range(5):
-        slot.push(audio(i * 960))
-    pts = [(await slot.recv()).pts for _ in range(3)]
-    assert pts == [2 * 960, 3 * 960, 4 * 960] and slot.dropped == 2
+def test_it_writes_a_packet_that_aiortc_reads_back_with_the_receivers_numbers() -> None:
+    out = stream()
+    first = packet(5000, 123456, vp8_payload(7000, start=True, key=True), marker=1, level=(True, 33))
+    out.bind(first, now=10.0)
+    parsed = parse(out.packet(first, now=10.0))
+    assert (parsed.ssrc, parsed.payload_type, parsed.marker) == (4242, 100, 1)
+    assert parsed.sequence_number == out.last_sequence and parsed.timestamp == out.last_timestamp
+    assert parsed.extensions.mid == "3"
+    assert parsed.extensions.audio_level == (True, 33)
+    assert parsed.extensions.abs_send_time == int.from_bytes(first.abs_send_time, "big")
+    assert parsed.payload[4:] == first.payload[4:]  # only the picture id is renumbered
 
 
-async def test_it_keeps_outgoing_timestamps_increasing_across_publishers() -> None:
-    slot = SlotTrack("audio", capacity=10)
-    slot.switch("a")
-    slot.push(audio(900_000))
-    slot.push(audio(900_960))
-    out = [(await slot.recv()).pts for _ in range(2)]
-    await asyncio.sleep(0.02)
-    slot.switch("b")  # another publisher whose own clock is far behind
-    slot.push(audio(480))
-    out.append((await asyncio.wait_for(slot.recv(), 1)).pts)
-    assert out[0] == 0 and out[1] == 960
-    assert out[2] - out[1] >= 0.02 * 48000  # continues by the wall-clock gap
+def test_it_sends_no_extension_block_when_none_was_negotiated() -> None:
+    out = stream(with_extensions=False)
+    p = packet(1, 0, b"\xfc\x00", vp8=False)
+    out.bind(p, now=0.0)
+    data = out.packet(p, now=0.0)
+    assert data[0] == 0x80 and len(data) == 12 + 2 and parse(data).payload == b"\xfc\x00"
+
+
+def test_it_keeps_numbers_continuous_across_publishers() -> None:
+    out = stream()
+    a = [packet(100 + i, 9000 * i, vp8_payload(50 + i, start=True, key=i == 0), ssrc=1) for i in range(3)]
+    b = [packet(60000 + i, 777 + 3000 * i, vp8_payload(20000 + i, start=True, key=i == 0), ssrc=2) for i in range(3)]
+    out.bind(a[0], now=1.0)
+    sent = [parse(out.packet(p, now=1.0 + i * 0.033)) for i, p in enumerate(a)]
+    out.bind(b[0], now=2.0)  # the floor moved a second later
+    sent += [parse(out.packet(p, now=2.0 + i * 0.033)) for i, p in enumerate(b)]
+    seqs = [s.sequence_number for s in sent]
+    assert all((later - earlier) & 0xFFFF == 1 for earlier, later in zip(seqs, seqs[1:], strict=False))
+    pids = [picture_id(s.payload) for s in sent]
+    assert all((later - earlier) & 0x7FFF == 1 for earlier, later in zip(pids, pids[1:], strict=False))
+    jump = (sent[3].timestamp - sent[2].timestamp) & 0xFFFFFFFF
+    assert 0.9 * 90000 < jump < 1.1 * 90000  # the timeline runs on by the wall-clock gap
+    assert {s.ssrc for s in sent} == {4242}
+
+
+def test_it_passes_gaps_on_and_drops_packets_from_before_the_run() -> None:
+    out = stream()
+    first = packet(10, 0, vp8_payload(1, start=True, key=True))
+    out.bind(first, now=0.0)
+    assert out.belongs(packet(12, 0, b"\x80"))
+    assert not out.belongs(packet(9, 0, b"\x80"))  # reordered from before the join: never sent
+    base = parse(out.packet(first, now=0.0)).sequence_number
+    assert (parse(out.packet(packet(13, 0, b"\x80\x80\x80\x01"), now=0.0)).sequence_number - base) & 0xFFFF == 3
+    assert out.publisher_sequence((base + 2) & 0xFFFF) == 12
+    assert out.publisher_sequence((base - 1) & 0xFFFF) is None
+
+
+def test_it_wraps_a_retransmission_in_rtx_with_the_original_sequence_number() -> None:
+    out = stream(rtx=True)
+    p = packet(65535, 42, vp8_payload(9, start=True, key=True))
+    out.bind(p, now=0.0)
+    original = parse(out.packet(p, now=0.0))
+    rtx = parse(out.rtx(p))
+    assert (rtx.ssrc, rtx.payload_type) == (4343, 101)
+    unwrapped = unwrap_rtx(rtx, payload_type=100, ssrc=4242)
+    assert unwrapped.sequence_number == original.sequence_number
+    assert unwrapped.payload == original.payload and unwrapped.timestamp == original.timestamp
+    plain = stream(rtx=False)
+    plain.bind(p, now=0.0)
+    again = plain.packet(p, now=0.0)
+    assert plain.rtx(p) == again  # without RTX the packet itself is sent again
+
+
+def test_it_keeps_a_window_of_each_publishers_packets() -> None:
+    cache = PacketCache()
+    for seq in range(65000, 65000 + forwarding.CACHE_PACKETS + 10):
+        cache.put(packet(seq & 0xFFFF, 0, b"\x80"))
+    assert cache.get(65000) is None  # overwritten by a newer one in the same place
+    newest = (65000 + forwarding.CACHE_PACKETS + 9) & 0xFFFF
+    assert cache.get(newest) is not None and cache.get(newest).sequence == newest
 
 
 class _Receiver:
