@@ -2,8 +2,11 @@
 
 Modules, one job each:
 
-* ``forwarding`` - the aiortc hooks: pass-through receivers, bounded slot relays, PLI forwarding,
-  and ``check_aiortc_internals()`` guarding the private details (aiortc pinned to 1.16.0).
+* ``rtp`` - RTP rewriting, packet by packet: a publisher's packet read once, written out per
+  receiver with its own SSRC, sequence, timestamp and VP8 picture ids (pure bytes, no aiortc).
+* ``forwarding`` - the aiortc hooks: taps in place of publishers' jitter buffers, receivers'
+  streams sent straight onto SRTP and ICE, NACKs from a packet cache, PLI forwarding, and
+  ``check_aiortc_internals()`` guarding the private details (aiortc pinned to 1.16.0).
 * ``sdp`` - validation of member offers before they touch a connection.
 * ``peer`` - one member's ``RTCPeerConnection``: what they publish and their floor slots.
 * ``room`` - ``MediaRoom``: routing the floor, media state, audio levels, degradation.
