@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 _HEADER = struct.Struct("!BBHII")
 _RTX_OSN = struct.Struct("!H")
+_PID15 = struct.Struct("!H")  # M bit and a 15-bit PictureID
+_PID7 = struct.Struct("!B")
 _ONE_BYTE_PROFILE = b"\xbe\xde"
 _NTP_EPOCH = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
 
@@ -50,7 +52,7 @@ class InPacket:
 
     __slots__ = (
         "sequence", "timestamp", "marker", "payload", "keyframe_start", "pid", "pid_at", "pid_bits",
-        "tl0", "tl0_at", "abs_send_time", "audio_level", "ssrc", "ntp",
+        "tl0", "tl0_at", "abs_send_time", "audio_level", "ssrc", "ntp", "vp8_head", "vp8_tail",
     )
 
     def __init__(
@@ -79,6 +81,13 @@ class InPacket:
         self.keyframe_start = not vp8
         if vp8:
             self._read_vp8_descriptor(payload)
+        # What surrounds the numbers each receiver renumbers, cut once for all of them.
+        if self.pid_bits:
+            self.vp8_head = payload[: self.pid_at]
+            after = self.pid_at + (2 if self.pid_bits == 15 else 1) + (1 if self.tl0_at else 0)
+            self.vp8_tail = payload[after:]
+        else:
+            self.vp8_head = self.vp8_tail = b""
 
     def _read_vp8_descriptor(self, p: bytes) -> None:
         if not p:
@@ -216,32 +225,19 @@ class Rewrite:
         else:
             (head, abs_id, level_id), pad = self._ext_without_level, self._pad_without_level
             level = b""
-        first_byte = 0x90 if head else 0x80
-        header = _HEADER.pack(first_byte, (p.marker << 7) | pt, sequence, timestamp, ssrc)
-        payload = p.payload
-        if p.pid_bits:
-            payload = self._renumber_vp8(p, payload)
-        return b"".join((
-            header, head, abs_id, p.abs_send_time if abs_id else b"", level_id, level, pad, osn, payload,
-        ))
-
-    def _renumber_vp8(self, p: InPacket, payload: bytes) -> bytes:
-        at = p.pid_at
+        header = _HEADER.pack(0x90 if head else 0x80, (p.marker << 7) | pt, sequence, timestamp, ssrc)
+        send_time = p.abs_send_time if abs_id else b""
+        if not p.pid_bits:
+            return b"".join((header, head, abs_id, send_time, level_id, level, pad, osn, p.payload))
         if p.pid_bits == 15:
             pid = (p.pid + self._pid_offset) & 0x7FFF
             if newer(pid << 1, self.last_pid << 1) or pid == self.last_pid:  # 15-bit serial compare
                 self.last_pid = pid
-            pieces = [payload[:at], bytes((0x80 | (pid >> 8), pid & 0xFF))]
-            rest = at + 2
+            picture = _PID15.pack(0x8000 | pid)
         else:
-            pid = (p.pid + self._pid_offset) & 0x7F
-            self.last_pid = pid
-            pieces = [payload[:at], bytes((pid,))]
-            rest = at + 1
+            pid = self.last_pid = (p.pid + self._pid_offset) & 0x7F
+            picture = _PID7.pack(pid)
         if p.tl0_at:
-            tl0 = (p.tl0 + self._tl0_offset) & 0xFF
-            self.last_tl0 = tl0
-            pieces += [bytes((tl0,)), payload[rest + 1 :]]
-        else:
-            pieces.append(payload[rest:])
-        return b"".join(pieces)
+            tl0 = self.last_tl0 = (p.tl0 + self._tl0_offset) & 0xFF
+            picture += _PID7.pack(tl0)
+        return b"".join((header, head, abs_id, send_time, level_id, level, pad, osn, p.vp8_head, picture, p.vp8_tail))

@@ -199,3 +199,25 @@ async def test_it_rate_limits_keyframe_requests_and_uses_the_media_ssrc() -> Non
     await asyncio.sleep(0.35)  # the coalesced request is served once the interval is over
     assert receiver.plis == [1111, 1111]
     requester.close()
+
+
+def test_its_lean_srtp_protect_writes_what_pylibsrtp_writes() -> None:
+    import os
+
+    import pylibsrtp
+
+    key = os.urandom(30)
+
+    def session() -> pylibsrtp.Session:
+        return pylibsrtp.Session(policy=pylibsrtp.Policy(key=key, ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND))
+
+    stock, lean = session(), forwarding.Protector(session())
+    out = stream()
+    for seq in range(3):
+        p = packet(seq, seq * 3000, vp8_payload(seq, start=True, key=seq == 0))
+        if seq == 0:
+            out.bind(p, now=0.0)
+        data = out.packet(p, now=0.0)
+        assert lean.protect(data) == stock.protect(data)
+    with pytest.raises(pylibsrtp.Error):
+        lean.protect(b"\x80" * 1500)  # no room for the authentication tag
