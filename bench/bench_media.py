@@ -199,15 +199,19 @@ def count_datagrams() -> None:
 
 # When the datagram being processed reached the server socket. aiortc's RTCDtlsTransport._recv_next
 # awaits the ICE connection's recv() and then handles that datagram without yielding to the loop, so
-# during its processing this names its arrival (None once a probe took it).
+# during its processing this names its arrival (None once a probe took it) and its ICE connection.
 current_arrival: float | None = None
+current_connection: object = None
 
 
 class LatencySamples:
-    __slots__ = ("samples", "orphans", "unmatched")
+    __slots__ = ("samples", "orphans", "unmatched", "publishers")
 
     def __init__(self) -> None:
         self.samples: list[float] = []
+        # The ICE connections of the members on the floor (None: all). A probe after a packet that
+        # went to nobody (a member off the floor) would add a sample of pure bookkeeping.
+        self.publishers: set[object] | None = None
         self.orphans = 0  # probe("audio") calls with no datagram arrival to match: a hook in the wrong place
         self.unmatched = 0  # fallback only: packets never handed to all their slots (dropped by a full queue)
 
@@ -234,9 +238,10 @@ def timed_data_received(data_received: Any) -> Any:
 
 def timed_recvfrom(recvfrom: Any) -> Any:
     async def timed(self: Any) -> tuple[bytes, int]:
-        global current_arrival
+        global current_arrival, current_connection
         result = await recvfrom(self)  # recv() calls recvfrom(): both are covered
         current_arrival = self._bench_arrivals.popleft()
+        current_connection = self
         return result
 
     return timed
@@ -261,7 +266,8 @@ def probe(kind: str) -> None:
         LATENCY.orphans += 1
         return
     current_arrival = None
-    LATENCY.samples.append(time.monotonic() - arrival)
+    if LATENCY.publishers is None or current_connection in LATENCY.publishers:
+        LATENCY.samples.append(time.monotonic() - arrival)
 
 
 def probe_by_payload() -> bool:
@@ -443,6 +449,19 @@ async def _discard(track: MediaStreamTrack) -> None:
         pass
 
 
+def ice_connections(room: Any, people: Any) -> set[object] | None:
+    """The aioice connections of these members' peers (None if the room's insides moved)."""
+    found: set[object] = set()
+    for person in people:
+        pc = getattr(room.peers.get(person), "pc", None)
+        for t in pc.getTransceivers() if pc is not None else ():
+            connection = getattr(getattr(t.receiver.transport, "transport", None), "_connection", None)
+            if connection is None:
+                return None
+            found.add(connection)
+    return found or None
+
+
 def server_main(conn: Any, mode: str, cpu: int | None) -> None:
     pin(cpu)
     asyncio.run(_server(conn, mode))
@@ -501,6 +520,8 @@ async def _server(conn: Any, mode: str) -> None:
             return proc.memory_info().rss
         if cmd == "start":
             LATENCY.clear()
+            if room is not None:
+                LATENCY.publishers = ice_connections(room, room.audio_from)
             wire0 = WIRE.snapshot()
             cpu0, wall0 = time.process_time(), time.monotonic()
             return None
