@@ -6,7 +6,8 @@
 Knobs: BENCH_MODES (relay,forward), BENCH_SIZES (receivers of one speaker: 1,10,30), BENCH_MEMBERS
 (councils: 30,60,77), BENCH_RELAY_MEMBERS (the councils that also run on stock relay: 30),
 BENCH_WARMUP / BENCH_WINDOW (seconds), BENCH_JOIN_TIMEOUT (seconds for all members to connect),
-BENCH_PROFILE=1 (after its window, profile the server of the largest forward council).
+BENCH_PROFILE=1 (after its window, profile the server of the largest forward council), BENCH_PIN=0 (no
+pinning, for comparison).
 
 * Runs. Scaling: one speaker (VP8 640x480 30 fps ~1 Mbit/s + Opus) to N receivers. Councils, floor
   model: everyone sends Opus, speaker and chair also VP8 640x480 15 fps ~500 kbit/s, every member
@@ -22,9 +23,10 @@ BENCH_PROFILE=1 (after its window, profile the server of the largest forward cou
   in clear. µs per packet = server CPU seconds / RTP packets sent, both over the window.
 * Clients send pre-encoded VP8/Opus through aiortc's sender (each member's Opus loop starts at a
   different packet, so payloads differ between members) and receive with a counter instead of
-  aiortc's receive path: after SRTP, the RTP header alone counts audio packets and video frames (RTP
-  marker bits) and feeds aiortc's ``StreamStatistics``, so the clients' receiver reports still reach
-  the server (it would count members "not receiving" without them). RTCP is handled by aiortc as usual.
+  aiortc's receive path: in the socket callback, SRTP unprotect, then the RTP header alone counts
+  audio packets and video frames (RTP marker bits) and feeds aiortc's ``StreamStatistics``, so the
+  clients' receiver reports still reach the server (it would count members "not receiving" without
+  them). RTCP is handled by aiortc as usual.
 * Server-added audio latency: from a publisher's audio datagram reaching the server socket
   (``aioice.ice.Connection.data_received``) to the moment the forwarding has handed it to every
   receiver (``conference.forwarding.probe``; on forwarding without it, to the moment the last
@@ -67,7 +69,8 @@ PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")  # "blocking": py
 CALL_TIMEOUT = 60.0  # seconds for one request to the server process
 
 _cpus = sorted(os.sched_getaffinity(0))
-SERVER_CPU, CLIENT_CPU = (_cpus[0], _cpus[1]) if len(_cpus) >= 2 else (None, None)
+PIN = os.environ.get("BENCH_PIN", "1") != "0" and len(_cpus) >= 2
+SERVER_CPU, CLIENT_CPU = (_cpus[0], _cpus[1]) if PIN else (None, None)
 MODE_LABEL = {"relay": "stock relay (MediaRelay, re-encode)", "forward": "forwarding (MediaRoom)"}
 
 
@@ -649,15 +652,25 @@ _RTP_HEADER = struct.Struct("!HII")  # sequence number, timestamp, SSRC (from by
 
 
 def fast_client_datagrams() -> None:
-    """Clients only: hand SRTP/SRTCP datagrams to the connection without trying to parse them as STUN
-    (a STUN message's first two bits are 0; stock aioice parses every datagram and catches the error)."""
+    """Clients only: count an SRTP packet straight from the socket callback, once its connection has a
+    counter (``BenchClient.count_received``), skipping the connection's queue, the DTLS transport's
+    task and aiortc's RTP parsing; RTCP and everything else take aiortc's path, except that SRTCP is
+    not first tried as STUN (a STUN message's first two bits are 0)."""
+    import pylibsrtp
     from aioice.ice import StunProtocol
 
     stock = StunProtocol.datagram_received
 
     def datagram_received(self: Any, data: bytes, addr: Any) -> None:
         if 127 < data[0] < 192:
-            self.receiver.data_received(data, self.local_candidate.component)
+            fast = self.receiver.__dict__.get("_bench_counter")
+            if fast is not None and not 191 < data[1] < 209 and fast[0]._rx_srtp is not None:
+                try:
+                    fast[1](fast[0]._rx_srtp.unprotect(data))
+                except pylibsrtp.Error:
+                    pass
+            else:
+                self.receiver.data_received(data, self.local_candidate.component)
         else:
             stock(self, data, addr)
 
@@ -690,12 +703,20 @@ class BenchClient:
         """Replace aiortc's RTP receive path (parse, jitter buffer, depacketize) on this client's
         transports with a counter. Call after setRemoteDescription, before DTLS is up."""
         for dtls in {t.receiver.transport for t in self.pc.getTransceivers()}:
-            dtls._handle_rtp_data = self._counter(dtls)
+            count = self._counter(dtls)
+
+            async def handle_rtp_data(data: bytes, arrival_time_ms: int, count: Any = count) -> None:
+                count(data)
+
+            dtls._handle_rtp_data = handle_rtp_data
+            connection = getattr(dtls.transport, "_connection", None)
+            if connection is not None:
+                connection._bench_counter = (dtls, count)  # fast_client_datagrams counts from the socket
 
     def _counter(self, dtls: Any) -> Any:
         streams, counts, unpack = self._streams, self.counts, _RTP_HEADER.unpack_from
 
-        async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
+        def count(data: bytes) -> None:
             seq, ts, ssrc = unpack(data, 2)
             stream = streams.get(ssrc)
             if stream is None:
@@ -709,7 +730,7 @@ class BenchClient:
             elif stream.kind == "video" and data[1] & 0x80:
                 counts["video"] += 1
 
-        return handle_rtp_data
+        return count
 
     @staticmethod
     def _learn(dtls: Any, data: bytes, ssrc: int) -> _Stream:
@@ -941,7 +962,7 @@ def row(label: str, mode: str, s: dict[str, Any] | str) -> str:
             f"| {s['rss_per_member'] / 1e6:.2f} MB | {joined} |")
 
 
-HEADER = ("| {what} | server | server CPU (core {sc}) | client CPU (core {cc}) | RTP sent pkt/s | RTP received pkt/s "
+HEADER = ("| {what} | server | server CPU ({sc}) | client CPU ({cc}) | RTP sent pkt/s | RTP received pkt/s "
           "| µs server CPU / sent RTP pkt (of it bench hooks) | video fps / receiver | audio pkt/s / receiver "
           "| server-added audio latency p50 / p99 | RSS per member | join time (all connected) |\n"
           "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -1002,7 +1023,8 @@ async def main() -> None:
     vp8_kbps = sum(map(len, media["vp8_1m"])) * 8 / (len(media["vp8_1m"]) / 30) / 1000
     vp8_500k_kbps = sum(map(len, media["vp8_500k"])) * 8 / (len(media["vp8_500k"]) / 15) / 1000
     pinned = (f"server process pinned to core {SERVER_CPU}, the simulated clients to core {CLIENT_CPU}"
-              if SERVER_CPU is not None else "not pinned (fewer than 2 CPUs available)")
+              if SERVER_CPU is not None else "not pinned (BENCH_PIN=0 or fewer than 2 CPUs)")
+    server_core, client_core = (f"core {SERVER_CPU}", f"core {CLIENT_CPU}") if PIN else ("unpinned", "unpinned")
     probes = {s["latency_hook"] for _, m, s in scaled + councils if isinstance(s, dict) and m == "forward"}
     print()
     print(f"Media server alone: {pinned}; each process's CPU over a {WINDOW:g} s window after all joined and "
@@ -1014,7 +1036,7 @@ async def main() -> None:
     print(f"Scaling: one speaker (VP8 640x480 30 fps ≈ {vp8_kbps:.0f} kbit/s + Opus) to N receivers "
           "(expect 30 video fps and 50 audio pkt/s per receiver):")
     print()
-    print(HEADER.format(what="receivers", sc=SERVER_CPU, cc=CLIENT_CPU))
+    print(HEADER.format(what="receivers", sc=server_core, cc=client_core))
     for n, mode, s in scaled:
         print(row(str(n), mode, s))
     print()
@@ -1024,7 +1046,7 @@ async def main() -> None:
           "averages). Audio latency: a speaker's or chair's audio datagram at the server socket to its "
           f"hand-off to every receiver ({', '.join(sorted(probes)) or '–'}):")
     print()
-    print(HEADER.format(what="members", sc=SERVER_CPU, cc=CLIENT_CPU))
+    print(HEADER.format(what="members", sc=server_core, cc=client_core))
     for members, mode, s in councils:
         print(row(str(members), mode, s))
     print()
