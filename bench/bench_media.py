@@ -480,6 +480,10 @@ async def _server(conn: Any, mode: str) -> None:
 
     patch_host_addresses()
     hook_cost = calibrate_hooks()
+    if mode == "forward":
+        # The forwarding checks aioice's stock code and puts its own receive path in first: the
+        # bench's hooks go on top of it (install is idempotent; MediaRoom calls it again).
+        forwarding.install()
     count_datagrams()
     loop = asyncio.get_running_loop()
     proc = psutil.Process()
