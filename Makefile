@@ -62,6 +62,7 @@ test-postgres:
 	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -p no:cacheprovider -m "not media and not browser"
 
 bench: install
+	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 clean:
