@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from typing import Any
 
 import aioice.ice
 import aiortc
+import aiortc.rtp
 import pylibsrtp
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -70,8 +72,9 @@ class ForwardingStats:
     """Process-wide counters (read by the bench and the tests)."""
 
     received: int = 0  # publisher packets that reached a tap
+    quiet: int = 0  # of them, audio that nobody received, read straight from the socket (QuietAudio)
+    forward_seconds: float = 0.0  # time spent sending to receivers (perf_counter, the forwarding path)
     packets: int = 0  # packets sent to receivers, retransmissions included
-    octets: int = 0
     retransmitted: int = 0
 
 
@@ -104,7 +107,8 @@ def install() -> None:
     """Check aiortc's internals and speed up its receive path, once per process (idempotent).
 
     aioice tries to parse every datagram as STUN before passing it on, which costs an exception per
-    media packet; RFC 7983 tells them apart by the first byte (128-191: RTP and RTCP).
+    media packet; RFC 7983 tells them apart by the first byte (128-191: RTP and RTCP). And audio
+    that nobody receives now is taken straight from the socket (:class:`QuietAudio`).
     """
     global _installed
     if _installed:
@@ -114,6 +118,9 @@ def install() -> None:
 
     def datagram_received(self: aioice.ice.StunProtocol, data: bytes | str, addr: tuple[Any, ...]) -> None:
         if data and 127 < data[0] < 192 and self.receiver is not None:  # type: ignore[operator]
+            quiet = self.receiver.__dict__.get("_council_quiet_audio")
+            if quiet is not None and not 191 < data[1] < 209 and quiet(data):  # type: ignore[operator]
+                return
             self.receiver.data_received(data, self.local_candidate.component)  # type: ignore[arg-type]
             return
         stock(self, data, addr)
@@ -169,6 +176,9 @@ def check_aiortc_internals() -> None:
     for needle, where, what in (
         ("self.__rtx_ssrc: dict[int, int]", receiver_init, "RTCRtpReceiver.__rtx_ssrc (rtx -> media ssrc)"),
         ("self.__jitter_buffer = JitterBuffer(", receiver_init, "RTCRtpReceiver.__jitter_buffer"),
+        ("self.__remote_streams: dict[int, StreamStatistics]", receiver_init, "RTCRtpReceiver.__remote_streams"),
+        ("self.__ids = HeaderExtensions()", inspect.getsource(aiortc.rtp.HeaderExtensionsMap.__init__),
+         "HeaderExtensionsMap.__ids"),
         ("self.__rtt", sender_init, "RTCRtpSender.__rtt"),
         ("self._ssrc", sender_init, "RTCRtpSender._ssrc"),
         ("self._rtx_ssrc", sender_init, "RTCRtpSender._rtx_ssrc"),
@@ -310,6 +320,103 @@ class Protector:
         return self._buffer[0 : self._length[0]]  # type: ignore[no-any-return]
 
 
+class Unprotector:
+    """``pylibsrtp.Session.unprotect`` the lean way (see :class:`Protector`)."""
+
+    __slots__ = ("session", "_srtp", "_cdata", "_buffer", "_length", "_limit")
+
+    def __init__(self, session: pylibsrtp.Session) -> None:
+        self.session = session
+        self._srtp = session._srtp[0]
+        self._cdata = session._cdata
+        self._buffer = session._buffer
+        self._length = _srtp_ffi.new("int *")
+        self._limit = len(self._cdata)
+
+    def unprotect(self, data: bytes) -> bytes:
+        size = len(data)
+        if size > self._limit:
+            raise pylibsrtp.Error("packet is too long")
+        self._length[0] = size
+        self._buffer[0:size] = data
+        status = _srtp_lib.srtp_unprotect(self._srtp, self._cdata, self._length)
+        if status:
+            raise pylibsrtp.Error(pylibsrtp.ERRORS[status] if status < len(pylibsrtp.ERRORS) else str(status))
+        return self._buffer[0 : self._length[0]]  # type: ignore[no-any-return]
+
+
+class _Seen:
+    """What ``StreamStatistics.add`` reads of a packet."""
+
+    __slots__ = ("sequence_number", "timestamp")
+
+    def __init__(self) -> None:
+        self.sequence_number = self.timestamp = 0
+
+
+_SEQ_TS = struct.Struct("!HI")
+
+
+class QuietAudio:
+    """A member's audio while nobody receives it: most of a council, most of the time.
+
+    Such packets need only what the log and the publisher are owed: that audio arrives (the
+    presence measurement), its level (who is talking) and the receiver-report statistics. So they
+    are authenticated and read straight from the socket callback, skipping aioice's queue, the DTLS
+    transport's task, aiortc's parser, router and receiver. Anything else (a packet of another SSRC,
+    audio someone receives or the composer decodes) returns False and takes aiortc's path; the first
+    packet always does, which is how the SSRC and its statistics become known.
+    """
+
+    __slots__ = ("receiver", "source", "_unprotector", "_seen", "_level_id")
+
+    def __init__(self, receiver: RTCRtpReceiver, source: Any) -> None:
+        self.receiver = receiver
+        self.source = source
+        self._unprotector: Unprotector | None = None
+        self._seen = _Seen()
+        self._level_id = 0
+
+    def attach(self) -> None:
+        """Take packets from the receiver's (bundled) connection; once media flows, when both the
+        connection and the negotiated header extension ids are final."""
+        dtls = self.receiver.transport
+        ids = getattr(dtls._rtp_header_extensions_map, "_HeaderExtensionsMap__ids", None)
+        self._level_id = getattr(ids, "audio_level", None) or 0
+        dtls.transport._connection._council_quiet_audio = self  # type: ignore[attr-defined]
+
+    def __call__(self, data: bytes) -> bool:
+        source = self.source
+        statistics = source.statistics
+        if (
+            statistics is None
+            or source.streams
+            or (source.decoded is not None and source.decoded.wanted)
+            or len(data) < 12
+            or int.from_bytes(data[8:12], "big") != source.ssrc
+            or not self.receiver._enabled
+        ):
+            return False
+        dtls = self.receiver.transport
+        session = dtls._rx_srtp
+        if session is None:
+            return False
+        unprotector = self._unprotector
+        if unprotector is None or unprotector.session is not session:
+            unprotector = self._unprotector = Unprotector(session)
+        try:
+            plain = unprotector.unprotect(data)
+        except pylibsrtp.Error:
+            return True  # aiortc drops what fails to authenticate, too
+        seen = self._seen
+        seen.sequence_number, seen.timestamp = _SEQ_TS.unpack_from(plain, 2)
+        statistics.add(seen)  # what our receiver reports to the publisher
+        stats.received += 1
+        stats.quiet += 1
+        source.audio_arrived(time.monotonic(), rtp.audio_level(plain, self._level_id))
+        return True
+
+
 class OutStream:
     """One receiving floor m-line: forwards whichever publisher the room points it at.
 
@@ -336,6 +443,10 @@ class OutStream:
         self.closed = False
         self._rewrite: rtp.Rewrite | None = None
         self._protector: Protector | None = None
+        self._pair: Any = None  # the ICE pair last sent on, its socket and the member's address
+        self._udp: Any = None
+        self._address: Any = None
+        self._sent = self._octets = 0
         self._bound_ssrc = -1  # the publisher SSRC of the current run
         self._need_keyframe = kind == "video"
 
@@ -404,6 +515,7 @@ class OutStream:
         if self._send(rewrite.packet(packet, now), packet):
             self.forwarded += 1
             self.last_forwarded = now
+            stats.packets += 1
 
     def retransmit(self, sequence: int) -> None:
         """Answer a NACK for a packet we sent in this run, from the publisher's cache."""
@@ -418,6 +530,7 @@ class OutStream:
         if data is not None and self._send(data, packet):
             self.retransmitted += 1
             stats.retransmitted += 1
+            stats.packets += 1
 
     async def retransmit_async(self, sequence: int) -> None:
         """``RTCRtpSender._retransmit`` replacement (the sender's RTCP handler awaits it)."""
@@ -429,27 +542,41 @@ class OutStream:
             self.dropped += 1
             return False
         pair = transport.transport._connection._nominated.get(1)
-        udp = pair.protocol.transport if pair is not None else None
-        if udp is None or pair is None:
+        if pair is not self._pair:  # the first packet, or ICE nominated another pair
+            self._pair = pair
+            self._udp, self._address = (pair.protocol.transport, pair.remote_addr) if pair is not None else (None, None)
+        udp = self._udp
+        if udp is None:
             self.dropped += 1
             return False
         protector = self._protector
         if protector is None or protector.session is not transport._tx_srtp:
             protector = self._protector = Protector(transport._tx_srtp)
         try:
-            udp.sendto(protector.protect(data), pair.remote_addr)
+            udp.sendto(protector.protect(data), self._address)
         except pylibsrtp.Error:
             self.dropped += 1
             return False
-        # What the sender's RTCP sender reports state (aiortc sets these in the _run_rtp we bypass).
+        self._sent += 1
+        self._octets += len(packet.payload)
+        if not self._sent & 0x0F:
+            self._report_to_sender(packet)
+        return True
+
+    def _report_to_sender(self, packet: rtp.InPacket) -> None:
+        """What the sender's RTCP sender reports state, which aiortc sets per packet in the
+        ``_run_rtp`` we bypass: every 16th packet is enough (a consistent NTP/RTP timestamp pair
+        for lip sync, and counts that SRs only inform about)."""
         sender = self.sender
         sender._RTCRtpSender__ntp_timestamp = packet.ntp  # type: ignore[attr-defined]
         sender._RTCRtpSender__rtp_timestamp = self._rewrite.last_timestamp  # type: ignore[union-attr, attr-defined]
-        sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
-        sender._RTCRtpSender__octet_count += len(packet.payload)  # type: ignore[attr-defined]
-        stats.packets += 1
-        stats.octets += len(data)
-        return True
+        sender._RTCRtpSender__packet_count = self._sent  # type: ignore[attr-defined]
+        sender._RTCRtpSender__octet_count = self._octets  # type: ignore[attr-defined]
+
+    @property
+    def sent(self) -> int:
+        """Packets sent to the member, retransmissions included."""
+        return self._sent
 
     def close(self) -> None:
         self.closed = True
@@ -473,6 +600,8 @@ class SourceTap:
         self._vp8 = {pt for pt, c in codecs.items() if c.mimeType.lower() == "video/vp8"}
         self._frames: JitterBuffer | None = None
         self._mapper = TimestampMapper()
+        self.statistics: dict[int, Any] = {}  # the receiver's StreamStatistics by SSRC (tap_receiver)
+        self.quiet: QuietAudio | None = None
 
     def add(self, packet: RtpPacket) -> tuple[bool, None]:
         now = time.monotonic()
@@ -492,8 +621,17 @@ class SourceTap:
         )
         source.cache.put(view)
         source.packet_arrived(view, now)
-        for stream in source.streams:
-            stream.forward(view, now)
+        if source.ssrc != packet.ssrc:
+            source.ssrc = packet.ssrc
+            source.statistics = self.statistics.get(packet.ssrc)
+            if self.quiet is not None:
+                self.quiet.attach()
+        streams = source.streams
+        if streams:
+            started = time.perf_counter()
+            for stream in streams:
+                stream.forward(view, now)
+            stats.forward_seconds += time.perf_counter() - started
         if probe is not None:
             probe(self.kind)
         decoded = source.decoded
@@ -526,6 +664,9 @@ def tap_receiver(receiver: RTCRtpReceiver, kind: str, codecs: list[RTCRtpCodecPa
     media = {c.payloadType: c for c in codecs if c.payloadType is not None and not c.mimeType.lower().endswith("/rtx")}
     tap = SourceTap(kind, media, source)
     receiver._RTCRtpReceiver__jitter_buffer = tap  # type: ignore[attr-defined]
+    tap.statistics = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    if kind == "audio":
+        tap.quiet = QuietAudio(receiver, source)
     return tap
 
 

@@ -81,6 +81,8 @@ class Source:
     on_audio_level: Callable[[int], None] | None = None
     last_arrival: float = 0.0
     frames: int = 0  # audio packets, or video frames (packets with the marker bit)
+    ssrc: int = -1  # the publisher's media SSRC, from the packets
+    statistics: Any = None  # aiortc's receiver statistics for it (what our receiver reports)
     task: asyncio.Task[None] | None = None
 
     def request_keyframe(self) -> None:
@@ -88,14 +90,20 @@ class Source:
             self.keyframes.request()
 
     def packet_arrived(self, packet: InPacket, now: float) -> None:
-        self.last_arrival = now
         if self.kind == "audio":
-            self.frames += 1
             level = packet.audio_level
-            if level is not None and self.on_audio_level is not None:
-                self.on_audio_level(-(level[0] & 0x7F))
-        elif packet.marker:
-            self.frames += 1
+            self.audio_arrived(now, None if level is None else level[0] & 0x7F)
+        else:
+            self.last_arrival = now
+            if packet.marker:
+                self.frames += 1
+
+    def audio_arrived(self, now: float, level: int | None) -> None:
+        """One audio packet (``level``: RFC 6464, 0 loudest .. 127 silent), by either path."""
+        self.last_arrival = now
+        self.frames += 1
+        if level is not None and self.on_audio_level is not None:
+            self.on_audio_level(-level)
 
     async def wait_for_end(self, on_end: Callable[[], None]) -> None:
         try:
@@ -116,6 +124,7 @@ class Source:
             stream.switch(None)
         self.streams.clear()
         self.cache.clear()
+        self.statistics = None  # its QuietAudio hands packets back to aiortc's path (a new source's)
         if self.task is not None and not self.task.done():
             self.task.cancel()
 

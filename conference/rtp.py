@@ -37,6 +37,31 @@ def ntp_now() -> int:
     return int((time.time() + _NTP_EPOCH) * (1 << 32))
 
 
+def audio_level(packet: bytes, extension_id: int) -> int | None:
+    """The ssrc-audio-level value (RFC 6464: 0 loudest .. 127 silent) of a raw RTP packet whose
+    header is readable (SRTP leaves it in clear), or None. One-byte header extensions only."""
+    if not extension_id or len(packet) < 12 or not packet[0] & 0x10:
+        return None
+    at = 12 + 4 * (packet[0] & 0x0F)
+    if len(packet) < at + 4 or packet[at : at + 2] != _ONE_BYTE_PROFILE:
+        return None
+    end = at + 4 + 4 * ((packet[at + 2] << 8) | packet[at + 3])
+    at += 4
+    end = min(end, len(packet))
+    while at < end:
+        element = packet[at]
+        if element == 0:  # padding
+            at += 1
+            continue
+        ident, size = element >> 4, (element & 0x0F) + 1
+        if ident == 15:
+            return None
+        if ident == extension_id and at + 1 < end:
+            return packet[at + 1] & 0x7F
+        at += 1 + size
+    return None
+
+
 def newer(a: int, b: int) -> bool:
     """Whether 16-bit sequence number ``a`` comes after ``b`` (RFC 1982 serial arithmetic)."""
     return a != b and ((a - b) & 0xFFFF) < 0x8000

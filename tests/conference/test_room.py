@@ -248,3 +248,35 @@ async def test_it_tells_each_member_whose_picture_each_slot_carries(room: MediaR
     sent_to_a = len(recorder.of("slots", A))
     await room.set_floor({CHAIR, B}, {CHAIR, B})  # nothing changed: nothing is re-sent
     assert len(recorder.of("slots", A)) == sent_to_a
+
+
+async def test_it_reads_audio_nobody_receives_from_the_socket_and_still_measures_and_reports_it(
+    room: MediaRoom, clients, recorder: Recorder
+) -> None:
+    from aiortc.rtp import RtcpRrPacket
+
+    from conference import forwarding
+
+    chair, a, b = clients(CHAIR), clients(A), clients(B)
+    reports: list[int] = []  # highest sequence numbers the server reports on B's audio
+    sender = b.audio_transceiver.sender
+    handle = sender._handle_rtcp_packet
+
+    async def noting(packet: object) -> None:
+        if isinstance(packet, RtcpRrPacket):
+            reports.extend(r.highest_sequence for r in packet.reports if r.ssrc == sender._ssrc)
+        await handle(packet)
+
+    sender._handle_rtcp_packet = noting
+    await join(room, chair, a, b)
+    await room.set_floor({A}, {A})  # nobody receives B's audio (nor the chair's)
+    await wait_for(lambda: chair.heard() == {A} and len(reports) >= 1)
+    quiet, levels = forwarding.stats.quiet, len(recorder.of("audio_level", B))
+    first_report = reports[-1]
+    await asyncio.sleep(2.5)
+    assert forwarding.stats.quiet - quiet > 2 * 50, "B's and the chair's audio should skip aiortc's path"
+    assert room.media_state(B)["sends_audio"]
+    assert len(recorder.of("audio_level", B)) > levels  # who is talking, from the quiet path too
+    assert reports[-1] > first_report  # our receiver reports keep counting B's packets
+    await room.set_floor({B}, {B})  # now everyone hears B: back on the forwarding path
+    await wait_for(lambda: chair.heard() == {B} and a.heard() == {B})
