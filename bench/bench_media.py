@@ -24,14 +24,14 @@ pinning, for comparison).
   in clear. µs per packet = server CPU seconds / RTP packets sent, both over the window.
 * Clients send pre-encoded VP8/Opus through aiortc's sender (each member's Opus loop starts at a
   different packet, so payloads differ between members) and receive with a counter instead of
-  aiortc's receive path: in the socket callback, SRTP unprotect, then the RTP header alone counts
+  aiortc's receive path: in the socket callback the RTP header alone (SRTP leaves it in clear; one
+  packet in ``VERIFY_EVERY`` is decrypted and authenticated, failures reported) counts
   audio packets and video frames (RTP marker bits) and feeds aiortc's ``StreamStatistics``, so the
   clients' receiver reports still reach the server (it would count members "not receiving" without
   them). RTCP is handled by aiortc as usual.
 * Server-added audio latency: from a publisher's audio datagram reaching the server socket
   (``aioice.ice.Connection.data_received``) to the moment the forwarding has handed it to every
-  receiver (``conference.forwarding.probe``; on forwarding without it, to the moment the last
-  receiving slot's sender took the packet: payload objects matched, see ``probe_by_payload``).
+  receiver (``conference.forwarding.probe``).
 """
 
 from __future__ import annotations
@@ -275,49 +275,6 @@ def probe(kind: str) -> None:
         LATENCY.samples.append(time.monotonic() - arrival)
 
 
-def probe_by_payload() -> bool:
-    """The latency probe for forwarding that has no ``forwarding.probe`` (today's ``SlotTrack``s).
-
-    An audio packet's payload object travels unchanged from ``Source.deliver`` (called while its
-    datagram is processed) through each slot's queue to the sender that takes it from
-    ``SlotTrack.recv`` and sends it without yielding; the sample is taken when the last of the
-    slots it was pushed to has taken it. False if those classes are not there.
-    """
-    from conference import forwarding, peer
-
-    source_cls, slot_cls = getattr(peer, "Source", None), getattr(forwarding, "SlotTrack", None)
-    if source_cls is None or slot_cls is None:
-        return False
-    deliver, recv = source_cls.deliver, slot_cls.recv
-    pending: dict[int, list[Any]] = {}  # id(payload) -> [arrival, slots still to take it, payload]
-
-    def timed_deliver(self: Any, frame: Any) -> None:
-        global current_arrival
-        if self.kind == "audio" and current_arrival is not None and self.slots:
-            pending[id(frame.data)] = [current_arrival, len(self.slots), frame.data]
-            current_arrival = None
-            if len(pending) > 4000:  # packets a full slot queue dropped never complete
-                for key in list(pending)[:2000]:
-                    del pending[key]
-                    LATENCY.unmatched += 1
-        deliver(self, frame)
-
-    async def timed_recv(self: Any) -> Any:
-        packet = await recv(self)
-        if self.kind == "audio":
-            entry = pending.get(id(getattr(packet, "_data", None)))
-            if entry is not None:
-                entry[1] -= 1
-                if entry[1] <= 0:
-                    del pending[id(entry[2])]
-                    LATENCY.samples.append(time.monotonic() - entry[0])
-        return packet
-
-    source_cls.deliver = timed_deliver
-    slot_cls.recv = timed_recv
-    return True
-
-
 def calibrate_hooks(n: int = 20000) -> dict[str, float]:
     """CPU µs the bench's own hooks add per call, in this process: the server's figures include them.
 
@@ -493,11 +450,8 @@ async def _server(conn: Any, mode: str) -> None:
     latency_hook = "–"
     if mode == "forward":
         clock_arrivals()
-        if hasattr(forwarding, "probe"):
-            forwarding.probe = probe
-            latency_hook = "forwarding.probe"
-        elif probe_by_payload():
-            latency_hook = "payload match at SlotTrack.recv (no forwarding.probe)"
+        forwarding.probe = probe
+        latency_hook = "forwarding.probe"
         # The degrade-to-audio-only thresholds are out of reach: the bench measures what is forwarded.
         room = MediaRoom(1, audio_only_loss=1.1, audio_only_rtt_ms=1e9)
     else:
