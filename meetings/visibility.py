@@ -444,7 +444,9 @@ def state_document(s: dict[str, Any]) -> dict[str, Any]:
                                "title": item_public_title(item.get("title"), item.get("public_title"))}
     floor = s.get("floor")
     if floor and shows("floor.granted", doors_closed=closed):
-        doc["speaker"] = {"name": floor["name"], "kind": floor["kind"], "since": floor["since"],
+        # The party as the roster had it when the meeting opened (deputies are on it too).
+        party = s.get("roster", {}).get(str(floor.get("person")), {}).get("party", "")
+        doc["speaker"] = {"name": floor["name"], "party": party, "kind": floor["kind"], "since": floor["since"],
                           "limit": floor["limit"]}
     if shows("floor.requested", doors_closed=closed):
         doc["speakers"] = [{"name": e["name"], "kind": e["kind"]} for e in s.get("speakers", [])]

@@ -129,3 +129,14 @@ def test_it_builds_a_new_document_after_the_next_event(client):
     after = public_state.public_state_for(meeting.id)
     assert after["seq"] == before["seq"] + 1 and after["current_item"]["case_number"] == "PS 1/26"
     assert before["current_item"] is None
+
+
+def test_it_names_the_speakers_party(client):
+    council = make_council()
+    meeting = make_meeting(council)
+    start_meeting(council, meeting)
+    run(council.chair, meeting, "item.open", item_id=meeting.items.first().id)
+    run(council.members[1], meeting, "floor.request")  # Medlem 2, Høyre
+    run(council.chair, meeting, "floor.grant")
+    speaker = client.get(url(meeting)).json()["speaker"]
+    assert speaker["name"] == "Medlem 2" and speaker["party"] == "H"
