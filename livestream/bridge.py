@@ -201,7 +201,7 @@ class PublicStreams:
             # gate is closed, so no chapter either.
             title = visibility.chapter_title(kind, event.get("public"))
             if title and not composer.gate_closed:
-                composer.add_chapter(title, at=event.get("at"))
+                composer.add_chapter(title, at=event.get("at"), kind="item" if kind == "item.opened" else "speech")
 
     # The watchdog ------------------------------------------------------------------------------
 

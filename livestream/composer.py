@@ -128,7 +128,7 @@ class Composer:
         self._slates: dict[str, av.VideoFrame] = {}
         # Persisted across restarts (segments.jsonl, chapters.jsonl):
         self._segments: list[dict[str, Any]] = []  # every segment written, open or closed
-        self._chapters: list[tuple[dt.datetime, str]] = []
+        self._chapters: list[tuple[dt.datetime, str, str]] = []  # (at, title, "item" or "speech")
         self._seq = 0
         self._epoch = 0
         self.up = False
@@ -194,15 +194,16 @@ class Composer:
             if not self.gate_closed:
                 self.slate_text = text
 
-    def add_chapter(self, title: str, at: dt.datetime | str | None = None) -> None:
+    def add_chapter(self, title: str, at: dt.datetime | str | None = None, *, kind: str = "item") -> None:
         """Mark `title` at `at`, the log event's own timestamp (now if not given); it is placed
-        on the recording timeline through the segments' PROGRAM-DATE-TIME."""
+        on the recording timeline through the segments' PROGRAM-DATE-TIME. `kind` is "item" (an
+        agenda item) or "speech" (a speech within the item before it)."""
         if isinstance(at, str):
             at = dt.datetime.fromisoformat(at)
         at = at or dt.datetime.now(dt.UTC)
         with self._lock:
-            self._chapters.append((at, title))
-        self._append_record(CHAPTERS_LOG, {"at": at.isoformat(), "title": title})
+            self._chapters.append((at, title, kind))
+        self._append_record(CHAPTERS_LOG, {"at": at.isoformat(), "title": title, "kind": kind})
         self._write_chapters()
 
     def add_sink(self, sink: PacketSink) -> None:
@@ -261,7 +262,8 @@ class Composer:
         existing = [int(p.name[4:9]) for p in self.out_dir.glob("seg_*.ts") if p.name[4:9].isdigit()]
         self._segments = [{**e, "start": dt.datetime.fromisoformat(e["start"])}
                           for e in self._read_records(SEGMENTS_LOG) if (self.out_dir / e["name"]).is_file()]
-        self._chapters = [(dt.datetime.fromisoformat(c["at"]), c["title"]) for c in self._read_records(CHAPTERS_LOG)]
+        self._chapters = [(dt.datetime.fromisoformat(c["at"]), c["title"], c.get("kind", "item"))
+                          for c in self._read_records(CHAPTERS_LOG)]
         self._epoch = max([-1, *(e["epoch"] for e in self._segments)]) + 1
         # Never reuse a number: an immutable segment may already sit in a CDN under that name.
         self._seq = max([0, *existing, *(e["seq"] for e in self._segments)])
@@ -484,4 +486,4 @@ class Composer:
         with self._lock:
             chapters = sorted(self._chapters, key=lambda c: c[0])
         recording = self.recording
-        return [(playlists.recording_offset(recording, at), title) for at, title in chapters]
+        return [(playlists.recording_offset(recording, at), title) for at, title, _kind in chapters]

@@ -66,15 +66,18 @@ def recording_offset(recording: list[dict[str, Any]], at: dt.datetime) -> float:
     return offset
 
 
-def chapters_vtt(chapters: list[tuple[dt.datetime, str]], recording: list[dict[str, Any]]) -> str:
+def chapters_vtt(chapters: list[tuple[dt.datetime, str, str]], recording: list[dict[str, Any]]) -> str:
+    """WebVTT chapters nested as WebVTT allows: an item's cue (id `item-<n>`) lasts until the next
+    item, and the speeches in it (id `speech-<n>`) lie within it, each until the next chapter."""
     def ts(seconds: float) -> str:
         ms = int(round(seconds * 1000))
         return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
 
     total = sum(e["duration"] for e in recording)
-    marks = [(recording_offset(recording, at), title) for at, title in sorted(chapters, key=lambda c: c[0])]
+    marks = [(recording_offset(recording, at), title, kind) for at, title, kind in sorted(chapters, key=lambda c: c[0])]
     lines = ["WEBVTT", ""]
-    for i, (start, title) in enumerate(marks):
-        end = marks[i + 1][0] if i + 1 < len(marks) else max(total, start + 1)
-        lines += [f"{i + 1}", f"{ts(start)} --> {ts(max(end, start + 0.001))}", title, ""]
+    for i, (start, title, kind) in enumerate(marks):
+        later = [m[0] for m in marks[i + 1:] if kind == "speech" or m[2] == "item"]
+        end = later[0] if later else max(total, start + 1)
+        lines += [f"{kind}-{i + 1}", f"{ts(start)} --> {ts(max(end, start + 0.001))}", title, ""]
     return "\n".join(lines)

@@ -407,7 +407,7 @@ def check_the_recordings_chapters(walked: Walk, x: Expected) -> None:
         def set_gate(self, closed: bool, slate_text: str = "") -> None:
             self.gate_closed = closed
 
-        def add_chapter(self, title: str, at: Any = None) -> None:
+        def add_chapter(self, title: str, at: Any = None, *, kind: str = "item") -> None:
             self.chapters.append(title)
 
     streams = PublicStreams()
