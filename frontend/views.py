@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from livestream.health import stream_dir
 from meetings import clock, presence, selectors
 from meetings.exceptions import DomainError, TooManyLoginAttempts
 from meetings.exemptions import profile_coverage
@@ -57,9 +58,12 @@ def meeting_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
     minutes = MinutesRecord.objects.filter(meeting=meeting, status=MinutesStatus.PUBLISHED).exists()
     participant = selectors.is_participant(user=request.user, meeting=meeting)
     items = meeting.items.prefetch_related(_public_documents())
+    ended = meeting.state == MeetingState.ENDED
+    # The phase the page opens in; public.js follows the public state's meeting.state from there.
+    phase = "ended" if ended else "before" if meeting.state == MeetingState.NOTICE_PUBLISHED else "live"
     return render(request, "frontend/meeting.html", {
-        "meeting": meeting, "items": items, "minutes": minutes, "participant": participant,
-        "ended": meeting.state == MeetingState.ENDED})
+        "meeting": meeting, "items": items, "minutes": minutes, "participant": participant, "ended": ended,
+        "phase": phase, "recording": ended and (stream_dir(meeting.id) / "recording.m3u8").is_file()})
 
 
 def public_document(request: HttpRequest, meeting_id: int, document_id: int) -> HttpResponse:

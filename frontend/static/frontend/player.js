@@ -2,29 +2,40 @@
 // Before the meeting opens (or while the encoder restarts) the playlist is missing: wait for it,
 // and start again after a fatal error, so a viewer never has to reload the page.
 // The returned controller lets the low-latency player (lowlatency.js) borrow the same <video>
-// and hand it back.
-export function attachPlayer(video) {
-  const src = video.dataset.src;
+// and hand it back. A live stream may begin at any time, so the live page waits for it as long as
+// it is open; a recording either exists or will not come, so `attempts` bounds the wait for it and
+// `onMissing` is told when the player has given up (and asks no more).
+export function attachPlayer(video, { attempts = Infinity, onMissing = () => {}, autostart = true } = {}) {
+  let src = video.dataset.src;
   const status = document.getElementById("player-status");
   let hls = null;
   // Every start() and stop() begins a new generation; a wait or a retry scheduled by an earlier
   // one finds itself outdated and gives up, so a stopped player never comes back by itself.
   let generation = 0;
 
+  let left = attempts;
+
   async function whenAvailable(mine) {
     while (mine === generation) {
       try {
         const r = await fetch(src, { cache: "no-store" });
-        if (r.ok) return;
+        if (r.ok) return true;
       } catch (e) { /* offline: try again */ }
+      if (--left <= 0) return false;
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
+    return false;
   }
 
   async function start() {
     const mine = ++generation;
-    await whenAvailable(mine);
+    const available = await whenAvailable(mine);
     if (mine !== generation) return;
+    if (!available) {
+      generation++;
+      onMissing();
+      return;
+    }
     video.dataset.feed = "hls";
     if (window.Hls && window.Hls.isSupported()) {
       hls = new window.Hls({ liveSyncDurationCount: 2 });
@@ -57,6 +68,15 @@ export function attachPlayer(video) {
     delete video.dataset.feed;
   }
 
-  start();
-  return { start, stop };
+  // The same <video> plays another source from now on (the recording once the meeting has ended).
+  function play(newSrc, limits = {}) {
+    stop();
+    src = newSrc;
+    left = limits.attempts ?? Infinity;
+    if (limits.onMissing) onMissing = limits.onMissing;
+    start();
+  }
+
+  if (autostart) start();
+  return { start, stop, play };
 }

@@ -3,6 +3,12 @@
 // in, so that no viewer fetches the document again per event. Only what the public may see ever
 // reaches this page: the server's visibility policy (meetings/visibility.py) decides it and words
 // the legal texts; this page renders them.
+//
+// The page has three phases, read from the document's meeting.state: before the meeting opens a
+// poster stands in place of the player (start time, agenda, when the stream begins); while it is
+// live the picture plays with the speaker's name and party over it; once it has ended the "now"
+// panel says so and links the minutes, and the player plays the recording with its chapters, or
+// says that there is none and asks no more.
 import { LiveSocket, el, t } from "./live.js";
 import { FoldedState, coalesce } from "./fold.js";
 import { attachPlayer } from "./player.js";
@@ -22,6 +28,12 @@ const STATES = {
 
 const LIVE_STATES = new Set(["in_session", "suspended"]);  // the server offers WebRTC viewers only then
 
+function phaseOf(state) {
+  if (state === "ended") return "ended";
+  return state === "draft" || state === "notice_published" ? "before" : "live";
+}
+let phase = root.dataset.phase;
+
 // Proposals leave the public document when their item closes; remember their texts so that a
 // result on an earlier item still names them.
 const proposalTexts = new Map();
@@ -34,7 +46,7 @@ function render(doc) {
   $("closed-notice").hidden = !notice;
   $("closed-notice").textContent = notice ? t(notice.nb, notice.en) : "";
   $("current-item").textContent = doc.current_item ? `${doc.current_item.case_number} ${doc.current_item.title}` : "–";
-  $("speaker").textContent = doc.speaker ? doc.speaker.name : "–";
+  $("speaker").textContent = doc.speaker ? speakerText(doc.speaker) : "–";
   $("speakers").replaceChildren(...doc.speakers.map((s) => el("li", {}, s.name, s.kind === "reply" ? t(" (replikk)", " (reply)") : "")));
   $("proposals").replaceChildren(...doc.proposals.map((p) => el("li", { value: p.id }, `${p.text} – ${p.by}`)));
   $("votes").replaceChildren(...doc.votes.slice().reverse().map((v) => el("div", { class: "vote-result" },
@@ -42,9 +54,57 @@ function render(doc) {
     v.state === "open" ? el("p", {}, t(`Votering pågår: ${v.cast} av ${v.eligible} har stemt`, `Voting: ${v.cast} of ${v.eligible} have voted`))
       : el("p", {}, resultSummary(v.result, (id) => proposalTexts.get(id))),
     v.result && v.result.decision ? el("p", { class: "decision" }, t("Vedtak: ", "Decision: "), v.result.decision) : "")));
-  if (!$("chapters")) $("captions").textContent = captionLine(doc);
+  enterPhase(phaseOf(doc.meeting.state));
+  showSpeaker(phase === "live" ? doc.speaker : null);
+  if (phase !== "ended") $("captions").textContent = captionLine(doc);
   lowLatency?.setLive(LIVE_STATES.has(doc.meeting.state));
-  $("player-status").textContent = doc.stream.up ? "" : t("Direkteoverføringen er nede.", "The live stream is down.");
+  if (phase === "live") $("player-status").textContent = doc.stream.up ? "" : t("Direkteoverføringen er nede.", "The live stream is down.");
+}
+
+function speakerText(speaker) {
+  return speaker.party ? `${speaker.name} (${speaker.party})` : speaker.name;
+}
+
+// The name and party over the picture, as a broadcast's lower third.
+function showSpeaker(speaker) {
+  const overlay = $("speaker-overlay");
+  overlay.hidden = !speaker;
+  overlay.querySelector(".name").textContent = speaker ? speaker.name : "";
+  overlay.querySelector(".party").textContent = speaker ? speaker.party : "";
+  overlay.querySelector(".party").hidden = !speaker?.party;
+}
+
+function noRecording() {
+  $("screen").hidden = true;
+  $("chapters").hidden = true;
+  $("no-recording").hidden = false;
+}
+
+function enterPhase(next) {
+  if (next === phase && started) return;
+  const previous = phase;
+  phase = next;
+  started = true;
+  $("poster").hidden = phase !== "before";
+  $("ended-panel").hidden = phase !== "ended";
+  $("now-live").hidden = phase === "ended";
+  const heading = $("player-h");
+  heading.textContent = phase === "ended" ? heading.dataset.ended : heading.dataset.live;
+  if (phase === "before") {
+    $("screen").hidden = true;
+  } else if (phase === "live") {
+    $("screen").hidden = false;
+    if (previous !== "live") player.start();
+  } else if (previous !== "ended" || root.dataset.recording === "1") {
+    // A recording the server has seen is there; one the page saw end may still be being written.
+    $("screen").hidden = false;
+    $("player-status").textContent = "";
+    $("captions").textContent = "";
+    showSpeaker(null);
+    player.play($("player").dataset.recordingSrc, { attempts: previous === "ended" ? 3 : 5, onMissing: noRecording });
+    showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);
+    followChapters($("player"), $("captions"));
+  }
 }
 
 // The text line under the picture says who has the floor on which item, or why there is no
@@ -58,12 +118,15 @@ function captionLine(doc) {
   return t(`${doc.speaker.name} har ordet`, `${doc.speaker.name} has the floor`) + (item ? ` – ${item}` : "");
 }
 
-// On the recording the same line names the chapter being played (the item or the speech).
+// On the recording the same line names the chapter being played: the item, and the speech in it.
 function followChapters(video, line) {
   const track = [...video.textTracks].find((tt) => tt.kind === "chapters");
   if (!track) return;
   track.mode = "hidden";
-  track.addEventListener("cuechange", () => { line.textContent = track.activeCues?.[0]?.text || ""; });
+  track.addEventListener("cuechange", () => {
+    const cues = [...(track.activeCues || [])].sort((a, b) => a.startTime - b.startTime);
+    line.textContent = cues.map((c) => c.text).join(" – ");
+  });
 }
 
 async function fetchState() {
@@ -75,7 +138,8 @@ async function fetchState() {
   }
 }
 
-const player = attachPlayer($("player"));
+let started = false;  // enterPhase has set the page up once
+const player = attachPlayer($("player"), { autostart: false });
 // Only the live page has the switch; the recording of an ended meeting is HLS alone.
 const lowLatency = $("low-latency") && attachLowLatency({
   video: $("player"), toggle: $("low-latency"), status: $("low-latency-status"), hls: player,
@@ -98,7 +162,3 @@ live = new LiveSocket(`/ws/public/meetings/${meetingId}/`, {
 });
 window.councilPublic = { live, folded };  // for the end-to-end tests
 fetchState();
-if ($("chapters")) {
-  showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);
-  followChapters($("player"), $("captions"));
-}
