@@ -86,6 +86,7 @@ function enterPhase(next) {
   phase = next;
   started = true;
   $("poster").hidden = phase !== "before";
+  $("captions").hidden = phase === "before";
   $("ended-panel").hidden = phase !== "ended";
   $("now-live").hidden = phase === "ended";
   const heading = $("player-h");
