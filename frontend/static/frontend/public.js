@@ -82,7 +82,8 @@ function noRecording() {
 
 function enterPhase(next) {
   if (next === phase && started) return;
-  const previous = phase;
+  // On the first render the page is set up for the phase it opened in: no phase came before it.
+  const previous = started ? phase : null;
   phase = next;
   started = true;
   $("poster").hidden = phase !== "before";
@@ -96,13 +97,13 @@ function enterPhase(next) {
   } else if (phase === "live") {
     $("screen").hidden = false;
     if (previous !== "live") player.start();
-  } else if (previous !== "ended" || root.dataset.recording === "1") {
+  } else if (previous !== null || root.dataset.recording === "1") {
     // A recording the server has seen is there; one the page saw end may still be being written.
     $("screen").hidden = false;
     $("player-status").textContent = "";
     $("captions").textContent = "";
     showSpeaker(null);
-    player.play($("player").dataset.recordingSrc, { attempts: previous === "ended" ? 3 : 5, onMissing: noRecording });
+    player.play($("player").dataset.recordingSrc, { attempts: previous === null ? 3 : 5, onMissing: noRecording });
     showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);
     followChapters($("player"), $("captions"));
   }
