@@ -131,6 +131,32 @@ def test_it_says_there_is_no_recording_and_stops_asking(browser, live_server_url
     page.context.close()
 
 
+def test_it_gives_up_on_a_recording_that_never_came(browser, live_server_url):
+    """Watched from the poster to the end of a meeting that was never streamed (no participant
+    connected, so the media worker never followed it): the page asks for the recording a bounded
+    number of times, then says there is none and asks no more."""
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    chair = token(base, "ordforer")
+    page = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "recording.m3u8" in r.url else None)
+    page.goto(f"{base}/meetings/{meeting}/")
+    visible(page, "#poster")
+    api(base, f"/api/meetings/{meeting}/actions/meeting.open/", {}, chair)
+    visible(page, "#screen")
+    api(base, f"/api/meetings/{meeting}/actions/meeting.end/", {}, chair)
+    visible(page, "#ended-panel")
+    visible(page, "#no-recording")
+    assert page.locator("#screen").is_hidden()
+    given_up = len(asked)
+    assert 1 <= given_up <= 5, asked
+    page.wait_for_timeout(5000)  # more than two of the player's 2 s retries
+    assert len(asked) == given_up, asked
+    assert_accessible(page, "public page, ended in view, no recording")
+    page.context.close()
+
+
 def test_every_public_page_fits_a_phone(browser, live_server_url):
     base = live_server_url
     page = browser.new_context(locale="nb-NO", viewport=PHONE).new_page()
