@@ -132,6 +132,7 @@ def no_closure_motion(state: State) -> None:
 
 # The checks of single commands, called by their services and by allowed.py.
 
+
 def check_closure_ground_allowed(*, meeting: Any, ground: str) -> None:
     """§ 11-7 (3): an item that must be closed under § 11-5 (2) cannot be handled in a remote meeting,
     unless an exemption profile allows it (as the 2020-2022 temporary rules did) and covers both the
@@ -151,8 +152,7 @@ def check_closure_ground_allowed(*, meeting: Any, ground: str) -> None:
 def check_floor_request(state: dict[str, Any], pid: str, kind: str) -> None:
     """Whether `pid` may ask for the floor (`kind`) now; the reply's target is checked apart."""
     in_session(state["meeting"]["state"])
-    item = item_is_open(state, "no item is open; use a question to the chair (§ 11-2 (4))",
-                                      LegalRuleViolation)
+    item = item_is_open(state, "no item is open; use a question to the chair (§ 11-2 (4))", LegalRuleViolation)
     present_member(state, pid)
     not_recused(state, item, pid, "you have stepped down from this item (inhabil/fritatt)")
     if any(s["person"] == pid and s["kind"] == kind for s in state["speakers"]):
