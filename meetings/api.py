@@ -343,7 +343,12 @@ class MeetingState(APIView):
             from .exceptions import PermissionDenied
             raise PermissionDenied("the full live state is for members; the public state is at "
                                    "/public/meetings/<id>/state.json")
-        return Response({"seq": meeting.last_seq, "state": meeting.live_state})
+        # The same document as the member socket's `state`: with the caller's own `allowed` commands.
+        person = selectors.person_for(request.user)
+        if person is None:  # staff without a person in the register
+            return Response({"seq": meeting.last_seq, "state": {**meeting.live_state, "allowed": []}})
+        seq, state = selectors.member_live_state(meeting_id=meeting.id, person_id=person.id)
+        return Response({"seq": seq, "state": state})
 
 
 class MeetingAction(APIView):

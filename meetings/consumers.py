@@ -220,8 +220,17 @@ class MeetingConsumer(_LiveConsumer):
         return done.result, done.seq
 
     async def send_state(self, request_id: Any) -> None:
-        seq, state = await database_sync_to_async(selectors.meeting_live_state)(meeting_id=self.meeting_id)
+        seq, state = await database_sync_to_async(selectors.member_live_state)(meeting_id=self.meeting_id,
+                                                                                person_id=self.person_id)
         await self.send_json({"type": "state", "in_response": request_id, "seq": seq, "state": state})
+
+    async def log_event(self, message: dict[str, Any]) -> None:
+        # This person's own part of the patch (their `allowed`), computed with the event (state_patch.py).
+        mine = message.get("personal", {}).get(str(self.person_id))
+        event = message["event"]
+        if mine and "state_patch" in event:
+            message = {**message, "event": {**event, "state_patch": [*event["state_patch"], *mine]}}
+        await super().log_event(message)
 
     async def media_message(self, message: dict[str, Any]) -> None:
         await self.send_json(message["payload"])

@@ -97,10 +97,15 @@ def _send(group: str, message: dict[str, Any]) -> None:
 
 
 def broadcast_event_on_commit(event: Any, *, state_patch: list[dict[str, Any]] | None = None,
-                              public_state_patch: list[dict[str, Any]] | None = None) -> None:
+                              public_state_patch: list[dict[str, Any]] | None = None,
+                              personal_patches: dict[str, list[dict[str, Any]]] | None = None) -> None:
     """Tell members and the public about a committed event. Consumers forward it as `event`, with the
-    patch to the live state (members) or to the public state document (the public) as `state_patch`."""
-    member_msg = {"type": "log.event", "event": _with_patch(event_message(event), state_patch)}
+    patch to the live state (members) or to the public state document (the public) as `state_patch`.
+    `personal_patches` (person id -> ops) ride along in the members' group message: each member socket
+    appends its own person's to the patch it sends (the `allowed` commands), and no one else's."""
+    member_msg: dict[str, Any] = {"type": "log.event", "event": _with_patch(event_message(event), state_patch)}
+    if personal_patches:
+        member_msg["personal"] = personal_patches
     public_msg = _with_patch(public_event_message(event), public_state_patch)
     meeting_id = event.meeting_id
 

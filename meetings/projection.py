@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import presence
+from .legal import rules_for
 from .presence import eligible_voters
+from .quorum import quorum_now
 
 State = dict[str, Any]
 Event = dict[str, Any]  # {"seq", "type", "at", "actor", "payload"} and, in a replay, "public"
@@ -41,6 +43,9 @@ def initial_state() -> State:
         "open_vote": None,
         "questions": [],
         "stream": {"up": True},
+        # § 11-9 (1) now: the eligible voters on the current item against the rule set's number
+        # (quorum.py), restated after every event that can change either
+        "quorum": {"present": 0, "required": 0, "met": True},
         "last_seq": 0,
         "last_public_seq": 0,
     }
@@ -83,6 +88,8 @@ def apply_in_place(state: State, event: Event) -> State:
         handler(state, event["payload"], event)
     if event["type"] in PRESENCE_EVENTS:
         _refresh_presence(state, event)
+    if event["type"] in QUORUM_EVENTS:
+        state["quorum"] = quorum_now(state)
     state["last_seq"] = event["seq"]
     return state
 
@@ -106,8 +113,12 @@ def _meeting_state(new: str) -> Any:
 
 
 def _meeting_opened(state: State, p: dict[str, Any], e: Event) -> None:
+    # The rule set's number as the service logged it; a log written before it did names the body type.
+    required = p.get("quorum_required")
+    if required is None:
+        required = rules_for(p.get("body_type", "")).quorum_required(p["seats"])
     state["meeting"].update(state="in_session", chair=str(p["chair"]) if p.get("chair") else None,
-                            seats=p["seats"], form=p["form"])
+                            seats=p["seats"], form=p["form"], quorum_required=required)
     state["roster"] = {str(k): v for k, v in p["roster"].items()}
 
 
@@ -447,6 +458,9 @@ PRESENCE_EVENTS = frozenset({
     "meeting.opened", "member.joined", "member.left", "member.absent", "deputy.summoned", "member.media",
     "member.in_room", "mode.changed", "conflict.ruled",
 })
+
+# Events after which the quorum now may have changed (who may vote, or the item they vote on).
+QUORUM_EVENTS = PRESENCE_EVENTS | {"item.opened", "item.closed"}
 
 KNOWN_EVENT_TYPES = frozenset(_HANDLERS) | {
     "meeting.created", "conflict.declared", "late_item.refused", "item.deferred", "minutes.published",

@@ -102,6 +102,17 @@ def meeting_live_state(*, meeting_id: int) -> LiveState:
     return LiveState(seq=seq, state=state)
 
 
+def member_live_state(*, meeting_id: int, person_id: int) -> LiveState:
+    """The live state as the member socket sends it to one person: with `allowed`, the commands that
+    person may send now (allowed.py), worked out from the same row as the state and its seq."""
+    from . import allowed
+
+    meeting = Meeting.objects.select_related("body").get(id=meeting_id)
+    state = meeting.live_state or {}
+    return LiveState(seq=meeting.last_seq,
+                     state={**state, "allowed": allowed.for_person(meeting, state, person_id)})
+
+
 def event_messages(*, meeting_id: int, after: int, upto: int | None = None, public: bool,
                    limit: int) -> list[dict[str, Any]]:
     """Up to `limit` log events with after < seq <= upto, in order, as socket messages (public form if asked)."""

@@ -134,6 +134,8 @@ class _Memo:
     # Top-level keys of the public document changed by events the public did not see since its last
     # event; None when unknown (the history before this process took prints).
     public_unseen: set[str] | None = field(default_factory=set)
+    # Person id -> the commands that person may send now (allowed.py), as last sent; None when unknown.
+    allowed: dict[str, list[str]] | None = None
 
 
 _memo: OrderedDict[int, _Memo] = OrderedDict()
@@ -154,13 +156,23 @@ def recall(meeting_id: int, digest: str) -> _Memo | None:
 class Patches:
     member: list[Op]
     public: list[Op] | None  # None for an event the public does not see
+    # Person id -> that person's own patch (`/allowed`), only for those whose part changed.
+    personal: dict[str, list[Op]] = field(default_factory=dict)
+
+
+def personal_patches(before: dict[str, list[str]] | None, after: dict[str, list[str]]) -> dict[str, list[Op]]:
+    """Each person's `allowed` that changed (everyone's when `before` is unknown), replaced whole."""
+    return {pid: [{"op": "replace", "path": "/allowed", "value": list(commands)}]
+            for pid, commands in after.items() if before is None or before.get(pid) != commands}
 
 
 def advance(*, meeting_id: int, memo: _Memo | None, member_before: Prints, digest: str, state: dict[str, Any],
-            public_doc: dict[str, Any], public_event: bool) -> Patches:
+            public_doc: dict[str, Any], public_event: bool,
+            allowed: dict[str, list[str]] | None = None) -> Patches:
     """The patches of the event that moved the meeting to `digest`; remembers the new prints.
 
-    `member_before` are the prints of the live state before the event (`memo.member` when recalled).
+    `member_before` are the prints of the live state before the event (`memo.member` when recalled);
+    `allowed` each person's commands after it, whose changes become the personal patches.
     """
     member_after = prints(state)
     member_ops = diff(member_before, member_after, state)
@@ -181,12 +193,14 @@ def advance(*, meeting_id: int, memo: _Memo | None, member_before: Prints, diges
         else:
             public_ops = changed
         unseen = set()
+    personal = personal_patches(memo.allowed if memo else None, allowed) if allowed is not None else {}
     with _lock:
-        _memo[meeting_id] = _Memo(digest=digest, member=member_after, public=public_after, public_unseen=unseen)
+        _memo[meeting_id] = _Memo(digest=digest, member=member_after, public=public_after, public_unseen=unseen,
+                                  allowed=allowed)
         _memo.move_to_end(meeting_id)
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
-    return Patches(member=member_ops, public=public_ops)
+    return Patches(member=member_ops, public=public_ops, personal=personal)
 
 
 def forget() -> None:

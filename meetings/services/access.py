@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import preconditions
 from ..exceptions import PermissionDenied
 from ..models import Meeting, Membership, Person, Role
 
@@ -39,8 +40,12 @@ def chair_id(meeting: Meeting) -> int | None:
 
 
 def require_chair(*, meeting: Meeting, person: Person) -> None:
-    if chair_id(meeting) != person.id:
-        raise PermissionDenied("only the chair of the meeting may do this")
+    preconditions.chair(chair_id=chair_id(meeting), person_id=person.id)
+
+
+def require_chair_or_clerk(*, user: Any, meeting: Meeting, person: Person) -> None:
+    preconditions.chair_or_clerk(chair_id=chair_id(meeting), person_id=person.id,
+                                 clerk=is_clerk(user=user, body_id=meeting.body_id))
 
 
 def require_participant(*, meeting: Meeting, person: Person) -> Membership:

@@ -7,33 +7,17 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from .. import clock
+from .. import preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation
-from ..exemptions import profile_coverage
-from ..legal import MANDATORY_CLOSURE_GROUNDS, ClosureGround, late_item_blocked
-from ..models import AgendaItem, Document, MeetingForm
+from ..legal import late_item_blocked
+from ..models import AgendaItem, Document
+from ..preconditions import check_closure_ground_allowed
 from ..presence import voting_persons
 from ..state import MeetingState, next_item_state
 from ..visibility import LATE_ITEM_BEHIND_CLOSED_DOORS
 from .access import person_for_user, require_chair, require_clerk
 from .common import clean_text, item_of, require_in_session
 from .log import log_append, meeting_lock
-
-
-def check_closure_ground_allowed(*, meeting: Any, ground: str) -> None:
-    """§ 11-7 (3): an item that must be closed under § 11-5 (2) cannot be handled in a remote meeting,
-    unless an exemption profile allows it (as the 2020-2022 temporary rules did) and covers both the
-    meeting's date and now, the moment it is used (adding or opening the item, moving to close)."""
-    if ground and ground not in ClosureGround.values:
-        raise InvalidInput(f"unknown closure ground {ground!r}; use one of {', '.join(ClosureGround.values)}")
-    if ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE:
-        problem = profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote",
-                                   at=clock.now())
-        if problem:
-            raise LegalRuleViolation(
-                "a case that must be closed under § 11-5 (2) cannot be handled in a remote meeting "
-                f"(kommuneloven § 11-7 (3)); move it to a physical meeting ({problem})",
-                code="mandatory_closure_remote")
 
 
 def item_add(*, user: Any, meeting_id: int, case_number: str, title: str, description: str = "",
@@ -118,8 +102,7 @@ def item_open(*, user: Any, meeting_id: int, item_id: int) -> AgendaItem:
         require_chair(meeting=meeting, person=person)
         require_in_session(meeting)
         item = item_of(meeting, item_id)
-        if meeting.live_state.get("current_item"):
-            raise LegalRuleViolation("close the current item before opening another", code="item_already_open")
+        preconditions.no_item_open(meeting.live_state)
         check_closure_ground_allowed(meeting=meeting, ground=item.planned_closure_ground)
         item.state = next_item_state(item.state, "open")
         item.save(update_fields=["state"])
@@ -136,8 +119,7 @@ def item_close(*, user: Any, meeting_id: int, item_id: int, defer: bool = False)
         person = person_for_user(user)
         require_chair(meeting=meeting, person=person)
         item = item_of(meeting, item_id)
-        if meeting.live_state.get("open_vote"):
-            raise LegalRuleViolation("close the vote in progress first", code="vote_open")
+        preconditions.no_open_vote(meeting.live_state)
         item.state = next_item_state(item.state, "defer" if defer else "close")
         item.save(update_fields=["state"])
         log_append(meeting=meeting, type="item.closed", actor=person, payload={"item": item.id, "state": item.state})

@@ -6,14 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
+from .. import preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
 from ..models import Meeting, MeetingForm, Membership, Person, Role
-from ..state import LIVE_STATES, MeetingState
-from .access import person_for_user, require_chair, require_participant
+from .access import person_for_user, require_chair, require_chair_or_clerk, require_participant
 from .common import clean_text
 from .log import log_append, meeting_lock
-
-JOINABLE = LIVE_STATES | {MeetingState.NOTICE_PUBLISHED, MeetingState.ADJOURNED}
 
 
 def _party(m: Membership) -> str:
@@ -40,8 +38,7 @@ def member_join(*, user: Any, meeting_id: int) -> Meeting:
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
         info = participant_role(meeting=meeting, person=person)
-        if meeting.state not in JOINABLE:
-            raise LegalRuleViolation(f"the meeting is {meeting.get_state_display().lower()}", code="not_joinable")
+        preconditions.joinable(meeting.state)
         if meeting.form != MeetingForm.REMOTE and info["role"] != Role.CLERK:
             raise LegalRuleViolation(
                 "this is a physical meeting: joining remotely would make it a remote meeting (kommuneloven § 11-7; "
@@ -86,8 +83,7 @@ def roll_call(*, user: Any, meeting_id: int, present: list[int], absent: dict[st
         meeting = meeting_lock(meeting_id)
         actor = person_for_user(user)
         require_chair(meeting=meeting, person=actor)
-        if meeting.state not in JOINABLE:
-            raise LegalRuleViolation(f"the meeting is {meeting.get_state_display().lower()}", code="not_joinable")
+        preconditions.joinable(meeting.state)
         overlap = {str(p) for p in present} & set(absent)
         if overlap:
             raise InvalidInput(f"persons both present and absent: {', '.join(sorted(overlap))}")
@@ -122,9 +118,7 @@ def member_set_in_room(*, user: Any, meeting_id: int, person_id: int, in_room: b
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         actor = person_for_user(user)
-        from .access import is_clerk
-        if not is_clerk(user=user, body_id=meeting.body_id):
-            require_chair(meeting=meeting, person=actor)
+        require_chair_or_clerk(user=user, meeting=meeting, person=actor)
         att = meeting.live_state.get("attendance", {}).get(str(person_id))
         if not att or not att["present"]:
             raise LegalRuleViolation("only a member registered as present can be in the room", code="not_present")
@@ -146,9 +140,7 @@ def absence_register(*, user: Any, meeting_id: int, person_id: int, reason: str 
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         actor = person_for_user(user)
-        from .access import is_clerk
-        if not is_clerk(user=user, body_id=meeting.body_id):
-            require_chair(meeting=meeting, person=actor)
+        require_chair_or_clerk(user=user, meeting=meeting, person=actor)
         _absence(meeting=meeting, actor=actor, person_id=person_id, reason=reason)
     return meeting
 
@@ -158,9 +150,7 @@ def deputy_summon(*, user: Any, meeting_id: int, for_member_id: int, deputy_id: 
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         actor = person_for_user(user)
-        from .access import is_clerk
-        if not is_clerk(user=user, body_id=meeting.body_id):
-            require_chair(meeting=meeting, person=actor)
+        require_chair_or_clerk(user=user, meeting=meeting, person=actor)
         state = meeting.live_state
         member_key = str(for_member_id)
         if member_key not in state.get("absent", {}):

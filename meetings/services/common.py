@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..exceptions import IllegalTransition, InvalidInput, NotFound
+from .. import preconditions
+from ..exceptions import InvalidInput, NotFound
 from ..legal import RuleSet, rules_for
 from ..models import AgendaItem, Meeting
-from ..state import MeetingState
 
 
 def require_in_session(meeting: Meeting) -> None:
-    if meeting.state != MeetingState.IN_SESSION:
-        raise IllegalTransition(f"the meeting is not in session (it is {meeting.get_state_display().lower()})",
-                                code="not_in_session")
+    preconditions.in_session(meeting.state)
 
 
 def meeting_rules(meeting: Meeting) -> RuleSet:
@@ -22,10 +20,7 @@ def meeting_rules(meeting: Meeting) -> RuleSet:
 
 
 def current_item(meeting: Meeting) -> AgendaItem:
-    item_id = meeting.live_state.get("current_item")
-    if not item_id:
-        raise IllegalTransition("no agenda item is open", code="no_item_open")
-    return AgendaItem.objects.get(id=int(item_id))
+    return AgendaItem.objects.get(id=int(preconditions.item_is_open(meeting.live_state)))
 
 
 def item_of(meeting: Meeting, item_id: Any) -> AgendaItem:

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
-from ..exceptions import InvalidInput, LegalRuleViolation, NotEligible
+from .. import preconditions
+from ..exceptions import InvalidInput, LegalRuleViolation
 from ..models import Meeting, Person
 from .access import person_for_user, require_chair
 from .common import clean_text, item_of, require_in_session
@@ -25,9 +26,7 @@ def conflict_declare(*, user: Any, meeting_id: int, item_id: int, kind: str = "c
         person = person_for_user(user)
         require_in_session(meeting)
         item = item_of(meeting, item_id)
-        att = meeting.live_state["attendance"].get(str(person.id))
-        if not att or not att["present"]:
-            raise NotEligible("join the meeting first", code="not_present")
+        preconditions.present(meeting.live_state, str(person.id))
         log_append(meeting=meeting, type="conflict.declared", actor=person, payload={
             "person": person.id, "name": person.name, "item": item.id, "case_number": item.case_number,
             "kind": kind, "reason": clean_text(reason, field="reason", required=False)})

@@ -12,12 +12,13 @@ from typing import Any
 
 from django.db import transaction
 
-from ..exceptions import InvalidInput, LegalRuleViolation
+from .. import preconditions
+from ..exceptions import InvalidInput
 from ..legal import ClosureGround
 from ..models import Meeting, MeetingEvent, Person
+from ..preconditions import check_closure_ground_allowed
 from ..state import DOORS_EVENTS, doors_state_of, next_doors_state
 from .access import person_for_user, require_chair
-from .agenda import check_closure_ground_allowed
 from .common import clean_text, item_of, require_in_session
 from .log import log_append, meeting_lock
 
@@ -42,8 +43,7 @@ def doors_motion(*, user: Any, meeting_id: int, ground: str, item_id: int | None
         state = meeting.live_state
         check_closure_ground_allowed(meeting=meeting, ground=ground)
         next_doors_state(doors_state_of(state["doors"]), "motion")  # refused behind closed doors, before the rest
-        if state.get("closure_motion"):
-            raise LegalRuleViolation("a motion to close is already pending", code="motion_pending")
+        preconditions.no_closure_motion(state)
         item = item_of(meeting, item_id or state.get("current_item"))
         _doors_append(meeting=meeting, type="doors.motion", actor=person, payload={
             "person": person.id, "ground": ground, "ground_text": ClosureGround(ground).label, "item": item.id,
@@ -59,12 +59,9 @@ def doors_close_debate(*, user: Any, meeting_id: int) -> Meeting:
         person = person_for_user(user)
         require_chair(meeting=meeting, person=person)
         next_doors_state(doors_state_of(meeting.live_state["doors"]), "debate_closed")  # before the motion check
-        motion = meeting.live_state.get("closure_motion")
-        if not motion:
-            raise LegalRuleViolation("there is no motion to close", code="no_closure_motion")
-        if meeting.live_state.get("open_vote"):
-            # The vote on closing is held in open session (§ 11-5 (5)), and no vote changes doors midway.
-            raise LegalRuleViolation("close the vote in progress first", code="vote_open")
+        motion = preconditions.closure_motion(meeting.live_state)
+        # The vote on closing is held in open session (§ 11-5 (5)), and no vote changes doors midway.
+        preconditions.no_open_vote(meeting.live_state)
         _doors_append(meeting=meeting, type="doors.debate_closed", actor=person, payload={
             "ground": motion["ground"], "item": int(motion["item"]) if motion["item"] else None})
     return meeting
@@ -76,8 +73,7 @@ def doors_open(*, user: Any, meeting_id: int, reason: str = "") -> Meeting:
         person = person_for_user(user)
         require_chair(meeting=meeting, person=person)
         next_doors_state(doors_state_of(meeting.live_state["doors"]), "opened")  # before the vote check
-        if meeting.live_state.get("open_vote"):
-            raise LegalRuleViolation("close the vote in progress first", code="vote_open")
+        preconditions.no_open_vote(meeting.live_state)
         _doors_append(meeting=meeting, type="doors.opened", actor=person, payload={
             "reason": clean_text(reason, field="reason", required=False)})
     return meeting

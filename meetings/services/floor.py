@@ -6,9 +6,10 @@ from typing import Any
 
 from django.db import transaction
 
+from .. import preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation, NotEligible
 from ..models import Meeting, Person
-from ..presence import voting_persons
+from ..preconditions import check_floor_request
 from .access import person_for_user, require_chair
 from .common import clean_text, require_in_session
 from .log import log_append, meeting_lock
@@ -16,13 +17,6 @@ from .log import log_append, meeting_lock
 KINDS = {"speech", "reply"}
 
 
-def _require_present_member(meeting: Meeting, person: Person) -> dict[str, Any]:
-    att: dict[str, Any] | None = meeting.live_state.get("attendance", {}).get(str(person.id))
-    if not att or not att["present"]:
-        raise NotEligible("join the meeting first", code="not_present")
-    if str(person.id) not in voting_persons(meeting.live_state):
-        raise NotEligible("only members taking part in the meeting may ask for the floor", code="not_a_voting_member")
-    return att
 
 
 def floor_request(*, user: Any, meeting_id: int, kind: str = "speech", reply_to: int | None = None) -> Meeting:
@@ -33,14 +27,7 @@ def floor_request(*, user: Any, meeting_id: int, kind: str = "speech", reply_to:
         person = person_for_user(user)
         require_in_session(meeting)
         state = meeting.live_state
-        item = state.get("current_item")
-        if not item:
-            raise LegalRuleViolation("no item is open; use a question to the chair (§ 11-2 (4))", code="no_item_open")
-        _require_present_member(meeting, person)
-        if str(person.id) in state["items"][item].get("recused", {}):
-            raise NotEligible("you have stepped down from this item (inhabil/fritatt)", code="recused")
-        if any(s["person"] == str(person.id) and s["kind"] == kind for s in state["speakers"]):
-            raise LegalRuleViolation("you are already on the speakers list", code="already_requested")
+        check_floor_request(state, str(person.id), kind)
         if kind == "reply":
             target = reply_to or (state["floor"] and int(state["floor"]["person"]))
             if not target:
@@ -110,9 +97,7 @@ def floor_end(*, user: Any, meeting_id: int) -> Meeting:
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         actor = person_for_user(user)
-        floor = meeting.live_state.get("floor")
-        if not floor:
-            raise LegalRuleViolation("nobody has the floor", code="no_floor")
+        floor = preconditions.floor_held(meeting.live_state)
         if floor["person"] != str(actor.id):
             require_chair(meeting=meeting, person=actor)
         log_append(meeting=meeting, type="floor.ended", actor=actor, payload={"person": int(floor["person"])})
@@ -125,7 +110,7 @@ def question_ask(*, user: Any, meeting_id: int, text: str) -> Meeting:
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
         require_in_session(meeting)
-        _require_present_member(meeting, person)
+        preconditions.present_member(meeting.live_state, str(person.id))
         log_append(meeting=meeting, type="question.asked", actor=person, payload={
             "person": person.id, "name": person.name, "text": clean_text(text, field="text")})
     return meeting

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import clock, events, projection, public_state, state_patch
+from .. import allowed, clock, events, projection, public_state, state_patch
 from ..exceptions import LogTampered, NotFound
 from ..models import Meeting, MeetingEvent, Person
 from ..visibility import public_payload
@@ -117,9 +117,11 @@ def log_append(*, meeting: Meeting, type: str, payload: dict[str, Any], actor: P
     meeting.save(update_fields=["live_state", "last_seq", "last_digest", "state"])
     patches = state_patch.advance(meeting_id=meeting.id, memo=memo, member_before=before, digest=digest,
                                   state=new_state, public_doc=public_state.build(meeting),
-                                  public_event=public is not None)
+                                  public_event=public is not None,
+                                  allowed=allowed.for_participants(meeting, new_state))
     _saw(seq)
-    events.broadcast_event_on_commit(event, state_patch=patches.member, public_state_patch=patches.public)
+    events.broadcast_event_on_commit(event, state_patch=patches.member, public_state_patch=patches.public,
+                                     personal_patches=patches.personal)
     return event
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .. import clock
+from .. import clock, preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
 from ..exemptions import profile_coverage
 from ..legal import MANDATORY_CLOSURE_GROUNDS, OWN_REMOTE_DECISION, rules_for
@@ -139,6 +139,7 @@ def meeting_open(*, user: Any, meeting_id: int) -> Meeting:
             "body": body.name, "body_type": body.body_type, "seats": body.seats, "form": meeting.form,
             "location": meeting.location, "chair": person.id, "chair_name": person.name,
             "rules": rules_for(body.body_type).summary(),
+            "quorum_required": rules_for(body.body_type).quorum_required(body.seats),
             "remote_decision": remote_basis(body=body, form=meeting.form, on=_notice_day(meeting)) or {
                 "ref": body.remote_decision_ref,
                 "date": body.remote_decision_date.isoformat() if body.remote_decision_date else None},
@@ -155,8 +156,8 @@ def _simple_transition(event: str, log_type: str) -> Any:
             person = person_for_user(user)
             require_chair(meeting=meeting, person=person)
             state = meeting.live_state
-            if event == "end" and state.get("open_vote"):
-                raise LegalRuleViolation("close the vote in progress before ending the meeting", code="vote_open")
+            if event == "end":
+                preconditions.no_open_vote(state, "close the vote in progress before ending the meeting")
             meeting.state = next_meeting_state(meeting.state, event)
             if event == "end" and state.get("current_item"):
                 item_id = state["current_item"]

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import presence
-from ..exceptions import IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, NotFound
+from .. import preconditions, presence
+from ..exceptions import InvalidInput, LegalRuleViolation, NotFound
 from ..legal import (
     AGAINST,
     APPOINTMENT_RULE,
@@ -24,13 +24,19 @@ from ..legal import (
     GENERAL_RULES,
     OFFICES_NEVER_WRITTEN,
     ROUND_KINDS,
-    WRITTEN_BALLOT_MINISTRY,
     RuleSet,
     VoteKind,
     quorum_threshold,
 )
 from ..models import Meeting, WrittenBallotTally
-from ..presence import eligible_voters, voting_persons
+from ..preconditions import (
+    check_proposal_submit,
+    check_proposal_withdrawable,
+    check_vote_cast,
+    check_vote_demand_written,
+    written_ballot_refusal,
+)
+from ..presence import eligible_voters
 from ..projection import State
 from . import doors
 from .access import person_for_user, require_chair
@@ -43,18 +49,16 @@ def proposal_submit(*, user: Any, meeting_id: int, text: str) -> int:
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
-        require_in_session(meeting)
-        item = current_item(meeting)
         state = meeting.live_state
-        if str(person.id) not in voting_persons(state):
-            raise NotEligible("only members taking part may put forward proposals", code="not_a_voting_member")
-        if str(person.id) in state["items"][str(item.id)].get("recused", {}):
-            raise NotEligible("you have stepped down from this item", code="recused")
+        check_proposal_submit(state, str(person.id))
+        item = current_item(meeting)
         number = len(state["proposals"]) + 1
         log_append(meeting=meeting, type="proposal.submitted", actor=person, payload={
             "proposal": number, "item": item.id, "person": person.id, "name": person.name,
             "text": clean_text(text, field="text", max_length=10000)})
     return number
+
+
 
 
 def proposal_withdraw(*, user: Any, meeting_id: int, proposal: int) -> None:
@@ -67,10 +71,7 @@ def proposal_withdraw(*, user: Any, meeting_id: int, proposal: int) -> None:
             raise NotFound(f"proposal {proposal} does not exist")
         if p["by"] != str(person.id):
             require_chair(meeting=meeting, person=person)
-        if p["withdrawn"]:
-            raise IllegalTransition("the proposal is already withdrawn", code="already_withdrawn")
-        if state.get("open_vote") and proposal in state["votes"][state["open_vote"]]["proposals"]:
-            raise LegalRuleViolation("a proposal cannot be withdrawn while it is being voted on", code="vote_open")
+        check_proposal_withdrawable(state, p)
         log_append(meeting=meeting, type="proposal.withdrawn", actor=person, payload={"proposal": proposal})
 
 
@@ -95,19 +96,6 @@ def _options(kind: str, proposals: list[int], candidates: list[str]) -> list[str
     return [FOR, AGAINST]  # § 8-1 (2): no abstention in ordinary votes
 
 
-def written_ballot_refusal(meeting: Meeting, *, kind: str, office: str = "") -> str | None:
-    """Why a written ballot cannot be held for this vote, or None when it can (legal.py says why)."""
-    if kind not in ROUND_KINDS:
-        return ("a written ballot is held only in an election or an appointment (kommuneloven § 8-1 (2) and "
-                "the body's rules of procedure, § 11-12)")
-    if office in OFFICES_NEVER_WRITTEN:
-        return (f"the election of {OFFICES_NEVER_WRITTEN[office]} cannot be held in writing "
-                f"({WRITTEN_BALLOT_MINISTRY}; kommuneloven 2018 has no rule on written ballots)")
-    if not meeting.body.written_ballot_basis:
-        return ("kommuneloven 2018 has no rule on written ballots (the 1992 act's § 35 nr. 5 was not carried over, "
-                f"{WRITTEN_BALLOT_MINISTRY}), and the rules of procedure of {meeting.body.name} (§ 11-12) do not "
-                "provide for one")
-    return None
 
 
 def vote_demand_written(*, user: Any, meeting_id: int) -> None:
@@ -116,14 +104,10 @@ def vote_demand_written(*, user: Any, meeting_id: int) -> None:
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
-        require_in_session(meeting)
-        item = current_item(meeting)
         state = meeting.live_state
-        if str(person.id) not in voting_persons(state):
-            raise NotEligible("only members taking part may demand a written ballot", code="not_a_voting_member")
-        if not meeting.body.written_ballot_basis:
-            raise LegalRuleViolation(written_ballot_refusal(meeting, kind=VoteKind.ELECTION) or "",
-                                     code="written_ballot_not_allowed")
+        refusal = None if meeting.body.written_ballot_basis else written_ballot_refusal(meeting, kind=VoteKind.ELECTION)
+        check_vote_demand_written(state, str(person.id), refusal=refusal)
+        item = current_item(meeting)
         if state["items"][str(item.id)].get("written_demanded_by"):
             return
         log_append(meeting=meeting, type="vote.written_demanded", actor=person, payload={
@@ -150,14 +134,11 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
         if not rules.allows_vote(kind):
             raise LegalRuleViolation(f"a {VoteKind(kind).label.lower()} vote is not held by this body under "
                                      f"{rules.title}", code="vote_kind_not_allowed")
-        if state.get("open_vote"):
-            raise LegalRuleViolation("another vote is in progress", code="vote_open")
+        preconditions.no_open_vote(state, "another vote is in progress")
         item_id = state.get("current_item")
         decision_texts: dict[str, str] = {}
         if kind == VoteKind.CLOSURE:
-            motion = state.get("closure_motion")
-            if not motion:
-                raise LegalRuleViolation("there is no motion to close the meeting", code="no_closure_motion")
+            motion = preconditions.closure_motion(state, "there is no motion to close the meeting")
             if state["doors"]["closed"]:
                 doors.doors_open_for_closure_vote(meeting=meeting, actor=chair)
                 state = meeting.live_state
@@ -213,17 +194,7 @@ def vote_cast(*, user: Any, meeting_id: int, vote: int, choice: str) -> int:
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
         state = meeting.live_state
-        v = state["votes"].get(str(vote))
-        if v is None:
-            raise NotFound(f"vote {vote} does not exist")
-        if v["state"] != "open":
-            raise IllegalTransition("the vote is closed", code="vote_closed")
-        pid = str(person.id)
-        if pid in v["ballots"]:
-            raise LegalRuleViolation("you have already voted", code="already_voted")
-        if pid not in v["eligible"] or pid not in eligible_voters(state, v["item"]):
-            raise NotEligible("you are not eligible in this vote (not present when it opened, cannot see and hear, "
-                              "or stepped down from the item)", code="not_eligible")
+        v = check_vote_cast(state, str(person.id), vote)
         if choice not in v["options"]:
             allowed = ", ".join(v["options"])
             raise InvalidInput(f"choice must be one of: {allowed}" + (
@@ -494,11 +465,7 @@ def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
         chair = person_for_user(user)
         require_chair(meeting=meeting, person=chair)
         state = meeting.live_state
-        v = state["votes"].get(str(vote))
-        if v is None:
-            raise NotFound(f"vote {vote} does not exist")
-        if v["state"] != "open":
-            raise IllegalTransition("the vote is already closed", code="vote_closed")
+        v = preconditions.vote_is_open(state, vote, closed_message="the vote is already closed")
         rules = meeting_rules(meeting)
         written_counts = None
         if v.get("written"):

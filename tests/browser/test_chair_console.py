@@ -98,15 +98,21 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     # measured: they do not see and hear, so the chair is warned before a vote and can step back (§ 11-7 (2)).
     api(base, f"/api/meetings/{meeting}/actions/member.audio_only/", {"on": True}, token(base, "medlem02"))
     wait_text(chair, "#warnings", "Ola Kristiansen")
+    # Only the chair sees and hears and may vote: the quorum warning comes first (§ 11-9 (1),
+    # tests/browser/test_allowed_actions.py), then the see-and-hear check.
     chair.click("#open-vote")
     dialog = chair.locator("dialog.confirm")
-    dialog.wait_for()
-    assert "Ola Kristiansen" in dialog.inner_text()
+    expect(dialog).to_contain_text("For få til stede")
+    chair.click("#confirm-ok")
+    expect(dialog).to_contain_text("Ola Kristiansen")
     assert_accessible(chair, "see-and-hear confirmation")
     dialog.locator("button", has_text="Avbryt").click()
     chair.wait_for_timeout(500)
     assert member.locator("#vote").is_hidden()
     chair.click("#open-vote")
+    expect(dialog).to_contain_text("For få til stede")
+    chair.click("#confirm-ok")
+    expect(dialog).to_contain_text("Ola Kristiansen")
     chair.click("#confirm-ok")
     chair.wait_for_selector("#vote button.option")
     wait_text(member, "#vote", "Du stemmer ikke i denne voteringen")  # not seen: not present for the vote

@@ -88,8 +88,11 @@ def test_the_pages_fold_events_without_fetching_the_state(browser, live_server_u
     chair_does("floor.grant")
     chair_does("doors.open")
 
-    server = settled(room, "councilRoom", lambda: api(base, f"/api/meetings/{meeting}/state/", token=chair_token))
+    # The room's own state, `allowed` included (the member's commands, folded from their personal patches).
+    member_token = token(base, "medlem03")
+    server = settled(room, "councilRoom", lambda: api(base, f"/api/meetings/{meeting}/state/", token=member_token))
     assert room.evaluate("window.councilRoom.folded.state") == server["state"]
+    assert server["state"]["allowed"] == ["member.join", "member.leave", "member.audio_only"]  # watching, not joined
     doc = settled(public, "councilPublic", lambda: state_json(base, meeting))
     assert public.evaluate("window.councilPublic.folded.state") == doc
     wait_text(public, "#votes", "vedtatt")

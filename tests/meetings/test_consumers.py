@@ -213,6 +213,7 @@ async def test_reconnecting_mid_vote_loses_and_duplicates_nothing(setup):
         assert [e["seq"] for e in seen] == list(range(seen[0]["seq"], logged[-1][0] + 1))
         assert [(e["seq"], e["event"]) for e in seen] == [t for t in logged if t[0] >= seen[0]["seq"]]
         r = await s.call("state")
+        assert isinstance(r["state"].pop("allowed"), list)  # this person's commands (tests/meetings/test_allowed.py)
         assert r["state"] == state
         await s.close()
     await chair.close()

@@ -168,3 +168,18 @@ def test_execute_answers_the_seq_it_wrote() -> None:
     assert done.seq == seq + 1 == Meeting.objects.get(id=meeting.id).last_seq
     again = commands.execute(name="member.join", user=council.members[0], meeting_id=meeting.id, payload={})
     assert again.seq >= done.seq
+
+
+def test_it_sends_a_persons_allowed_commands_only_when_they_changed() -> None:
+    state: dict = {"last_seq": 1}
+    first = state_patch.advance(meeting_id=3, memo=None, member_before={}, digest="a", state=state,
+                                public_doc={}, public_event=False, allowed={"1": ["vote.open"], "2": []})
+    # No prints before: everyone gets their list whole.
+    assert first.personal == {"1": [{"op": "replace", "path": "/allowed", "value": ["vote.open"]}],
+                              "2": [{"op": "replace", "path": "/allowed", "value": []}]}
+    memo = state_patch.recall(3, "a")
+    second = state_patch.advance(meeting_id=3, memo=memo, member_before=memo.member, digest="b", state=state,
+                                 public_doc={}, public_event=False, allowed={"1": ["vote.close"], "2": []})
+    assert second.personal == {"1": [{"op": "replace", "path": "/allowed", "value": ["vote.close"]}]}
+    doc = {"allowed": ["vote.open"]}
+    assert state_patch.apply(doc, second.personal["1"]) == {"allowed": ["vote.close"]}

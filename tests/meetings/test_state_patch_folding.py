@@ -9,9 +9,9 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
-from meetings import public_state, state_patch
+from meetings import public_state, selectors, state_patch
 from meetings.legal import ClosureGround
-from meetings.models import Meeting
+from meetings.models import Meeting, Person
 from tests.factories import make_council, make_meeting, report_media
 from tests.helpers import Socket, token_for
 
@@ -68,9 +68,14 @@ async def member(meeting, user) -> Socket:
     return s
 
 
-def server_state(meeting_id: int) -> tuple[int, dict]:
+def server_state(meeting_id: int, user=None) -> tuple[int, dict]:
+    """The log's seq and the state as the member socket sends it to `user` (with their `allowed`)."""
     m = Meeting.objects.get(id=meeting_id)
-    return m.last_seq, m.live_state
+    if user is None:
+        return m.last_seq, m.live_state
+    seq, state = selectors.member_live_state(meeting_id=meeting_id, person_id=Person.objects.get(user=user).id)
+    assert seq == m.last_seq
+    return seq, state
 
 
 async def test_a_member_and_the_public_fold_to_the_servers_state(setup_meeting):
@@ -80,6 +85,7 @@ async def test_a_member_and_the_public_fold_to_the_servers_state(setup_meeting):
     watcher = Folding(others[-1], public=False)
     await watcher.reload()
     start = watcher.seq
+    assert watcher.state["allowed"] == ["member.join", "member.leave", "member.audio_only"]  # the notice is out
     viewer_socket = Socket(f"/ws/public/meetings/{meeting.id}/")
     assert (await viewer_socket.connect())[0]
     viewer = Folding(viewer_socket, public=True)
@@ -121,8 +127,9 @@ async def test_a_member_and_the_public_fold_to_the_servers_state(setup_meeting):
 
     await watcher.fold()
     await viewer.fold()
-    seq, live = await database_sync_to_async(server_state)(meeting.id)
-    assert watcher.seq == seq and watcher.state == live
+    seq, live = await database_sync_to_async(server_state)(meeting.id, council.members[-1])
+    assert watcher.seq == seq and watcher.state == live  # `allowed` folded from the personal patches too
+    assert "question.ask" in live["allowed"] and "floor.request" not in live["allowed"]  # the item is closed
     assert watcher.reloads == 1 and watcher.patched == seq - start  # one state read, on connect; none per event
     doc = await database_sync_to_async(public_state.public_state_for)(meeting.id)
     assert viewer.seq == doc["seq"] == seq and viewer.state == doc
@@ -146,7 +153,7 @@ async def test_an_event_without_a_patch_makes_the_member_load_the_state_again(se
     await watcher.fold()
     await chair.call("question.ask", text="Hva er klokka?")
     await watcher.fold()
-    seq, live = await database_sync_to_async(server_state)(meeting.id)
+    seq, live = await database_sync_to_async(server_state)(meeting.id, council.members[0])
     assert watcher.state == live and watcher.seq == seq
     assert watcher.reloads == 2 and watcher.patched == 1
     for s in (chair, late):

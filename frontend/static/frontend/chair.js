@@ -1,10 +1,15 @@
-// The chair's console: roll call, the speakers list, votes (with the see-and-hear check first),
-// closing the doors and conflict-of-interest rulings. Every button sends one command of
+// The chair's console: roll call, the speakers list, votes (with the quorum and see-and-hear checks
+// first), closing the doors and conflict-of-interest rulings. Every button sends one command of
 // meetings/commands.py over the member socket; what the page shows comes back from the log.
-// Who sees and hears is the server's fact (state.presence, meetings/presence.py); the console shows it.
+// Who sees and hears is the server's fact (state.presence, meetings/presence.py), and so is which
+// commands the chair may send now (state.allowed, meetings/allowed.py): a button is enabled only for
+// a command in it, so the console keeps no procedural rule of its own. A button waits (disabled,
+// aria-busy) for the server's answer; a refusal stays beside it, in the page's language, until dismissed.
 import { el, t } from "./live.js";
 import { confirmDialog } from "./confirm.js";
 import { describe } from "./conflicts.js";
+import { errorText } from "./errors.js";
+import { gettext, interpolate } from "./i18n.js";
 import { presenceText, reasonText } from "./presence.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,9 +26,80 @@ export function cannotSeeOrHear(state) {
 
 const described = (p) => `${p.name} (${reasonText(p.reason)})`;
 
-export function setupChair({ send, getState, roster, conflicts }) {
+const allows = (state, command) => Boolean(state?.allowed?.includes(command));
+const commandOf = (button) => button.dataset.cmd || button.dataset.command;
+
+// Buttons sent and not yet answered: they stay disabled and aria-busy until the error, or until the
+// state the page holds has folded in the events of the ack (its seq): the ack overtakes its events.
+const pending = new Set();
+const awaiting = new Map();  // button -> the seq of its ack
+
+function busy(button, on) {
+  if (on) { pending.add(button); button.setAttribute("aria-busy", "true"); button.disabled = true; } else {
+    pending.delete(button);
+    button.removeAttribute("aria-busy");
+  }
+}
+
+// The refusal beside the control that caused it (`near`, default the button itself), until dismissed.
+function showRefusal(button, error, near, key) {
+  const holder = near === button ? button.parentElement : near;
+  holder.querySelector(`:scope > .action-error[data-for="${CSS.escape(key)}"]`)?.remove();
+  const box = el("span", { class: "action-error error", role: "alert", "data-for": key, "data-code": error?.code || "" },
+    errorText(error), " ",
+    el("button", { type: "button", class: "dismiss secondary", "aria-label": gettext("Dismiss the message"),
+                   onclick: () => box.remove() }, "×"));
+  if (near === button) button.after(box); else near.append(box);
+}
+
+// Every action button of the console (the fixed ones name their command in data-cmd or data-command)
+// is enabled exactly when the server lists its command in state.allowed and no answer is awaited.
+export function applyAllowed(state, root = document.getElementById("chair")) {
+  if (!root) return;
+  for (const button of root.querySelectorAll("button[data-cmd], button[data-command]")) {
+    button.disabled = pending.has(button) || !allows(state, commandOf(button));
+  }
+}
+
+export function setupChair({ request, getState, getSeq, roster, conflicts }) {
   const on = (id, fn) => { $(id).onclick = fn; };
-  for (const button of document.querySelectorAll("[data-cmd]")) button.onclick = () => send(button.dataset.cmd);
+  const settle = () => {
+    for (const [button, seq] of awaiting) {
+      if (getSeq() !== null && seq <= getSeq()) { awaiting.delete(button); busy(button, false); }
+    }
+  };
+  // Send one command for `button`: pending until answered; a refusal shown beside it (or in `near`).
+  async function act(button, type, payload = {}, near = button) {
+    busy(button, true);
+    try {
+      const reply = await request(type, payload);
+      awaiting.set(button, reply.seq ?? 0);
+      settle();
+      return reply;
+    } catch (e) {
+      busy(button, false);
+      showRefusal(button, e, near, type);
+      return null;
+    } finally {
+      applyAllowed(getState());
+    }
+  }
+  const rowAct = (type, payload) => (e) => act(e.currentTarget, type, payload, $("roll-call-errors"));
+  for (const button of document.querySelectorAll("#chair [data-cmd]")) button.onclick = () => act(button, button.dataset.cmd);
+
+  // § 11-9 (1): too few present who see and hear for a quorum (state.quorum, meetings/quorum.py);
+  // the chair is told before a vote opens or closes and may go on (the result will say so).
+  async function quorumConfirmed(step) {
+    const quorum = getState().quorum;
+    if (!quorum || quorum.met) return true;
+    return confirmDialog({
+      title: gettext("Too few present for a quorum"),
+      lines: [interpolate(gettext("%(present)s present who see and hear, %(required)s required (Local Government Act § 11-9 (1))."),
+        quorum, true),
+      gettext("Without a quorum the vote makes no valid decision.")],
+      confirm: step === "open" ? gettext("Open the vote anyway") : gettext("Close the vote anyway"),
+    });
+  }
 
   async function afterSeeHearCheck(open) {
     const problems = cannotSeeOrHear(getState());
@@ -37,21 +113,25 @@ export function setupChair({ send, getState, roster, conflicts }) {
     await open();
   }
 
-  on("open-item", () => send("item.open", { item_id: Number($("item-select").value) }));
-  on("close-item", () => getState().current_item && send("item.close", { item_id: Number(getState().current_item) }));
-  on("grant-next", () => send("floor.grant", {}));
-  on("open-vote", () => afterSeeHearCheck(() => {
-    const kind = $("vote-kind").value;
-    const proposals = [...document.querySelectorAll(".vote-proposal:checked")].map((c) => Number(c.value));
-    const candidates = $("candidates").value.split(",").map((c) => c.trim()).filter(Boolean);
-    // Decisions and budget votes are on the checked proposals (a budget vote on each as a whole,
-    // § 11-9 (3)); elections and appointments are between the named candidates. Whether a written
-    // ballot may be held is the server's to say (it refuses with the reason, shown by the button).
-    if (kind === "ordinary") return send("vote.open", { proposals }, "vote-errors");
-    if (kind === "budget") return send("vote.open", { kind, proposals }, "vote-errors");
-    const office = kind === "election" ? $("office").value : "";
-    return send("vote.open", { kind, candidates, written: $("written").checked, office }, "vote-errors");
-  }));
+  on("open-item", (e) => act(e.currentTarget, "item.open", { item_id: Number($("item-select").value) }));
+  on("close-item", (e) => getState().current_item && act(e.currentTarget, "item.close", { item_id: Number(getState().current_item) }));
+  on("grant-next", (e) => act(e.currentTarget, "floor.grant", {}));
+  on("open-vote", async (e) => {
+    const button = e.currentTarget;
+    if (!await quorumConfirmed("open")) return;
+    await afterSeeHearCheck(() => {
+      const kind = $("vote-kind").value;
+      const proposals = [...document.querySelectorAll(".vote-proposal:checked")].map((c) => Number(c.value));
+      const candidates = $("candidates").value.split(",").map((c) => c.trim()).filter(Boolean);
+      // Decisions and budget votes are on the checked proposals (a budget vote on each as a whole,
+      // § 11-9 (3)); elections and appointments are between the named candidates. Whether a written
+      // ballot may be held is the server's to say (it refuses with the reason, shown by the button).
+      if (kind === "ordinary") return act(button, "vote.open", { proposals });
+      if (kind === "budget") return act(button, "vote.open", { kind, proposals });
+      const office = kind === "election" ? $("office").value : "";
+      return act(button, "vote.open", { kind, candidates, written: $("written").checked, office });
+    });
+  });
   const showRoundOptions = () => {
     const kind = $("vote-kind").value;
     $("round-options").hidden = !ROUND_KINDS.has(kind);
@@ -59,10 +139,18 @@ export function setupChair({ send, getState, roster, conflicts }) {
   };
   $("vote-kind").onchange = showRoundOptions;
   showRoundOptions();
-  on("close-vote", () => getState().open_vote && send("vote.close", { vote: Number(getState().open_vote) }, "vote-errors"));
-  on("doors-motion", () => send("doors.motion", { ground: $("ground").value }));
-  on("closure-vote", () => afterSeeHearCheck(() => send("vote.open", { kind: "closure" })));
-  on("rule-conflict", () => send("conflict.rule", {
+  on("close-vote", async (e) => {
+    const button = e.currentTarget;
+    if (!getState().open_vote || !await quorumConfirmed("close")) return;
+    await act(button, "vote.close", { vote: Number(getState().open_vote) });
+  });
+  on("doors-motion", (e) => act(e.currentTarget, "doors.motion", { ground: $("ground").value }));
+  on("closure-vote", async (e) => {
+    const button = e.currentTarget;
+    if (!await quorumConfirmed("open")) return;
+    await afterSeeHearCheck(() => act(button, "vote.open", { kind: "closure" }));
+  });
+  on("rule-conflict", (e) => act(e.currentTarget, "conflict.rule", {
     item_id: Number(getState().current_item), person_id: Number($("conflict-member").value),
     recused: $("conflict-recused").checked, legal_basis: $("conflict-basis").value, kind: $("conflict-kind").value }));
   $("conflict-kind").onchange = () => {
@@ -82,22 +170,24 @@ export function setupChair({ send, getState, roster, conflicts }) {
     return el("tr", who, el("th", { scope: "row" }, name), el("td", { class: "status" }, status),
       el("td", { class: fact?.sees_and_hears ? "presence ok" : "presence bad" }, presenceText(fact)),
       el("td", {},
-        el("button", { type: "button", class: "mark-present", disabled: Boolean(att?.present),
+        el("button", { type: "button", class: "mark-present", disabled: Boolean(att?.present) || !allows(state, "roll_call"),
                        "aria-label": t(`${name} er til stede`, `${name} is present`),
-                       onclick: () => send("roll_call", { present: [Number(id)] }, "roll-call-errors") }, t("Til stede", "Present")),
+                       onclick: rowAct("roll_call", { present: [Number(id)] }) }, t("Til stede", "Present")),
         " ",
         // A member sitting in the meeting room counts without media (a hybrid meeting).
-        el("button", { type: "button", class: "in-room secondary", disabled: !att?.present, "aria-pressed": String(inRoom),
-                       "aria-label": t(`I salen: ${name}`, `In the room: ${name}`),
-                       onclick: () => send("member.in_room", { person_id: Number(id), in_room: !inRoom }, "roll-call-errors") },
+        el("button", { type: "button", class: "in-room secondary", disabled: !att?.present || !allows(state, "member.in_room"),
+                       "aria-pressed": String(inRoom), "aria-label": t(`I salen: ${name}`, `In the room: ${name}`),
+                       onclick: rowAct("member.in_room", { person_id: Number(id), in_room: !inRoom }) },
           t("I salen", "In the room")),
         " ",
-        el("button", { type: "button", class: "mark-absent secondary", disabled: Boolean(att?.present || absent),
+        el("button", { type: "button", class: "mark-absent secondary",
+                       disabled: Boolean(att?.present || absent) || !allows(state, "absence.register"),
                        "aria-label": t(`${name} har forfall`, `${name} is absent`),
-                       onclick: () => send("absence.register", { person_id: Number(id), reason: $("absent-reason").value }, "roll-call-errors") },
+                       onclick: (e) => act(e.currentTarget, "absence.register", { person_id: Number(id), reason: $("absent-reason").value },
+                         $("roll-call-errors")) },
           t("Forfall", "Absent")),
-        absent && !absent.deputy ? el("button", { type: "button", class: "secondary",
-          onclick: () => send("deputy.summon", { for_member_id: Number(id) }, "roll-call-errors") }, t("Kall inn vara", "Summon deputy")) : ""));
+        absent && !absent.deputy ? el("button", { type: "button", class: "secondary", disabled: !allows(state, "deputy.summon"),
+          onclick: rowAct("deputy.summon", { for_member_id: Number(id) }) }, t("Kall inn vara", "Summon deputy")) : ""));
   }
 
   function renderRollCall(state) {
@@ -123,6 +213,8 @@ export function setupChair({ send, getState, roster, conflicts }) {
       el("input", { type: "checkbox", value: p.id, class: "vote-proposal" }), ` ${t("Forslag", "Proposal")} ${p.id}: ${p.text}`)));
     renderRollCall(state);
     renderConflicts(state);
+    settle();
+    applyAllowed(state);
   };
 }
 
@@ -136,12 +228,15 @@ export function speakerControls({ send, state, index }) {
     send("speakers.reorder", { order });
   };
   const name = entry.name;
+  const reorder = allows(state, "speakers.reorder");
   return el("span", { class: "speaker-controls" },
-    el("button", { type: "button", onclick: () => send("floor.grant", { person_id: Number(entry.person) }) }, t("Gi ordet", "Give the floor")),
-    el("button", { type: "button", class: "secondary", disabled: index === 0, "aria-label": t(`Flytt ${name} opp`, `Move ${name} up`),
+    el("button", { type: "button", disabled: !allows(state, "floor.grant"),
+                   onclick: () => send("floor.grant", { person_id: Number(entry.person) }) }, t("Gi ordet", "Give the floor")),
+    el("button", { type: "button", class: "secondary", disabled: index === 0 || !reorder, "aria-label": t(`Flytt ${name} opp`, `Move ${name} up`),
                    onclick: () => move(index - 1) }, "↑"),
-    el("button", { type: "button", class: "secondary", disabled: index === list.length - 1, "aria-label": t(`Flytt ${name} ned`, `Move ${name} down`),
-                   onclick: () => move(index + 1) }, "↓"),
-    el("button", { type: "button", class: "secondary", "aria-label": t(`Fjern ${name} fra talerlisten`, `Remove ${name} from the speakers list`),
+    el("button", { type: "button", class: "secondary", disabled: index === list.length - 1 || !reorder,
+                   "aria-label": t(`Flytt ${name} ned`, `Move ${name} down`), onclick: () => move(index + 1) }, "↓"),
+    el("button", { type: "button", class: "secondary", disabled: !allows(state, "floor.withdraw"),
+                   "aria-label": t(`Fjern ${name} fra talerlisten`, `Remove ${name} from the speakers list`),
                    onclick: () => send("floor.withdraw", { person_id: Number(entry.person), kind: entry.kind }) }, t("Fjern", "Remove")));
 }

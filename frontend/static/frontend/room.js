@@ -94,7 +94,8 @@ function labelSlots() {
 const isChair = () => state && state.meeting.chair === me;
 const proposalText = (id) => state.proposals[String(id)]?.text || null;
 const groundLabel = (code) => grounds[code] || code;
-const renderChair = $("chair") ? setupChair({ send, getState: () => state, roster: json("roster-data"), conflicts }) : null;
+const renderChair = $("chair") ? setupChair({ send, request: (type, payload) => live.request(type, payload),
+  getState: () => state, getSeq: () => folded.seq, roster: json("roster-data"), conflicts }) : null;
 
 function render() {
   if (!state) return;
