@@ -43,7 +43,8 @@ def payloads(state: dict[str, Any], meeting: Meeting, pid: str, name: str) -> li
     if name == "member.in_room":
         return [{"person_id": int(p), "in_room": True} for p in present[:1]] or [{"person_id": 1, "in_room": True}]
     if name == "absence.register":
-        return [{"person_id": int(p)} for p in state["roster"] if state["roster"][p]["role"] == "member"][:1] \
+        # Every member, not the first: the roster's key order differs between SQLite's JSON and jsonb.
+        return [{"person_id": int(p)} for p in state["roster"] if state["roster"][p]["role"] == "member"] \
             or [{"person_id": 1}]
     if name == "deputy.summon":
         deputies = [int(p) for p, r in state["roster"].items() if r["role"] == "deputy"]
