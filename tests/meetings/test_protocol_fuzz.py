@@ -434,11 +434,13 @@ class Client:
 
     async def close_code(self, frame: str | bytes | list[str] | None = None, *, raw: bytes | None = None) -> int:
         """Send (if anything) and read until the server closes; its close code, 1006 if it sent none."""
-        if raw is not None:
-            self.ws.transport.write(raw)
-        elif frame is not None:
-            await self.ws.send(frame)
         try:
+            if raw is not None:
+                self.ws.transport.write(raw)
+            elif frame is not None:
+                # The server may close (1009) while a large frame is still going out: then the
+                # send itself raises, carrying the close the server sent.
+                await self.ws.send(frame)
             while True:
                 msg = await self.next()
                 assert msg["type"] == "event", f"a reply instead of a close: {msg}"
