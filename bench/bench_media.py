@@ -604,22 +604,15 @@ class Replay(MediaStreamTrack):
         return pkt
 
 
-class _Seen:
-    """What ``StreamStatistics.add`` reads of a packet."""
-
-    __slots__ = ("sequence_number", "timestamp")
-
-    def __init__(self) -> None:
-        self.sequence_number = self.timestamp = 0
-
-
 class _Stream:
     __slots__ = ("kind", "stats", "seen")
 
     def __init__(self, kind: str | None, stats: Any) -> None:
         self.kind = kind  # "audio", "video", or None (RTX, unknown): not counted
         self.stats = stats
-        self.seen = _Seen()
+        from conference.forwarding import Seen  # what StreamStatistics.add reads, as the server keeps it
+
+        self.seen = Seen()
 
 
 VERIFY_EVERY = 16  # clients decrypt one received SRTP packet in this many (fast_client_datagrams)

@@ -290,8 +290,8 @@ class IdleTrack(MediaStreamTrack):
             self._ended.set_result(None)
 
 
-class Protector:
-    """``pylibsrtp.Session.protect`` without its per-call allocation and checks, for one session.
+class _LeanSession:
+    """``pylibsrtp.Session.protect``/``unprotect`` without their per-call allocation and checks.
 
     The wrapper allocates a length cell per packet and copies through two Python frames: about
     half the cost of encrypting a video packet. This keeps one cell and calls libsrtp directly on
@@ -300,52 +300,52 @@ class Protector:
 
     __slots__ = ("session", "_srtp", "_cdata", "_buffer", "_length", "_limit")
 
-    def __init__(self, session: pylibsrtp.Session) -> None:
+    def __init__(self, session: pylibsrtp.Session, *, room_for_trailer: bool) -> None:
         self.session = session
         self._srtp = session._srtp[0]
         self._cdata = session._cdata
         self._buffer = session._buffer
         self._length = _srtp_ffi.new("int *")
-        self._limit = len(self._cdata) - pylibsrtp.SRTP_MAX_TRAILER_LEN
+        # Protecting appends the authentication tag: leave room for it in the session's buffer.
+        self._limit = len(self._cdata) - (pylibsrtp.SRTP_MAX_TRAILER_LEN if room_for_trailer else 0)
+
+    def _apply(self, libsrtp_call: Any, data: bytes) -> bytes:
+        size = len(data)
+        if size > self._limit:
+            raise pylibsrtp.Error("packet is too long")
+        self._length[0] = size
+        self._buffer[0:size] = data
+        status = libsrtp_call(self._srtp, self._cdata, self._length)
+        if status:
+            raise pylibsrtp.Error(pylibsrtp.ERRORS[status] if status < len(pylibsrtp.ERRORS) else str(status))
+        return self._buffer[0 : self._length[0]]  # type: ignore[no-any-return]
+
+
+class Protector(_LeanSession):
+    """Encrypts one outbound session's RTP (see :class:`_LeanSession`)."""
+
+    __slots__ = ()
+
+    def __init__(self, session: pylibsrtp.Session) -> None:
+        super().__init__(session, room_for_trailer=True)
 
     def protect(self, data: bytes) -> bytes:
-        size = len(data)
-        if size > self._limit:
-            raise pylibsrtp.Error("packet is too long")
-        self._length[0] = size
-        self._buffer[0:size] = data
-        status = _srtp_lib.srtp_protect(self._srtp, self._cdata, self._length)
-        if status:
-            raise pylibsrtp.Error(pylibsrtp.ERRORS[status] if status < len(pylibsrtp.ERRORS) else str(status))
-        return self._buffer[0 : self._length[0]]  # type: ignore[no-any-return]
+        return self._apply(_srtp_lib.srtp_protect, data)
 
 
-class Unprotector:
-    """``pylibsrtp.Session.unprotect`` the lean way (see :class:`Protector`)."""
+class Unprotector(_LeanSession):
+    """Decrypts one inbound session's RTP (see :class:`_LeanSession`)."""
 
-    __slots__ = ("session", "_srtp", "_cdata", "_buffer", "_length", "_limit")
+    __slots__ = ()
 
     def __init__(self, session: pylibsrtp.Session) -> None:
-        self.session = session
-        self._srtp = session._srtp[0]
-        self._cdata = session._cdata
-        self._buffer = session._buffer
-        self._length = _srtp_ffi.new("int *")
-        self._limit = len(self._cdata)
+        super().__init__(session, room_for_trailer=False)
 
     def unprotect(self, data: bytes) -> bytes:
-        size = len(data)
-        if size > self._limit:
-            raise pylibsrtp.Error("packet is too long")
-        self._length[0] = size
-        self._buffer[0:size] = data
-        status = _srtp_lib.srtp_unprotect(self._srtp, self._cdata, self._length)
-        if status:
-            raise pylibsrtp.Error(pylibsrtp.ERRORS[status] if status < len(pylibsrtp.ERRORS) else str(status))
-        return self._buffer[0 : self._length[0]]  # type: ignore[no-any-return]
+        return self._apply(_srtp_lib.srtp_unprotect, data)
 
 
-class _Seen:
+class Seen:
     """What ``StreamStatistics.add`` reads of a packet."""
 
     __slots__ = ("sequence_number", "timestamp")
@@ -374,7 +374,7 @@ class QuietAudio:
         self.receiver = receiver
         self.source = source
         self._unprotector: Unprotector | None = None
-        self._seen = _Seen()
+        self._seen = Seen()
         self._level_id = 0
 
     def attach(self) -> None:

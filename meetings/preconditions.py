@@ -133,6 +133,12 @@ def no_closure_motion(state: State) -> None:
 # The checks of single commands, called by their services and by allowed.py.
 
 
+def mandatory_closure_remote_problem(meeting: Any) -> str | None:
+    """Why the meeting's exemption profile does not let it handle a case that must be closed under
+    § 11-5 (2) remotely now (None when it does): the one place both the item and the meeting's form ask."""
+    return profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote", at=clock.now())
+
+
 def check_closure_ground_allowed(*, meeting: Any, ground: str) -> None:
     """§ 11-7 (3): an item that must be closed under § 11-5 (2) cannot be handled in a remote meeting,
     unless an exemption profile allows it (as the 2020-2022 temporary rules did) and covers both the
@@ -140,8 +146,7 @@ def check_closure_ground_allowed(*, meeting: Any, ground: str) -> None:
     if ground and ground not in ClosureGround.values:
         raise InvalidInput(f"unknown closure ground {ground!r}; use one of {', '.join(ClosureGround.values)}")
     if ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE:
-        problem = profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote",
-                                   at=clock.now())
+        problem = mandatory_closure_remote_problem(meeting)
         if problem:
             raise LegalRuleViolation(
                 "a case that must be closed under § 11-5 (2) cannot be handled in a remote meeting "

@@ -80,8 +80,7 @@ def meeting_set_form(*, user: Any, meeting_id: int, form: str) -> Meeting:
         remote_basis(body=meeting.body, form=form, on=timezone.localdate(meeting.scheduled_start))
         if form == MeetingForm.REMOTE \
                 and meeting.items.filter(planned_closure_ground__in=MANDATORY_CLOSURE_GROUNDS).exists():
-            problem = profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote",
-                                       at=clock.now())
+            problem = preconditions.mandatory_closure_remote_problem(meeting)
             if problem:
                 raise LegalRuleViolation(
                     "the meeting has an item that must be closed under § 11-5 (2); such a meeting cannot be "
