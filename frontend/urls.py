@@ -9,6 +9,7 @@ urlpatterns = [
     path("meetings/<id:meeting_id>/documents/<id:document_id>/", views.public_document, name="public-document"),
     path("clerk/", views.clerk, name="clerk"),
     path("clerk/meetings/<id:meeting_id>/", views.clerk_meeting, name="clerk-meeting"),
+    path("clerk/meetings/<id:meeting_id>/noark5.zip", views.clerk_archive_package, name="clerk-archive-package"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

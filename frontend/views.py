@@ -31,6 +31,7 @@ from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Rol
 from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
 from meetings.services import access, agenda, meetings
 from meetings.state import MeetingState
+from minutes import noark5
 from minutes import services as minutes_services
 from minutes.models import MinutesRecord, MinutesStatus
 
@@ -224,6 +225,21 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "meeting": meeting, "items": meeting.items.all(), "item_form": item_form, "attendance": attendance,
         "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record,
         "closed_decisions": minutes_services.releasable_decisions(meeting_id=meeting.id) if record else []})
+
+
+def clerk_archive_package(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """The Noark 5 package of the published minutes, internal version included: for the body's clerks."""
+    if not request.user.is_authenticated:
+        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+    try:
+        blob = noark5.package_for_clerk(user=request.user, meeting_id=meeting_id)
+    except Meeting.DoesNotExist:
+        raise Http404("no such meeting") from None
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.http_status, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(blob, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="noark5-moete-{meeting_id}.zip"'
+    return response
 
 
 def _presence_words(fact: dict[str, Any] | None, reasons: dict[str, str]) -> str:

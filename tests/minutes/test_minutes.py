@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from meetings.exceptions import LogTampered, PermissionDenied
@@ -186,15 +184,3 @@ def test_feeds_and_archive(played):
     assert f"UID:meeting-{meeting.id}@" in ics
     archive = c.get("/archive/").content.decode()
     assert f"/meetings/{meeting.id}/minutes/" in archive
-
-
-def test_export_minutes_writes_an_archive_package(played, tmp_path):
-    council, meeting = played
-    call_command("export_minutes", str(meeting.id), "--out", str(tmp_path))
-    package = next(tmp_path.glob("*.zip"))
-    with zipfile.ZipFile(package) as z:
-        names = set(z.namelist())
-        assert {"motebok.pdf", "arkivuttrekk.xml", "motebok.json"} <= names
-        xml = z.read("arkivuttrekk.xml").decode()
-        assert "<mappe>" in xml and meeting.title in xml
-        assert z.read("motebok.pdf").startswith(b"%PDF")
