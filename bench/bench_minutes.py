@@ -300,7 +300,7 @@ def main() -> int:
         for public in (True, False):
             label = "public" if public else "internal"
             t_build, t_html, t_json, t_pdf, t_text = [], [], [], [], []
-            warm = minutes_build(meeting_id=mid, public=public)  # warm-up (templates, reportlab), not timed
+            warm = minutes_build(meeting_id=mid, public=public)  # warm-up (templates, WeasyPrint), not timed
             render.to_pdf(warm)
             render.to_html(warm, meeting_id=mid, published=True)
             for _ in range(RUNS):

@@ -264,8 +264,10 @@ def package(meeting: Meeting) -> bytes:
     services.require_published(meeting)
     internal = services.minutes_build(meeting_id=meeting.id, public=False)
     public = services.minutes_build(meeting_id=meeting.id, public=True)
-    pdfs = {"Arkivformat": File("motebok-intern.pdf", render.to_pdf(internal)),
-            "Dokument hvor deler av innholdet er skjermet": File("motebok.pdf", render.to_pdf(public))}
+    # The internal version is the archive's own; the public one has the exempt parts screened (M700).
+    pdfs = {"Arkivformat": File("motebok-intern.pdf", render.to_pdf(internal, meeting_id=meeting.id)),
+            "Dokument hvor deler av innholdet er skjermet":
+                File("motebok.pdf", render.to_pdf(public, meeting_id=meeting.id))}
     structure = File("arkivstruktur.xml", xml_bytes(arkivstruktur(meeting, internal, pdfs)))
     documents = [File(f"dokumenter/{f.name}", f.content) for f in pdfs.values()]
     data = [File("dokumenter/motebok.json", render.to_json(public))]

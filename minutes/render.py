@@ -1,5 +1,5 @@
 """Minutes as HTML, JSON and PDF. Every format is a pure function of the minutes data: the same
-log gives the same bytes (the PDF uses reportlab's invariant mode: fixed dates and document id).
+log gives the same bytes (the PDF's dates are the meeting's own and its identifier is derived from its content).
 
 The data carries codes and ISO times; `display()` adds the human texts (labels, local times) once,
 so the HTML template and the PDF say the same thing and neither depends on the server's locale.
@@ -7,12 +7,12 @@ so the HTML template and the PDF say the same thing and neither depends on the s
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext
 
 from .labels import format_date, format_datetime, format_period, labels, option_label
 
@@ -83,98 +83,32 @@ def to_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode()
 
 
-def to_pdf(data: dict[str, Any]) -> bytes:
-    from xml.sax.saxutils import escape
+def to_pdf(data: dict[str, Any], *, meeting_id: int | None = None, published: bool = True) -> bytes:
+    """The minutes as PDF/A-3a (archival, tagged for screen readers, fonts embedded, XMP metadata)
+    with page numbers: the same HTML fragment as the web page, laid out for print by WeasyPrint.
 
-    from reportlab import rl_config
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    Reproducible: the dates in the metadata are the meeting's own (its end, and the last correction),
+    and the document identifier is derived from the content, so the same log gives the same bytes."""
+    import hashlib
 
-    rl_config.invariant = 1  # reproducible bytes: no creation date, fixed document id
-    d = display(data)
-    L = labels(d["lang"])
-    styles = getSampleStyleSheet()
-    story: list[Any] = []
+    import weasyprint
+    from django.utils.safestring import mark_safe
 
-    def para(text: str, style: str = "BodyText") -> None:
-        story.append(Paragraph(escape(str(text)), styles[style]))
-
-    m = d["meeting"]
-    para(f"{L['minutes']}: {m.get('body', '')}", "Title")
-    para(m.get("title", ""), "Heading2")
-    para(L["public"] if d["visibility"] == "public" else L["internal"])
-    para(f"{L['opened']}: {m['opened_text']}. {L['ended']}: {m['ended_text']}")
-    para(f"{L['place']}: {m['place_text']}")
-    para(f"{L['chair']}: {m['chair_name']}")
-    para(L["attended"], "Heading2")
-    for p in d["attendance"]["present"]:
-        sub = f" ({L['for']} {p['substitute_for']['name']})" if p.get("substitute_for") else ""
-        para(f"{p['name']} ({p['party']}), {p['role_text']}{sub}: {p['periods_text']}")
-    para(L["absent"], "Heading2")
-    for a in d["attendance"]["absent"]:
-        deputy = f" – {L['deputies']}: {a['deputy']['name']}" if a.get("deputy") else ""
-        reason = f": {a['reason']}" if a.get("reason") else ""
-        para(f"{a['name']} ({a['party']}){reason}{deputy}")
-    para(L["cases"], "Heading2")
-    for it in d["agenda_items"]:
-        para(f"{it['case_number']} {it['title']}", "Heading3")
-        for s in it["closed_sessions"]:
-            kind = L["closed_debate"] if s["debate_only"] else L["closed_session"]
-            para(f"{kind} {s['period_text']}. {L['ground']}: {s['ground_text']}")
-        for c in it["conflicts"]:
-            para(f"{c['kind_text']}: {c['name']} {L['recused'] if c['recused'] else L['not_recused']} – "
-                 f"{L['ground']}: {c['legal_basis']}")
-        if it["speakers"]:
-            para(f"{L['speakers']}: " + ", ".join(s["name"] + (f" ({L['reply']})" if s["kind"] == "reply" else "")
-                                                    for s in it["speakers"]))
-        for p in it["proposals"]:
-            withdrawn = f" ({L['withdrawn']})" if p["withdrawn"] else ""
-            para(f"{L['proposal']} {p['number']} ({L['proposed_by']} {p['by']}): {p['text']}{withdrawn}")
-        for v in it["votes"]:
-            if v["redacted"]:
-                para(f"{L['votes']} {v['number']} ({v['period_text']}): {L['closed_vote']}")
-                continue
-            counts = ", ".join(f"{c['label']}: {c['value']}" for c in v["counts"])
-            outcome = L["adopted"] if v["adopted"] else L["rejected"]
-            casting = f" – {L['casting']}" if v["casting_vote"] else ""
-            if v.get("rules") and not v["rules"].get("quorum_rule", True):
-                quorum = L["quorum_not_applicable"]
-            else:
-                quorum = L["quorum_met"] if v["quorum"]["met"] else L["quorum_not_met"]
-            para(f"{L['votes']} {v['number']} ({v['title']}): {counts}. {outcome}{casting}. {L['quorum']}: {quorum}")
-            for line in v["explanation"]:
-                para(line)
-            if v["votes"]:
-                para(f"{L['named']}: " + ", ".join(f"{b['name']}: {b['label']}" for b in v["votes"]))
-        decision = it["decision"] or (L["closed_decision"] if it["decision_redacted"] else L["no_decision"])
-        para(f"{L['decision']}: {decision}")
-    sections = [
-        ("closures", lambda c: f"{L['closed_debate'] if c['debate_only'] else L['closed_session']} {c['period_text']}"
-                               f"{' (' + c['case_number'] + ')' if c['case_number'] else ''}: "
-                               f"{L['ground']} {c['ground_text']}"),
-        ("media_periods", lambda p: f"{p['name']}: {p['label']} {p['period_text']}"),
-        ("stream_outages", lambda o: f"{L['stream_down']}: {o['period_text']} {o['reason']}"),
-        ("exemptions", lambda e: f"{e['at_text']}: {e['text']}"),
-        ("questions", lambda q: f"{q['name']}: {q['text']}"),
-        ("corrections", lambda c: f"{c['at_text']} ({c['by']}) {c['section']}: {c['text']}"),
-    ]
-    titles = {"closures": L["closures"], "media_periods": L["media"], "stream_outages": L["stream"],
-              "exemptions": L["exemptions"], "questions": L["questions"], "corrections": L["corrections"]}
-    for key, fmt in sections:
-        if d[key]:
-            para(titles[key], "Heading2")
-            for entry in d[key]:
-                para(fmt(entry))
-    story.append(Spacer(1, 12))
-    para(f"{L['digest']}: {d['log']['last_digest']} (#{d['log']['last_seq']})")
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, title=f"{L['minutes']} {m.get('body', '')} {m.get('title', '')}",
-                            author=m.get("body", ""), subject=L["minutes"], lang=d["lang"])
-    doc.build(story)
-    return out.getvalue()
-
-
+    lang = data["lang"]
+    L = labels(lang)
+    m = data["meeting"]
+    fragment = to_html(data, meeting_id=meeting_id or 0, published=published).decode()
+    corrected = [c["at"] for c in data.get("corrections", []) if c.get("at")]
+    title = f"{L['minutes']}: {m.get('body', '')} – {m.get('title', '')}"
+    with translation.override(lang):
+        page = render_to_string("minutes/print.html", {
+            "lang": lang, "title": title, "author": m.get("body", ""), "body": mark_safe(fragment),  # noqa: S308 - our own autoescaped template
+            "description": L["public"] if data["visibility"] == "public" else L["internal"],
+            "created": m.get("ended") or m.get("opened") or "", "modified": max(corrected) if corrected else "",
+            "running_head": f"{m.get('body', '')} – {m.get('title', '')}", "page_word": gettext("Page")})
+    identifier = hashlib.sha256(page.encode()).hexdigest()[:32].encode()
+    return weasyprint.HTML(string=page).write_pdf(  # type: ignore[no-any-return]
+        pdf_variant="pdf/a-3a", pdf_identifier=identifier)
 def vote_explanation(v: dict[str, Any], L: dict[str, str], lang: str) -> list[str]:
     """The vote's legal facts in words, one line each, for the HTML and the PDF alike: the quorum, who
     could not vote and why, who did not vote, whose ballot is outside the quorum, and the round."""

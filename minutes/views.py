@@ -48,7 +48,7 @@ def _rendered(meeting_id: int, last_digest: str, public: bool, lang: str, fmt: s
     if fmt == "html":
         return renderers.to_html(data, meeting_id=meeting_id, published=published)
     if fmt == "pdf":
-        return renderers.to_pdf(data)
+        return renderers.to_pdf(data, meeting_id=meeting_id, published=published)
     return renderers.to_json(data)
 
 
