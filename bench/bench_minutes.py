@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from itertools import pairwise
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -301,6 +302,8 @@ def main() -> int:
             label = "public" if public else "internal"
             t_build, t_html, t_json, t_pdf, t_text = [], [], [], [], []
             warm = minutes_build(meeting_id=mid, public=public)  # warm-up (templates, WeasyPrint), not timed
+            if os.environ.get("BENCH_DUMP"):  # the minutes data, to profile a renderer on its own
+                Path(os.environ["BENCH_DUMP"]).with_suffix(f".{label}.json").write_bytes(render.to_json(warm))
             render.to_pdf(warm)
             render.to_html(warm, meeting_id=mid, published=True)
             for _ in range(RUNS):

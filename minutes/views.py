@@ -6,6 +6,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
+import icalendar
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -179,30 +180,6 @@ class MinutesFeed(Feed):
 ICS_DEFAULT_DURATION = dt.timedelta(hours=3)  # the model has no planned duration; used until a meeting ends
 
 
-def _ics_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def ics_fold(line: str) -> str:
-    """RFC 5545 3.1: lines of at most 75 octets, continued after CRLF + space, never splitting a
-    UTF-8 character (Norwegian letters take two octets)."""
-    out: list[str] = []
-    current, size, limit = "", 0, 75
-    for ch in line:
-        width = len(ch.encode())
-        if size + width > limit:
-            out.append(current)
-            current, size, limit = "", 0, 74  # a continuation line starts with the space
-        current += ch
-        size += width
-    out.append(current)
-    return "\r\n ".join(out)
-
-
-def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def meetings_ics(request: HttpRequest) -> HttpResponse:
     """iCalendar of meetings whose notice is published (§ 11-3), from a week ago on. An ended
     meeting ends when its log says it did; one not yet held gets ICS_DEFAULT_DURATION."""
@@ -212,16 +189,23 @@ def meetings_ics(request: HttpRequest) -> HttpResponse:
     ended = dict(MeetingEvent.objects.filter(meeting__in=meetings, type="meeting.ended")
                  .values_list("meeting_id", "at"))
     host = request.get_host()
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//council-meetings//NO", "CALSCALE:GREGORIAN",
-             "X-WR-CALNAME:Politiske møter"]
-    stamp = _utc(timezone.now())
+    # Written by the icalendar library: escaping, line folding (75 octets, never inside a UTF-8
+    # character) and UTC date-times as RFC 5545 has them.
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//council-meetings//NO")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", "Politiske møter")
+    stamp = timezone.now().astimezone(dt.UTC)
     for m in meetings:
         end = ended.get(m.id) or m.scheduled_start + ICS_DEFAULT_DURATION
-        lines += ["BEGIN:VEVENT", f"UID:meeting-{m.id}@{host}", f"DTSTAMP:{stamp}",
-                  f"DTSTART:{_utc(m.scheduled_start)}", f"DTEND:{_utc(max(end, m.scheduled_start))}",
-                  f"SUMMARY:{_ics_escape(m.body.name + ': ' + m.title)}",
-                  f"LOCATION:{_ics_escape(m.location or ('Fjernmøte' if m.form == 'remote' else ''))}",
-                  f"URL:{request.scheme}://{host}/meetings/{m.id}/", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return HttpResponse("".join(ics_fold(line) + "\r\n" for line in lines),
-                        content_type="text/calendar; charset=utf-8")
+        event = icalendar.Event()
+        event.add("uid", f"meeting-{m.id}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", m.scheduled_start.astimezone(dt.UTC))
+        event.add("dtend", max(end, m.scheduled_start).astimezone(dt.UTC))
+        event.add("summary", f"{m.body.name}: {m.title}")
+        event.add("location", m.location or ("Fjernmøte" if m.form == "remote" else ""))
+        event.add("url", f"{request.scheme}://{host}/meetings/{m.id}/")
+        calendar.add_component(event)
+    return HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")

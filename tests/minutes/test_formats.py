@@ -136,5 +136,12 @@ def test_it_folds_ical_lines_and_ends_a_held_meeting_when_its_log_says(played):
     unfolded = raw.replace(b"\r\n ", b"").decode()
     assert f"SUMMARY:{council.body.name}: {long_title}".replace(",", "\\,") in unfolded
     ended = MeetingEvent.objects.get(meeting=meeting, type="meeting.ended").at
-    block = unfolded.split(f"UID:meeting-{meeting.id}@")[1].split("END:VEVENT")[0]
+    block = next(b for b in unfolded.split("BEGIN:VEVENT") if f"UID:meeting-{meeting.id}@" in b).split("END:VEVENT")[0]
     assert f"DTEND:{ended:%Y%m%dT%H%M%SZ}" in block  # the actual end, not start + 3 h
+    # And it parses: a calendar application reads the same title and times.
+    import icalendar
+
+    event = next(e for e in icalendar.Calendar.from_ical(raw).walk("VEVENT")
+                 if str(e["uid"]).startswith(f"meeting-{meeting.id}@"))
+    assert str(event["summary"]) == f"{council.body.name}: {long_title}"
+    assert event.decoded("dtend") == ended.replace(microsecond=0)
