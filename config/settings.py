@@ -144,6 +144,12 @@ STORAGES = {
                     else "config.storage.StaticStorage"},
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var"))
+# Uploaded case papers (meetings/papers.py): the largest file a clerk may upload. Papers go through the
+# "default" storage: MEDIA_ROOT here; an S3-compatible store by setting FILE_STORAGE_BACKEND (for
+# instance storages.backends.s3.S3Storage, with django-storages installed and its AWS_* settings).
+PAPER_MAX_BYTES = int(os.environ.get("PAPER_MAX_BYTES", 25 * 1024 * 1024))
+if os.environ.get("FILE_STORAGE_BACKEND"):
+    STORAGES["default"] = {"BACKEND": os.environ["FILE_STORAGE_BACKEND"]}
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 

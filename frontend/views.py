@@ -10,13 +10,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from livestream.health import stream_dir
-from meetings import clock, presence, selectors
+from meetings import clock, papers, presence, selectors
 from meetings.exceptions import DomainError, TooManyLoginAttempts
 from meetings.exemptions import profile_coverage
 from meetings.ids import parse_int
@@ -64,7 +64,8 @@ def meeting_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
     phase = "ended" if ended else "before" if meeting.state == MeetingState.NOTICE_PUBLISHED else "live"
     return render(request, "frontend/meeting.html", {
         "meeting": meeting, "items": items, "minutes": minutes, "participant": participant, "ended": ended,
-        "phase": phase, "recording": ended and (stream_dir(meeting.id) / "recording.m3u8").is_file()})
+        "phase": phase, "recording": ended and (stream_dir(meeting.id) / "recording.m3u8").is_file(),
+        "papers": papers.readable(user=request.user, meeting=meeting).exclude(file="").exists()})
 
 
 def public_document(request: HttpRequest, meeting_id: int, document_id: int) -> HttpResponse:
@@ -75,6 +76,32 @@ def public_document(request: HttpRequest, meeting_id: int, document_id: int) -> 
     if document is None:
         raise Http404("no such public document")
     return render(request, "frontend/document.html", {"document": document, "meeting": document.item.meeting})
+
+
+def paper_file(request: HttpRequest, meeting_id: int, document_id: int) -> HttpResponse:
+    """One uploaded case paper, for whoever may read it (meetings/papers.py); else 404, exempt or not."""
+    meeting = Meeting.objects.filter(id=meeting_id).first()
+    paper = meeting and papers.readable_paper(user=request.user, meeting=meeting, document_id=document_id)
+    if not paper:
+        raise Http404("no such paper")
+    response = FileResponse(paper.file.open("rb"), content_type=paper.content_type,
+                            as_attachment=request.GET.get("download") == "1", filename=paper.file_name)
+    # An exempt paper must not stay in a shared cache; a public one may.
+    response["Cache-Control"] = "public, max-age=300" if paper.public and not paper.exemption_basis \
+        else "private, no-store"
+    return response
+
+
+def papers_zip(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """Every paper of the meeting this person may read, as one zip ("download all papers")."""
+    meeting = Meeting.objects.filter(id=meeting_id).first()
+    readable = papers.readable(user=request.user, meeting=meeting) if meeting else None
+    if readable is None or not readable.exclude(file="").exists():
+        raise Http404("no papers")
+    response = HttpResponse(papers.zip_of(readable), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="saksdokumenter-{meeting_id}.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _closure_grounds(meeting: Meeting, *, every: bool = False) -> list[tuple[str, str]]:
@@ -192,6 +219,13 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                 agenda.item_add(user=request.user, meeting_id=meeting.id, **item_form.cleaned_data)
                 messages.success(request, _("Item added."))
                 return redirect("clerk-meeting", meeting_id=meeting.id)
+            if action == "upload_paper":
+                agenda.paper_upload(user=request.user, item_id=_int_field(request.POST.get("item"), name="item"),
+                                    title=request.POST.get("title", ""), upload=request.FILES.get("file"),
+                                    public=request.POST.get("exempt") != "1",
+                                    exemption_basis=request.POST.get("exemption_basis", ""))
+                messages.success(request, _("The paper is uploaded."))
+                return redirect("clerk-meeting", meeting_id=meeting.id)
             if action == "publish_notice":
                 meetings.meeting_publish_notice(user=request.user, meeting_id=meeting.id,
                                                 notice_text=request.POST.get("notice_text", ""))
@@ -222,7 +256,8 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                          for pid, a in state.get("attendance", {}).items()), key=lambda a: a["name"])
     record = MinutesRecord.objects.filter(meeting=meeting).first()
     return render(request, "frontend/clerk_meeting.html", {
-        "meeting": meeting, "items": meeting.items.all(), "item_form": item_form, "attendance": attendance,
+        "meeting": meeting, "items": meeting.items.prefetch_related("documents"), "item_form": item_form,
+        "attendance": attendance,
         "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record,
         "closed_decisions": minutes_services.releasable_decisions(meeting_id=meeting.id) if record else []})
 
@@ -250,11 +285,11 @@ def _presence_words(fact: dict[str, Any] | None, reasons: dict[str, str]) -> str
     return reasons.get(fact["reason"] or "", fact["reason"] or "")
 
 
-def _int_field(value: str | None) -> int:
+def _int_field(value: str | None, *, name: str = "vote") -> int:
     try:
-        return parse_int(value or "", name="vote", minimum=1)
+        return parse_int(value or "", name=name, minimum=1)
     except DomainError:
-        raise DomainError("choose a vote", code="invalid_input") from None
+        raise DomainError(f"choose a {name}", code="invalid_input") from None
 
 
 def locked_out(request: HttpRequest, *args: Any) -> HttpResponse:

@@ -64,10 +64,15 @@ class LinkField(serializers.CharField):
 
 class DocumentSerializer(serializers.ModelSerializer):
     url = LinkField(read_only=True)
+    file = serializers.SerializerMethodField(help_text="Where an uploaded case paper is read (null when none)")
 
     class Meta:
         model = Document
-        fields = ["id", "title", "url", "text", "public", "exemption_basis"]
+        fields = ["id", "title", "url", "text", "public", "exemption_basis", "file", "file_name", "content_type",
+                  "size", "sha256"]
+
+    def get_file(self, obj: Document) -> str | None:
+        return f"/meetings/{obj.item.meeting_id}/papers/{obj.id}/" if obj.file else None
 
 
 class ItemSerializer(serializers.ModelSerializer):

@@ -245,6 +245,14 @@ class Document(models.Model):
     text = models.TextField(blank=True)
     public = models.BooleanField(default=True)
     exemption_basis = models.CharField(max_length=200, blank=True, help_text="e.g. offentleglova § 13")
+    # An uploaded case paper (meetings/papers.py checks its type and size); stored through Django's
+    # storage API, never served as a static file: meetings/papers.py decides who may read it.
+    file = models.FileField(upload_to="papers/%Y/%m/", blank=True, max_length=300)
+    file_name = models.CharField(max_length=200, blank=True, help_text="The name it was uploaded with")
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
 
     objects = DocumentQuerySet.as_manager()
 

@@ -56,6 +56,36 @@ def document_add(*, user: Any, item_id: int, title: str, url: str = "", text: st
                                    text=text, public=public, exemption_basis=exemption_basis)
 
 
+def paper_upload(*, user: Any, item_id: int, title: str, upload: Any, public: bool = True,
+                 exemption_basis: str = "") -> Document:
+    """A case paper uploaded to an agenda item by a clerk of its body, before the meeting ends.
+    An exempt paper needs its legal basis (offentleglova); type and size are checked by papers.py."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from .. import papers
+
+    item = AgendaItem.objects.select_related("meeting").filter(id=item_id).first()
+    if item is None:
+        from ..exceptions import NotFound
+        raise NotFound(f"agenda item {item_id} does not exist")
+    require_clerk(user=user, body_id=item.meeting.body_id)
+    if item.meeting.state == MeetingState.ENDED:
+        raise LegalRuleViolation("the meeting has ended; its papers are in the archive", code="meeting_ended")
+    basis = clean_text(exemption_basis, field="exemption_basis", max_length=200, required=False) \
+        if exemption_basis else ""
+    if not public and not basis:
+        raise InvalidInput("an exempt paper needs its legal basis (e.g. offentleglova § 13)",
+                           code="exemption_basis_missing")
+    kind, name, content = papers.check_upload(upload)
+    document = Document(item=item, title=clean_text(title or name.rsplit(".", 1)[0], field="title", max_length=300),
+                        public=public, exemption_basis=basis, file_name=name, content_type=kind.content_type,
+                        size=len(content), sha256=papers.sha256(content), uploaded_at=timezone.now())
+    document.file.save(f"{papers.sha256(content)[:16]}.{kind.extension}", ContentFile(content), save=False)
+    document.save()
+    return document
+
+
 def item_add_late(*, user: Any, meeting_id: int, case_number: str, title: str, description: str = "",
                   chair_objects: bool = False, objecting_person_ids: list[int] | None = None,
                   public_title: str = "") -> AgendaItem | None:

@@ -38,7 +38,8 @@ def live_server_env(tmp_path_factory) -> dict[str, str]:
     """The live server's environment (its SQLite file among it), for `manage.py` runs against its database."""
     tmp = tmp_path_factory.mktemp("live")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update(SQLITE_PATH=str(tmp / "db.sqlite3"), LIVESTREAM_ROOT=str(tmp / "live"), DEBUG="1",
+    env.update(SQLITE_PATH=str(tmp / "db.sqlite3"), LIVESTREAM_ROOT=str(tmp / "live"), MEDIA_ROOT=str(tmp / "media"),
+               DEBUG="1",
                LIVESTREAM_ENABLED="1", LIVESTREAM_WIDTH="320", LIVESTREAM_HEIGHT="180", LIVESTREAM_FPS="10",
                MEDIA_IN_PROCESS="1",
                # Viewer places taken by test offers stay taken while a slow machine finishes the test.
