@@ -147,6 +147,14 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var"))
 # Uploaded case papers (meetings/papers.py): the largest file a clerk may upload. Papers go through the
 # "default" storage: MEDIA_ROOT here; an S3-compatible store by setting FILE_STORAGE_BACKEND (for
 # instance storages.backends.s3.S3Storage, with django-storages installed and its AWS_* settings).
+# E-mail (absences to the clerks, summons to deputies, meetings/notify.py): the console unless set.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "moter@localhost")
 PAPER_MAX_BYTES = int(os.environ.get("PAPER_MAX_BYTES", 25 * 1024 * 1024))
 if os.environ.get("FILE_STORAGE_BACKEND"):
     STORAGES["default"] = {"BACKEND": os.environ["FILE_STORAGE_BACKEND"]}

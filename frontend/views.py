@@ -30,6 +30,7 @@ from meetings.legal import (
 from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
 from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
 from meetings.services import access, agenda, meetings
+from meetings.services import attendance as attendance_services
 from meetings.state import MeetingState
 from minutes import noark5
 from minutes import services as minutes_services
@@ -48,7 +49,15 @@ def home(request: HttpRequest) -> HttpResponse:
                     Prefetch("items", queryset=AgendaItem.objects.prefetch_related(_public_documents())))
                 .exclude(state__in=[MeetingState.DRAFT, MeetingState.ENDED]).filter(scheduled_start__gte=since)
                 .order_by("scheduled_start")[:50])
-    return render(request, "frontend/home.html", {"meetings": upcoming})
+    # The meetings where this person holds a seat and has not yet reported an absence.
+    seated_in = set()
+    if request.user.is_authenticated:
+        bodies = {m.body_id for m in Membership.objects.filter(person__user=request.user).select_related("person")
+                  if m.is_seated}
+        person = str(getattr(getattr(request.user, "person", None), "id", ""))
+        seated_in = {m.id for m in upcoming
+                     if m.body_id in bodies and person not in (m.live_state or {}).get("absent", {})}
+    return render(request, "frontend/home.html", {"meetings": upcoming, "seated_in": seated_in})
 
 
 def meeting_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
@@ -102,6 +111,19 @@ def papers_zip(request: HttpRequest, meeting_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="saksdokumenter-{meeting_id}.zip"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def report_absence(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """A member reports their absence (forfall) from the meeting list; the clerks are told."""
+    if request.method == "POST":
+        try:
+            attendance_services.absence_report(user=request.user, meeting_id=meeting_id,
+                                               reason=request.POST.get("reason", ""))
+            messages.success(request, _("Your absence is registered; the clerk is told."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return redirect("home")
 
 
 def _closure_grounds(meeting: Meeting, *, every: bool = False) -> list[tuple[str, str]]:
@@ -226,6 +248,19 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                                     exemption_basis=request.POST.get("exemption_basis", ""))
                 messages.success(request, _("The paper is uploaded."))
                 return redirect("clerk-meeting", meeting_id=meeting.id)
+            if action == "register_absence":
+                attendance_services.absence_register(user=request.user, meeting_id=meeting.id,
+                                            person_id=_int_field(request.POST.get("person"), name="member"),
+                                            reason=request.POST.get("reason", ""))
+                messages.success(request, _("The absence is registered."))
+                return redirect("clerk-meeting", meeting_id=meeting.id)
+            if action == "summon_deputy":
+                deputy = attendance_services.deputy_summon(
+                    user=request.user, meeting_id=meeting.id,
+                    for_member_id=_int_field(request.POST.get("member"), name="member"))
+                messages.success(request,
+                                 _("%(name)s is summoned as deputy and told by e-mail.") % {"name": deputy.name})
+                return redirect("clerk-meeting", meeting_id=meeting.id)
             if action == "publish_notice":
                 meetings.meeting_publish_notice(user=request.user, meeting_id=meeting.id,
                                                 notice_text=request.POST.get("notice_text", ""))
@@ -256,6 +291,7 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                          for pid, a in state.get("attendance", {}).items()), key=lambda a: a["name"])
     record = MinutesRecord.objects.filter(meeting=meeting).first()
     return render(request, "frontend/clerk_meeting.html", {
+        "absences": _absences(meeting), "seated": _seated_not_absent(meeting),
         "meeting": meeting, "items": meeting.items.prefetch_related("documents"), "item_form": item_form,
         "attendance": attendance,
         "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record,
@@ -275,6 +311,24 @@ def clerk_archive_package(request: HttpRequest, meeting_id: int) -> HttpResponse
     response = HttpResponse(blob, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="noark5-moete-{meeting_id}.zip"'
     return response
+
+
+def _absences(meeting: Meeting) -> list[dict[str, Any]]:
+    """Each registered absence, with the deputy summoned or the one next in the party's order."""
+    names = dict(Membership.objects.filter(body=meeting.body).values_list("person_id", "person__name"))
+    rows = []
+    for pid, absence in (meeting.live_state or {}).get("absent", {}).items():
+        nxt = None if absence.get("deputy") else attendance_services.next_deputy(meeting, int(pid))
+        rows.append({"member": pid, "name": names.get(int(pid), pid), "reason": absence.get("reason", ""),
+                     "deputy": names.get(int(absence["deputy"])) if absence.get("deputy") else None,
+                     "next": nxt})
+    return sorted(rows, key=lambda r: str(r["name"]))
+
+
+def _seated_not_absent(meeting: Meeting) -> list[Any]:
+    absent = set((meeting.live_state or {}).get("absent", {}))
+    return [m for m in Membership.objects.filter(body=meeting.body).select_related("person").order_by("person__name")
+            if m.is_seated and str(m.person_id) not in absent]
 
 
 def _presence_words(fact: dict[str, Any] | None, reasons: dict[str, str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from .. import preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
@@ -145,6 +146,43 @@ def absence_register(*, user: Any, meeting_id: int, person_id: int, reason: str 
     return meeting
 
 
+def absence_report(*, user: Any, meeting_id: int, reason: str = "") -> Meeting:
+    """§ 8-1 (1): a member reports their own absence (forfall) before or during the meeting; the
+    body's clerks get an e-mail so that they can summon a deputy."""
+    from .. import notify
+    from ..state import MeetingState
+
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        person = person_for_user(user)
+        if meeting.state == MeetingState.ENDED:
+            raise LegalRuleViolation("the meeting has ended", code="meeting_ended")
+        if str(person.id) in meeting.live_state.get("absent", {}):
+            raise LegalRuleViolation("your absence is already registered", code="absence_already_registered")
+        if meeting.live_state.get("attendance", {}).get(str(person.id), {}).get("present"):
+            raise LegalRuleViolation("you are registered as present; leave the meeting first", code="present")
+        _absence(meeting=meeting, actor=person, person_id=person.id, reason=reason)
+        text = clean_text(reason, field="reason", required=False)
+        transaction.on_commit(lambda: notify.absence_reported(meeting, person, text))
+    return meeting
+
+
+def _deputies(meeting: Meeting) -> QuerySet[Membership]:
+    return Membership.objects.filter(body=meeting.body, role=Role.DEPUTY).select_related("person", "party")
+
+
+def _summoned(state: dict[str, Any]) -> set[str]:
+    return {str(a["deputy"]) for a in state.get("absent", {}).values() if a.get("deputy")}
+
+
+def next_deputy(meeting: Meeting, member_id: int) -> Membership | None:
+    """The deputy next in the member's party's order of varamedlemmer (by rank) not yet summoned."""
+    member = Membership.objects.filter(body=meeting.body, person_id=member_id).select_related("party").first()
+    taken = _summoned(meeting.live_state)
+    same_party = _deputies(meeting).filter(party=member.party if member else None).order_by("deputy_rank")
+    return next((d for d in same_party if str(d.person_id) not in taken), None)
+
+
 def deputy_summon(*, user: Any, meeting_id: int, for_member_id: int, deputy_id: int | None = None) -> Person:
     """Summon a deputy for an absent member: the given one, or the next by rank from the member's party."""
     with transaction.atomic():
@@ -158,16 +196,14 @@ def deputy_summon(*, user: Any, meeting_id: int, for_member_id: int, deputy_id: 
                                      code="member_not_absent")
         if state["absent"][member_key].get("deputy"):
             raise LegalRuleViolation("a deputy is already summoned for that member", code="deputy_already_summoned")
-        member = Membership.objects.filter(body=meeting.body, person_id=for_member_id).select_related("party").first()
-        taken = {a.get("deputy") for a in state["absent"].values()}
-        deputies = Membership.objects.filter(body=meeting.body, role=Role.DEPUTY).select_related("person")
+        taken = _summoned(state)
+        deputy: Membership | None
         if deputy_id is not None:
-            deputy = deputies.filter(person_id=deputy_id).first()
+            deputy = _deputies(meeting).filter(person_id=deputy_id).first()
             if deputy is None:
                 raise InvalidInput(f"person {deputy_id} is not a deputy of {meeting.body.name}")
         else:
-            same_party = deputies.filter(party=member.party if member else None).order_by("deputy_rank")
-            deputy = next((d for d in same_party if str(d.person_id) not in taken), None)
+            deputy = next_deputy(meeting, for_member_id)
             if deputy is None:
                 raise LegalRuleViolation("no free deputy left for that member's party", code="no_deputy")
         if str(deputy.person_id) in taken:
@@ -176,6 +212,9 @@ def deputy_summon(*, user: Any, meeting_id: int, for_member_id: int, deputy_id: 
         log_append(meeting=meeting, type="deputy.summoned", actor=actor, payload={
             "deputy": deputy.person_id, "name": deputy.person.name, "for_member": for_member_id,
             "for_name": absent_member.name, "rank": deputy.deputy_rank})
+        from .. import notify
+
+        transaction.on_commit(lambda: notify.deputy_summoned(meeting, deputy.person, absent_member.name))
     return deputy.person
 
 
