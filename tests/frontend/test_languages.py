@@ -186,3 +186,11 @@ def test_no_raw_ground_code_in_vote_titles_decisions_minutes_or_feeds(played):
         assert "§ 11-5" in html and not RAW_GROUND.search(html), lang
     for path in (f"/meetings/{meeting.id}/", "/feeds/minutes.atom", "/feeds/meetings.ics"):
         assert not RAW_GROUND.search(Client().get(path).content.decode()), path
+
+
+@pytest.mark.parametrize(("lang", "state"), [("nb", "Innkalling publisert"), ("nn", "Innkalling publisert"),
+                                             ("en", "Notice published")])
+def test_the_meetings_state_is_in_the_pages_language(played, lang, state):
+    _council, _meeting, upcoming = played
+    html = get(f"/meetings/{upcoming.id}/", None, lang)
+    assert f'<span id="meeting-state">{state}</span>' in html
