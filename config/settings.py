@@ -120,8 +120,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "nb"
-LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English")]
+# A language is only a catalogue: locale/<code>/ (and minutes/locale/<code>/) plus a line here.
+LANGUAGES = [("nb", "Norsk bokmål"), ("nn", "Norsk nynorsk"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times through Django's localisation; config/formats/ only overrides what the minutes need
+# ("1 December 2026" in English, not Django's "Dec. 1, 2026"; "kl. 18.02" in Norwegian).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True

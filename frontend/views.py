@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from livestream.health import stream_dir
@@ -21,10 +21,10 @@ from meetings.exceptions import DomainError, TooManyLoginAttempts
 from meetings.exemptions import profile_coverage
 from meetings.ids import parse_int
 from meetings.legal import (
-    CLOSURE_GROUND_EN,
     MANDATORY_CLOSURE_GROUNDS,
     ClosureGround,
     VoteKind,
+    ground_words,
     rules_for,
 )
 from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Role
@@ -135,8 +135,7 @@ def _closure_grounds(meeting: Meeting, *, every: bool = False) -> list[tuple[str
                                at=clock.now()) is None
     allowed = [g for g in ClosureGround if every or g not in MANDATORY_CLOSURE_GROUNDS
                or meeting.form != MeetingKind.REMOTE or covered]
-    english = translation.get_language() == "en"
-    return [(g.value, CLOSURE_GROUND_EN[g] if english else g.label) for g in allowed]
+    return [(g.value, ground_words(g)) for g in allowed]
 
 
 @login_required
@@ -167,8 +166,7 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def _presence_reasons() -> dict[str, str]:
     """The texts of meetings/presence.py's reason codes, in the page's language: the pages show the
     server's `state.presence` facts in these words and keep no copy of their own."""
-    lang = "en" if translation.get_language() == "en" else "nb"
-    return {code: presence.reason_text(code, lang) for code in presence.REASONS}
+    return {code: presence.reason_text(code) for code in presence.REASONS}
 
 
 # The chair may put to the vote what this body's rule set allows (§ 11-1, § 11-9 (3)); the vote on

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
-from meetings.visibility import WAITING_SLATE
+from meetings.visibility import waiting_slate
 
 from . import playlists
 from .encoders import SAMPLE_RATE, StreamEncoders
@@ -404,7 +404,7 @@ class Composer:
             frame = None if closed or slate else self._video_frame
         if frame is not None:
             return frame.reformat(width=self.width, height=self.height, format="yuv420p")
-        text = slate or WAITING_SLATE
+        text = slate or waiting_slate()
         cached = self._slates.get(text)
         if cached is None:
             rgb = slate_rgb(text, self.width, self.height)

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -47,7 +48,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         view = context.get("view")
         log.error("unhandled error in %s", type(view).__name__ if view else "API view", exc_info=exc)
         set_rollback()
-        return Response({"error": {"code": "internal", "message": "the server could not handle this request"}},
+        return Response({"error": {"code": "internal", "message": gettext("the server could not handle this request")}},
                         status=500)
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, drf.ParseError):

@@ -12,11 +12,16 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from . import commands, events, protocol, public_feed, public_state, selectors
 from .auth import login_is_live
@@ -46,6 +51,30 @@ class TokenBucket:
         return True
 
 
+def socket_language(scope: Mapping[str, Any]) -> str:
+    """The language of a socket's messages, chosen as Django's LocaleMiddleware chooses a page's: a
+    `lang` query parameter first (`/ws/meetings/7/?lang=en`), then the language cookie the language
+    chooser sets (`django_language`), then the connection's Accept-Language, then LANGUAGE_CODE."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    cookies = scope.get("cookies") or {}
+    headers = dict(scope.get("headers") or [])
+    for candidate in (*query.get("lang", [])[:1], cookies.get(settings.LANGUAGE_COOKIE_NAME)):
+        if candidate:
+            try:
+                return translation.get_supported_language_variant(candidate)
+            except LookupError:
+                pass
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    for code, _quality in parse_accept_lang_header(accept):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
 class _LiveConsumer(AsyncWebsocketConsumer):
     last_seq: int | None  # the newest event this socket has delivered; None until it syncs
 
@@ -59,19 +88,23 @@ class _LiveConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.admitted:
             return  # frames sent before the refusal's close frame reached the client
-        try:
-            msg = protocol.parse(text_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES, allowed=self.allowed_types,
-                                 within_rate=self.bucket.take())
-        except protocol.ProtocolError as exc:
-            await self.send_json(protocol.error(exc.request_id, exc.code, exc.message))
-            return
-        try:
-            await self.handle(msg)
-        except DomainError as exc:
-            await self.send_json(protocol.error(msg.id, exc.code, exc.message))
-        except Exception:  # never take the connection or the process down on one message
-            log.exception("live message %s failed", msg.type)
-            await self.send_json(protocol.error(msg.id, "internal", "the server could not handle this message"))
+        # The socket's language holds for the whole message: the services' messages (sync_to_async
+        # carries the active language into their thread) and the error frame alike. The code stays.
+        with translation.override(socket_language(self.scope)):
+            try:
+                msg = protocol.parse(text_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES, allowed=self.allowed_types,
+                                     within_rate=self.bucket.take())
+            except protocol.ProtocolError as exc:
+                await self.send_json(protocol.error(exc.request_id, exc.code, gettext(exc.message)))
+                return
+            try:
+                await self.handle(msg)
+            except DomainError as exc:
+                await self.send_json(protocol.error(msg.id, exc.code, exc.as_dict()["message"]))
+            except Exception:  # never take the connection or the process down on one message
+                log.exception("live message %s failed", msg.type)
+                await self.send_json(protocol.error(msg.id, "internal",
+                                                    gettext("the server could not handle this message")))
 
     async def handle(self, msg: protocol.Message) -> None:
         if msg.type == "ping":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 
 class DomainError(Exception):
@@ -19,7 +19,9 @@ class DomainError(Exception):
             self.http_status = http_status
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+        """The error at a boundary: the stable code, and the message in the active language (the
+        request's or the socket's). The message is the msgid, so a raise stays plain English."""
+        return {"code": self.code, "message": gettext(self.message)}
 
 
 class IllegalTransition(DomainError):

@@ -6,10 +6,14 @@ Every constant names the provision it comes from so that the minutes can quote i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 
 class ClosureGround(models.TextChoices):
@@ -24,21 +28,39 @@ class ClosureGround(models.TextChoices):
 MANDATORY_CLOSURE_GROUNDS = {ClosureGround.EMPLOYEE_MATTER, ClosureGround.CONFIDENTIALITY}
 OPTIONAL_CLOSURE_GROUNDS = {ClosureGround.PRIVACY, ClosureGround.PUBLIC_INTEREST}
 
-CLOSURE_GROUND_EN = {
-    ClosureGround.EMPLOYEE_MATTER: "Local Government Act § 11-5 (2) (an employee's service matters)",
-    ClosureGround.CONFIDENTIALITY: "Local Government Act § 11-5 (2) (statutory confidentiality)",
-    ClosureGround.PRIVACY: "Local Government Act § 11-5 (3) a (privacy)",
-    ClosureGround.PUBLIC_INTEREST: "Local Government Act § 11-5 (3) b (weighty public interests)",
+# The grounds in words, as every output says them (vote titles, decisions, the public page and slate, the
+# minutes, the feeds): one gettext message per ground, English msgids, translations in locale/<lang>. The
+# TextChoices labels above stay bokmål because the migrations hold them; say a ground through these.
+_GROUND_WORDS = {
+    ClosureGround.EMPLOYEE_MATTER: gettext_lazy("Local Government Act § 11-5 (2) (an employee's service matters)"),
+    ClosureGround.CONFIDENTIALITY: gettext_lazy("Local Government Act § 11-5 (2) (statutory confidentiality)"),
+    ClosureGround.PRIVACY: gettext_lazy("Local Government Act § 11-5 (3) a (privacy)"),
+    ClosureGround.PUBLIC_INTEREST: gettext_lazy("Local Government Act § 11-5 (3) b (weighty public interests)"),
 }
 
 
-def ground_labels(ground: str) -> tuple[str, str]:
-    """The legal ground of a closure in bokmål and English; an unknown code is shown as it is."""
+def ground_words(ground: str | None) -> str:
+    """A closure ground in words, in the active language; an unknown code is shown as it is."""
     try:
-        g = ClosureGround(ground)
+        return str(_GROUND_WORDS[ClosureGround(ground or "")])
     except ValueError:
-        return ground, ground
-    return g.label, CLOSURE_GROUND_EN[g]
+        return ground or ""
+
+
+def in_languages(text: Callable[[], str]) -> dict[str, str]:
+    """One text in every language of settings.LANGUAGES ({"nb": ..., "nn": ..., "en": ...}), for facts the
+    server states once for readers in any language (the public document, a vote's quorum in words)."""
+    out = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            out[code] = text()
+    return out
+
+
+def in_meeting_language(text: Callable[[], str]) -> str:
+    """A text written into the meeting's record (a vote's title, a decision): in the site's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return text()
 
 
 class VoteKind(models.TextChoices):

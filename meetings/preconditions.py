@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 from . import clock
 from .exceptions import DomainError, IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, PermissionDenied
 from .exemptions import profile_coverage
@@ -30,22 +32,34 @@ State = dict[str, Any]
 JOINABLE = LIVE_STATES | {MeetingState.NOTICE_PUBLISHED, MeetingState.ADJOURNED}
 
 
+# A meeting's state in the words of an error message, in the active language (the request's or socket's).
+_STATE_WORDS = {
+    MeetingState.DRAFT: gettext_lazy("a draft"),
+    MeetingState.NOTICE_PUBLISHED: gettext_lazy("announced, not yet opened"),
+    MeetingState.IN_SESSION: gettext_lazy("in session"),
+    MeetingState.SUSPENDED: gettext_lazy("suspended"),
+    MeetingState.ADJOURNED: gettext_lazy("adjourned"),
+    MeetingState.ENDED: gettext_lazy("ended"),
+}
+
+
 def _label(meeting_state: str) -> str:
     try:
-        return str(MeetingState(meeting_state).label).lower()
+        return str(_STATE_WORDS[MeetingState(meeting_state)])
     except ValueError:
         return meeting_state
 
 
 def in_session(meeting_state: str) -> None:
     if meeting_state != MeetingState.IN_SESSION:
-        raise IllegalTransition(f"the meeting is not in session (it is {_label(meeting_state)})",
-                                code="not_in_session")
+        raise IllegalTransition(gettext("the meeting is not in session (it is %(state)s)")
+                                % {"state": _label(meeting_state)}, code="not_in_session")
 
 
 def joinable(meeting_state: str) -> None:
     if meeting_state not in JOINABLE:
-        raise LegalRuleViolation(f"the meeting is {_label(meeting_state)}", code="not_joinable")
+        raise LegalRuleViolation(gettext("the meeting is %(state)s") % {"state": _label(meeting_state)},
+                                 code="not_joinable")
 
 
 def chair(*, chair_id: int | None, person_id: int) -> None:

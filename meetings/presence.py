@@ -9,39 +9,48 @@ chair or the clerk registers as physically in the room (a hybrid meeting, which 
 KMD 1 Sept 2020) counts without media; so does everyone in a physical meeting.
 
 The projection stores the answer for every person it knows (`state["presence"]`), so the pages, the
-API and the minutes show it and never compute it. Pure functions, no Django: the projection imports
-this module, not the other way round.
+API and the minutes show it and never compute it. Pure functions (Django only for the reasons' words,
+its gettext): the projection imports this module, not the other way round.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+
 State = dict[str, Any]
 
 SEATED_ROLES = ("member", "chair", "deputy_chair")
 VOTING_ROLES = (*SEATED_ROLES, "deputy")
 
-# Reason codes, in the order a page lists them. The texts live here and nowhere else.
-REASONS: dict[str, tuple[str, str]] = {
-    "connecting": ("kobler til (lyd og bilde er ikke målt ennå)", "connecting (no audio or video measured yet)"),
-    "no_audio": ("kan ikke høres (ingen lyd kommer fram)", "cannot be heard (no audio arrives)"),
-    "not_receiving": ("hører ikke møtet (mottar ikke lyd og bilde)", "cannot hear the meeting (not receiving)"),
-    "no_video": ("kan ikke ses (ikke noe bilde kommer fram)", "cannot be seen (no video arrives)"),
-    "audio_only": ("mottar bare lyd (ser ikke møtet)", "receives audio only (cannot see the meeting)"),
-    "recused": ("fratrådt saken (inhabil eller fritatt)", "stepped down from the item (conflict or exemption)"),
-    "left": ("har forlatt møtet", "has left the meeting"),
-    "absent": ("har meldt forfall", "reported absent"),
-    "not_arrived": ("har ikke meldt seg til stede", "has not registered as present"),
-    "joined_late": ("kom til etter at behandlingen av saken begynte", "arrived after the item's debate began"),
+# Reason codes, in the order a page lists them. The texts live here and nowhere else (gettext messages,
+# translated in locale/<lang>).
+REASONS: dict[str, Any] = {
+    "connecting": gettext_lazy("connecting (no audio or video measured yet)"),
+    "no_audio": gettext_lazy("cannot be heard (no audio arrives)"),
+    "not_receiving": gettext_lazy("cannot hear the meeting (not receiving)"),
+    "no_video": gettext_lazy("cannot be seen (no video arrives)"),
+    "audio_only": gettext_lazy("receives audio only (cannot see the meeting)"),
+    "recused": gettext_lazy("stepped down from the item (conflict or exemption)"),
+    "left": gettext_lazy("has left the meeting"),
+    "absent": gettext_lazy("reported absent"),
+    "not_arrived": gettext_lazy("has not registered as present"),
+    "joined_late": gettext_lazy("arrived after the item's debate began"),
 }
 
 
-def reason_text(code: str | None, lang: str = "nb") -> str:
+def reason_text(code: str | None, lang: str | None = None) -> str:
+    """A reason in words, in `lang` or else the active language; an unknown code as it is."""
     if not code:
         return ""
-    nb, en = REASONS.get(code, (code, code))
-    return en if lang == "en" else nb
+    if code not in REASONS:
+        return code
+    if lang is None:
+        return str(REASONS[code])
+    with translation.override(lang):
+        return str(REASONS[code])
 
 
 def assess(state: State, pid: str) -> tuple[bool, str | None]:

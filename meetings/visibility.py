@@ -13,7 +13,7 @@ Every public output asks this module and decides nothing itself:
 - the public minutes (`minutes_form`, `decision_public`, `item_public_title`: minutes/generator.py);
 - the public texts: closure grounds, the closed-doors notice, caption and slate, the other slates
   (`ground_public`, `closed_notice`, `closed_caption`, `closed_slate`, `no_stream_slate`,
-  `floor_slate_text`, `WAITING_SLATE`), so the page, the stream and the minutes say the same.
+  `floor_slate_text`, `waiting_slate`), so the page, the stream and the minutes say the same.
 
 The rules (`EVENT_RULES` names every event type; a type without a rule is member-only):
 
@@ -39,7 +39,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .legal import ground_labels
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
+
+from .legal import ground_words, in_languages, in_meeting_language
 from .state import MeetingState
 
 Payload = dict[str, Any]
@@ -346,47 +349,56 @@ def public_documents(item: Any) -> Any:
 # Texts ------------------------------------------------------------------------------------------
 
 def ground_public(ground: str | None) -> dict[str, str] | None:
-    """A closure ground as the public sees it: its code and its words in bokmål and English."""
+    """A closure ground as the public sees it: its code and its words in every language (legal.ground_words)."""
     if not ground:
         return None
-    nb, en = ground_labels(ground)
-    return {"code": ground, "nb": nb, "en": en}
+    return {"code": ground, **in_languages(lambda: ground_words(ground))}
 
 
 def closed_notice(ground: str | None) -> dict[str, str]:
-    nb, en = ground_labels(ground or "")
-    return {"nb": f"Møtet er lukket for publikum etter {nb}.",
-            "en": f"The meeting is closed to the public under the {en}."}
+    return in_languages(lambda: gettext("The meeting is closed to the public under the %(ground)s.")
+                        % {"ground": ground_words(ground)})
 
 
 def closed_caption() -> dict[str, str]:
-    return {"nb": "Lukket møte: lyd og bilde er stengt for publikum.",
-            "en": "Closed session: no sound or picture for the public."}
+    return in_languages(lambda: gettext("Closed session: no sound or picture for the public."))
+
+
+def _slate(text: Callable[[], str]) -> str:
+    """A picture's text: the meeting's language, then English (for viewers from elsewhere)."""
+    with translation.override("en"):
+        english = text()
+    local = in_meeting_language(text)
+    return local if local == english else f"{local}\n{english}"
 
 
 def closed_slate(ground: str | None) -> str:
     """The public picture while the doors are closed."""
-    notice = closed_notice(ground)
-    return f"{notice['nb']}\n{notice['en']}"
+    return _slate(lambda: gettext("The meeting is closed to the public under the %(ground)s.")
+                  % {"ground": ground_words(ground)})
 
 
 def no_stream_slate(instrument: str | None) -> str:
     under = f" ({instrument})" if instrument else ""
-    return (f"Møtet overføres ikke direkte{under}.\n"
-            f"This meeting is not streamed live{under}.")
+    return _slate(lambda: gettext("This meeting is not streamed live%(under)s.") % {"under": under})
 
 
 # The public title of a case added behind closed doors when the chair gives none (§ 11-5).
-LATE_ITEM_BEHIND_CLOSED_DOORS = "Sak tatt opp for lukkede dører"
-WAITING_SLATE = "Direkteoverføring – venter på bilde\nLive stream – waiting for a picture"
+LATE_ITEM_BEHIND_CLOSED_DOORS = gettext_lazy("Item taken up behind closed doors")
+
+
+def waiting_slate() -> str:
+    return _slate(lambda: gettext("Live stream – waiting for a picture"))
 
 
 def floor_slate_text(*, mode: str, name: str | None, speaker_on_camera: bool) -> str | None:
     """The slate over live (open-session) audio, or None for the speaker's (or chair's) picture."""
     if mode == "audio_only":
-        return f"Bare lyd – {name}\nAudio only – {name}" if name else "Bare lyd / audio only"
+        if name:
+            return _slate(lambda: gettext("Audio only – %(name)s") % {"name": name})
+        return _slate(lambda: gettext("Audio only"))
     if name and not speaker_on_camera:
-        return f"Ordet har {name} (bare lyd)\n{name} has the floor (audio only)"
+        return _slate(lambda: gettext("%(name)s has the floor (audio only)") % {"name": name})
     return None
 
 

@@ -22,7 +22,10 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
+
 from meetings import projection, visibility
+from meetings.legal import ground_words
 
 Record = dict[str, Any]  # {"seq", "type", "at", "actor", "payload", "digest"}
 
@@ -35,8 +38,11 @@ def local_iso(at: str) -> str:
 
 
 def ground_text(ground: str | None, lang: str = "nb") -> str:
-    words = visibility.ground_public(ground)  # the same words as the public page and the slate
-    return (words["nb"] if lang == "nb" else words["en"]) if words else ""
+    """The ground in words (legal.ground_words, as the public page and the slate say it), in `lang`."""
+    if not ground:
+        return ""
+    with translation.override(lang):
+        return ground_words(ground)
 
 
 def _explanation(res: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +113,7 @@ class _Builder:
         if self.current and self.closures and self.closures[-1]["to"] is None:
             c = self.closures[-1]
             self.items[self.current]["closed_sessions"].append(
-                {"from": self.at, "to": None, "ground": c["ground"], "ground_text": c["ground_text"],
+                {"from": self.at, "to": None, "ground": c["ground"], "ground_text": ground_text(c["ground"], self.lang),
                  "debate_only": c["debate_only"]})
 
     def _end_period_on_current_item(self) -> None:

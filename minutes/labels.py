@@ -1,9 +1,9 @@
-"""Labels and time formats of the minutes, in bokmål (default) and English.
+"""Labels and time formats of the minutes, in every language of settings.LANGUAGES.
 
-The texts are gettext messages (English msgids, bokmål in minutes/locale/nb), resolved under
+The texts are gettext messages (English msgids, translations in minutes/locale/<lang>), resolved under
 `translation.override(lang)` so that the minutes never depend on the request's or the server's
-locale. Dates are formatted by hand for the same reason: `25. november 2026 kl. 18.02` in bokmål,
-`25 November 2026, 18:02` in English.
+locale. Dates go through Django's formats (config/formats/<lang>) under the same override:
+`25. november 2026 kl. 18.02` in bokmål and nynorsk, `25 November 2026, 18:02` in English.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from django.utils import translation
+from django.conf import settings
+from django.utils import formats, translation
 from django.utils.translation import gettext, pgettext
 
 from .generator import LOCAL_TZ
 
-LANGS = ("nb", "en")
+LANGS = tuple(code for code, _name in settings.LANGUAGES)
 
 _MESSAGES = {
     "minutes": "Minutes", "body": "Body", "time": "Time", "place": "Place",
@@ -65,19 +66,16 @@ _MESSAGES = {
 # Vote options are codes in the data; these are their labels (candidates' names stay as they are).
 _OPTIONS = {"for": "For", "against": "Against", "blank": "Blank"}
 
-_MONTHS = {
-    "nb": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
-           "november", "desember"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
-}
-
 
 def lang_of(lang: str | None) -> str:
-    return "en" if (lang or "").startswith("en") else "nb"
+    """The supported language (settings.LANGUAGES) a code names: `nn`, `en-GB` -> `en`, else bokmål."""
+    try:
+        return translation.get_supported_language_variant(lang or "")
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def labels(lang: str) -> dict[str, str]:
     with translation.override(lang_of(lang)):
         table = {key: gettext(msgid) for key, msgid in _MESSAGES.items()}
@@ -96,14 +94,17 @@ def _local(value: str | dt.datetime) -> dt.datetime:
     return moment.astimezone(LOCAL_TZ)
 
 
+def _format(value: dt.date | dt.datetime, fmt: str, lang: str) -> str:
+    # Django's formats (config/formats/<lang>) and its month names, under the minutes' own language.
+    with translation.override(lang_of(lang)):
+        return formats.date_format(value, fmt, use_l10n=True)
+
+
 def format_datetime(value: str | dt.datetime | None, lang: str) -> str:
-    """`25. november 2026 kl. 18.02` (nb) or `25 November 2026, 18:02` (en), in Oslo time."""
+    """`25. november 2026 kl. 18.02` (nb, nn) or `25 November 2026, 18:02` (en), in Oslo time."""
     if not value:
         return ""
-    t = _local(value)
-    if lang_of(lang) == "en":
-        return f"{t.day} {_MONTHS['en'][t.month - 1]} {t.year}, {t:%H:%M}"
-    return f"{t.day}. {_MONTHS['nb'][t.month - 1]} {t.year} kl. {t:%H.%M}"
+    return _format(_local(value), "DATETIME_FORMAT", lang)
 
 
 def format_date(value: str | dt.date | dt.datetime | None, lang: str) -> str:
@@ -116,17 +117,14 @@ def format_date(value: str | dt.date | dt.datetime | None, lang: str) -> str:
         t = value
     else:
         t = _local(value)
-    if lang_of(lang) == "en":
-        return f"{t.day} {_MONTHS['en'][t.month - 1]} {t.year}"
-    return f"{t.day}. {_MONTHS['nb'][t.month - 1]} {t.year}"
+    return _format(t, "DATE_FORMAT", lang)
 
 
 def format_time(value: str | dt.datetime | None, lang: str) -> str:
     """The clock time alone (`18.02` / `18:02`), for periods within the meeting's day."""
     if not value:
         return ""
-    t = _local(value)
-    return f"{t:%H:%M}" if lang_of(lang) == "en" else f"{t:%H.%M}"
+    return _format(_local(value), "TIME_FORMAT", lang)
 
 
 def format_period(start: str | None, end: str | None, lang: str) -> str:
@@ -134,6 +132,7 @@ def format_period(start: str | None, end: str | None, lang: str) -> str:
     if not start:
         return ""
     if end and _local(start).date() == _local(end).date():
-        prefix = "" if lang_of(lang) == "en" else "kl. "
-        return f"{prefix}{format_time(start, lang)}–{format_time(end, lang)}"
+        with translation.override(lang_of(lang)):
+            # Translators: a period within one day; Norwegian writes "kl. 18.02–18.40".
+            return gettext("%(start)s–%(end)s") % {"start": format_time(start, lang), "end": format_time(end, lang)}
     return f"{format_datetime(start, lang)} – {format_datetime(end, lang)}"

@@ -105,7 +105,8 @@ def minutes_json(request: HttpRequest, meeting_id: int) -> HttpResponse:
 class MinutesAPI(APIView):
     """The published minutes in an open-data shape (meeting, agenda items, proposals, votes)."""
 
-    @extend_schema(parameters=[OpenApiParameter("lang", description="`en`: English labels; any other value: nb.")],
+    @extend_schema(parameters=[OpenApiParameter(
+        "lang", description="A language of settings.LANGUAGES (`nb`, `nn`, `en`); any other value: nb.")],
                    responses=inline_serializer("Minutes", {"type": serializers.CharField(),
                                                           "meeting": serializers.DictField(),
                                                           "agenda_items": serializers.ListField()}))

@@ -9,7 +9,7 @@ from django.db.models import Max
 
 from .. import preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation
-from ..legal import late_item_blocked
+from ..legal import in_meeting_language, late_item_blocked
 from ..models import AgendaItem, Document
 from ..preconditions import check_closure_ground_allowed
 from ..presence import voting_persons
@@ -114,7 +114,7 @@ def item_add_late(*, user: Any, meeting_id: int, case_number: str, title: str, d
         order = (meeting.items.aggregate(m=Max("order"))["m"] or 0) + 1
         public_title = clean_text(public_title, field="public_title", max_length=300, required=False)
         if not public_title and meeting.live_state["doors"]["closed"]:
-            public_title = LATE_ITEM_BEHIND_CLOSED_DOORS
+            public_title = in_meeting_language(lambda: str(LATE_ITEM_BEHIND_CLOSED_DOORS))
         item = AgendaItem.objects.create(meeting=meeting, order=order, is_late=True, description=description,
                                          case_number=clean_text(case_number, field="case_number", max_length=30),
                                          title=title, public_title=public_title)

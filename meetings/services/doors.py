@@ -14,7 +14,7 @@ from django.db import transaction
 
 from .. import preconditions
 from ..exceptions import InvalidInput
-from ..legal import ClosureGround
+from ..legal import ClosureGround, ground_words, in_meeting_language
 from ..models import Meeting, MeetingEvent, Person
 from ..preconditions import check_closure_ground_allowed
 from ..state import DOORS_EVENTS, doors_state_of, next_doors_state
@@ -46,7 +46,8 @@ def doors_motion(*, user: Any, meeting_id: int, ground: str, item_id: int | None
         preconditions.no_closure_motion(state)
         item = item_of(meeting, item_id or state.get("current_item"))
         _doors_append(meeting=meeting, type="doors.motion", actor=person, payload={
-            "person": person.id, "ground": ground, "ground_text": ClosureGround(ground).label, "item": item.id,
+            "person": person.id, "ground": ground, "ground_text": in_meeting_language(lambda: ground_words(ground)),
+            "item": item.id,
             "case_number": item.case_number, "title": item.title_for_public,
             "reason": clean_text(reason, field="reason", required=False)})
     return meeting

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from .. import preconditions, presence
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound
@@ -26,6 +27,9 @@ from ..legal import (
     ROUND_KINDS,
     RuleSet,
     VoteKind,
+    ground_words,
+    in_languages,
+    in_meeting_language,
     quorum_threshold,
 )
 from ..models import Meeting, WrittenBallotTally
@@ -142,7 +146,8 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
             if state["doors"]["closed"]:
                 doors.doors_open_for_closure_vote(meeting=meeting, actor=chair)
                 state = meeting.live_state
-            title = title or f"Lukking av møtet etter {motion['ground']}"
+            title = title or in_meeting_language(lambda: gettext("Closing the meeting under the %(ground)s")
+                                                 % {"ground": ground_words(motion["ground"])})
             item_id = motion["item"] or item_id
         elif not item_id:
             raise LegalRuleViolation("open an agenda item before voting", code="no_item_open")
@@ -161,7 +166,8 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
                 raise InvalidInput("name the proposals to vote on (the item has no recommendation)")
             decision_texts[FOR] = item.recommendation
         elif kind == VoteKind.CLOSURE:
-            decision_texts[FOR] = f"Møtet lukkes etter {state['closure_motion']['ground']}"
+            decision_texts[FOR] = in_meeting_language(lambda: gettext("The meeting is closed under the %(ground)s")
+                                                      % {"ground": ground_words(state["closure_motion"]["ground"])})
         options = _options(kind, proposals, candidates or [])
         if office and (kind != VoteKind.ELECTION or office not in OFFICES_NEVER_WRITTEN):
             raise InvalidInput(f"office is one of {', '.join(OFFICES_NEVER_WRITTEN)}, and only in an election")
@@ -223,18 +229,19 @@ def _quorum(state: State, vote: dict[str, Any], rules: RuleSet) -> dict[str, Any
     voted_throughout = len(vote.get("cast_throughout", []))
     if not rules.quorum_rule:
         # § 11-1: not binding on the body; its own regulations govern, so the platform checks nothing.
-        text = {"nb": f"kommuneloven § 11-9 gjelder ikke ({rules.title})",
-                "en": f"Local Government Act § 11-9 does not apply ({rules.title})"}
+        text = in_languages(lambda: gettext("Local Government Act § 11-9 does not apply (%(rules)s)")
+                            % {"rules": rules.title})
         return {"required": 0, "present_throughout_and_voted": voted_throughout, "met": True, "applies": False,
                 "members": seats, "text": text}
     required = quorum_threshold(seats)
     met = voted_throughout >= required
-    text = {
-        "nb": f"{voted_throughout} av {seats} medlemmer var til stede under hele behandlingen og stemte; {required} "
-              f"kreves (kommuneloven § 11-9 første ledd) – {'vedtaksført' if met else 'ikke vedtaksført'}",
-        "en": f"{voted_throughout} of {seats} members present throughout the debate and voting; {required} required "
-              f"(Local Government Act § 11-9 (1)) – {'quorum met' if met else 'no quorum'}",
-    }
+    figures = {"voted": voted_throughout, "seats": seats, "required": required}
+    text = in_languages(lambda: (gettext("%(voted)s of %(seats)s members present throughout the debate and voting; "
+                                         "%(required)s required (Local Government Act § 11-9 (1)) – quorum met")
+                                 if met else
+                                 gettext("%(voted)s of %(seats)s members present throughout the debate and voting; "
+                                         "%(required)s required (Local Government Act § 11-9 (1)) – no quorum"))
+                        % figures)
     return {"required": required, "present_throughout_and_voted": voted_throughout, "met": met, "applies": True,
             "members": seats, "text": text}
 

@@ -1,7 +1,7 @@
 """The pages show who sees and hears as the server decides it (meetings/presence.py, § 11-7 (2)): a
 member registered as present in a remote meeting without media is "connecting" in the chair console
 and in another member's room, then "cannot be heard" once the media server reports no audio, and
-counts once the chair registers them as sitting in the meeting room. The words are presence.REASONS'."""
+counts once the chair registers them as sitting in the meeting room. The words are presence.reason_text's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from meetings.presence import REASONS
+from meetings.presence import reason_text
 from tests.browser.conftest import ROOT, login
 from tests.browser.helpers import api, enter_rooms, formannskap_meeting, join_over_api, token, wait_text
 
@@ -42,7 +42,7 @@ def test_it_shows_a_member_without_media_as_connecting_then_not_heard(browser, l
 
     # A third member registers as present over the REST API and connects no camera or microphone.
     pid, name = join_over_api(base, meeting, token(base, "medlem03"))
-    connecting, no_audio = REASONS["connecting"][0], REASONS["no_audio"][0]
+    connecting, no_audio = reason_text("connecting", "nb"), reason_text("no_audio", "nb")
     in_console = chair.locator(f"#roll-call tr[data-person='{pid}'] .presence")
     in_room = member.locator(f"#members li[data-person='{pid}'] .status")
     expect(in_console).to_have_text(connecting)

@@ -44,8 +44,8 @@ def test_it_shows_the_poster_the_speaker_and_the_end(browser, live_server_url, s
     # Before: the poster where the picture will be, in the page's language (Django's month names).
     visible(page, "#poster")
     poster = page.inner_text("#poster")
-    assert "Starter mandag 23. november 2026 18:00" in poster, poster
-    assert "tidligst kl. 18:00" in poster and "FS 2/26 Havneplan" in poster, poster
+    assert "Starter mandag 23. november 2026 kl. 18.00" in poster, poster
+    assert "tidligst kl. 18.00" in poster and "FS 2/26 Havneplan" in poster, poster
     assert page.locator("#screen").is_hidden() and page.locator("#ended-panel").is_hidden()
     screenshot(page, "public-poster", full_page=False)
     assert_accessible(page, "public page, before the meeting")

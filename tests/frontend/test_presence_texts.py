@@ -9,7 +9,7 @@ import re
 import pytest
 from django.test import Client
 
-from meetings.presence import REASONS
+from meetings.presence import REASONS, reason_text
 from tests.factories import make_council, make_meeting, report_media, run
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +26,13 @@ def test_it_renders_the_presence_reasons_in_the_pages_language() -> None:
     client = Client()
     client.force_login(council.members[0])
     nb = reasons_in(client.get(f"/meetings/{meeting.id}/room/").content.decode())
-    assert nb == {code: texts[0] for code, texts in REASONS.items()}
+    assert nb == {code: reason_text(code, "nb") for code in REASONS}
+    assert nb["no_audio"] == "kan ikke høres (ingen lyd kommer fram)"
     en = reasons_in(client.get(f"/meetings/{meeting.id}/room/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
-    assert en == {code: texts[1] for code, texts in REASONS.items()}
+    assert en == {code: reason_text(code, "en") for code in REASONS}
+    assert en["no_audio"] == "cannot be heard (no audio arrives)"
+    nn = reasons_in(client.get(f"/meetings/{meeting.id}/room/", HTTP_ACCEPT_LANGUAGE="nn").content.decode())
+    assert nn["no_audio"] == "kan ikkje høyrast (ingen lyd kjem fram)"
 
 
 def test_it_shows_the_clerk_each_members_presence_with_the_reason() -> None:
@@ -43,4 +47,4 @@ def test_it_shows_the_clerk_each_members_presence_with_the_reason() -> None:
     client.force_login(council.clerk)
     html = client.get(f"/clerk/meetings/{meeting.id}/").content.decode()
     cells = dict(re.findall(r'<th scope="row">(.*?)</th><td>[^<]*</td><td class="presence">(.*?)</td>', html))
-    assert cells == {"Medlem 1": REASONS["connecting"][0], "Medlem 2": REASONS["no_audio"][0]}
+    assert cells == {"Medlem 1": reason_text("connecting", "nb"), "Medlem 2": reason_text("no_audio", "nb")}

@@ -237,9 +237,12 @@ def test_it_answers_json_for_unknown_api_paths(anon, db):
 
 def test_it_maps_an_unexpected_error_to_a_json_500():
     # What DRF hands the handler when a view has a bug: the answer keeps the API's error shape.
+    from django.utils import translation
+
     from meetings.api_errors import exception_handler
 
-    response = exception_handler(RuntimeError("a bug"), {"view": None})
+    with translation.override("en"):  # the message is in the request's language; the code is not
+        response = exception_handler(RuntimeError("a bug"), {"view": None})
     assert response.status_code == 500
     assert response.data == {"error": {"code": "internal", "message": "the server could not handle this request"}}
 

@@ -93,5 +93,7 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Deprecated: the scripts translate through ./i18n.js (gettext, Django's JavaScriptCatalog). `lang` and
+// `t(nb, en)` stay only until the last modules that import them are converted; write no new use.
 export const lang = document.documentElement.lang.startsWith("en") ? "en" : "nb";
 export const t = (nb, en) => (lang === "en" ? en : nb);

@@ -5,7 +5,7 @@
 // gathered and gets one complete answer. HLS keeps playing until the WebRTC connection is up, so
 // a refusal (all places taken, the meeting not live) or a connection that never comes up costs
 // the viewer nothing; a connection that fails later hands the <video> back to HLS by itself.
-import { t } from "./live.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const GATHER_TIMEOUT_MS = 5000;
 const CONNECT_TIMEOUT_MS = 10000;  // the server frees an unconnected place after 10 s as well
@@ -13,11 +13,11 @@ const DISCONNECTED_GRACE_MS = 4000;  // "disconnected" often heals by itself; "f
 
 // The server's refusals in words; a code not listed here shows the server's own message.
 const REASONS = {
-  viewers_full: t("Alle plassene med lav forsinkelse er tatt.", "All low-latency places are taken."),
-  not_live: t("Møtet er ikke satt.", "The meeting is not in session."),
-  stream_unavailable: t("Direkteoverføringen går ikke nå.", "The live stream is not running."),
-  unknown_meeting: t("Møtet finnes ikke.", "The meeting does not exist."),
-  unsupported_codec: t("Nettleseren kan ikke spille av H.264-video.", "This browser cannot play H.264 video."),
+  viewers_full: gettext("All low-latency places are taken."),
+  not_live: gettext("The meeting is not in session."),
+  stream_unavailable: gettext("The live stream is not running."),
+  unknown_meeting: gettext("The meeting does not exist."),
+  unsupported_codec: gettext("This browser cannot play H.264 video."),
 };
 
 class Refusal extends Error {}
@@ -26,7 +26,7 @@ function reasonFor(body, status) {
   const error = body && body.error;
   if (error && REASONS[error.code]) return REASONS[error.code];
   if (error && error.message) return error.message;
-  return t(`Serveren svarte ${status}.`, `The server answered ${status}.`);
+  return interpolate(gettext("The server answered %(status)s."), { status }, true);
 }
 
 function waitFor(check, subscribe, ms, timeoutMessage) {
@@ -50,7 +50,7 @@ async function negotiate(pc, offerUrl) {
   await pc.setLocalDescription(await pc.createOffer());
   await waitFor(() => pc.iceGatheringState === "complete",
     (fn) => pc.addEventListener("icegatheringstatechange", fn), GATHER_TIMEOUT_MS,
-    t("Nettleseren fant ingen nettverksvei.", "The browser found no network path."));
+    gettext("The browser found no network path."));
   let response;
   try {
     response = await fetch(offerUrl, {
@@ -58,16 +58,16 @@ async function negotiate(pc, offerUrl) {
       body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer" }),
     });
   } catch (err) {
-    throw new Refusal(t("Fikk ikke kontakt med serveren.", "Could not reach the server."));
+    throw new Refusal(gettext("Could not reach the server."));
   }
   const body = await response.json().catch(() => null);
   if (!response.ok || !body || body.type !== "answer") throw new Refusal(reasonFor(body, response.status));
   await pc.setRemoteDescription(body);
   await waitFor(() => {
-    if (pc.connectionState === "failed") throw new Refusal(t("Forbindelsen kom ikke i stand.", "The connection could not be made."));
+    if (pc.connectionState === "failed") throw new Refusal(gettext("The connection could not be made."));
     return pc.connectionState === "connected";
   }, (fn) => pc.addEventListener("connectionstatechange", fn), CONNECT_TIMEOUT_MS,
-  t("Forbindelsen kom ikke i stand.", "The connection could not be made."));
+  gettext("The connection could not be made."));
   return stream;
 }
 
@@ -100,8 +100,7 @@ export function attachLowLatency({ video, toggle, status, hls, offerUrl }) {
   function watch(conn, mine) {
     conn.addEventListener("connectionstatechange", () => {
       if (mine !== attempt) return;
-      const lost = () => backToHls(t("Forbindelsen med lav forsinkelse ble brutt. Du ser den vanlige sendingen igjen.",
-        "The low-latency connection was lost. You are watching the regular stream again."));
+      const lost = () => backToHls(gettext("The low-latency connection was lost. You are watching the regular stream again."));
       if (conn.connectionState === "failed" || conn.connectionState === "closed") lost();
       else if (conn.connectionState === "disconnected") {
         setTimeout(() => mine === attempt && conn.connectionState !== "connected" && lost(), DISCONNECTED_GRACE_MS);
@@ -113,15 +112,15 @@ export function attachLowLatency({ video, toggle, status, hls, offerUrl }) {
     const mine = ++attempt;
     closeConnection();
     const conn = pc = new RTCPeerConnection();
-    say(t("Kobler til med lav forsinkelse …", "Connecting with low latency …"));
+    say(gettext("Connecting with low latency …"));
     let stream;
     try {
       stream = await negotiate(conn, offerUrl);
     } catch (err) {
       if (mine !== attempt) return conn.close();
-      const why = err instanceof Refusal ? err.message : t("Nettleseren kunne ikke koble til.", "The browser could not connect.");
-      return backToHls(t(`Lav forsinkelse er ikke tilgjengelig: ${why} Du ser fortsatt den vanlige sendingen.`,
-        `Low latency is not available: ${why} You are still watching the regular stream.`));
+      const why = err instanceof Refusal ? err.message : gettext("The browser could not connect.");
+      return backToHls(interpolate(gettext("Low latency is not available: %(why)s You are still watching the regular stream."),
+        { why }, true));
     }
     if (mine !== attempt) return conn.close();
     hls.stop();
@@ -129,13 +128,12 @@ export function attachLowLatency({ video, toggle, status, hls, offerUrl }) {
     video.dataset.feed = "webrtc";
     video.play().catch(() => {});
     watch(conn, mine);
-    say(t("Du ser møtet med lav forsinkelse (WebRTC), noen tideler bak.",
-      "You are watching with low latency (WebRTC), a fraction of a second behind."));
+    say(gettext("You are watching with low latency (WebRTC), a fraction of a second behind."));
   }
 
   toggle.addEventListener("change", () => {
     if (toggle.checked) switchOn();
-    else backToHls(t("Du ser den vanlige sendingen (HLS), noen sekunder bak.", "You are watching the regular stream (HLS), a few seconds behind."));
+    else backToHls(gettext("You are watching the regular stream (HLS), a few seconds behind."));
   });
 
   // The meeting stops being live (it ended, or was adjourned): there is no WebRTC feed to keep.

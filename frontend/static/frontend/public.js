@@ -9,21 +9,25 @@
 // live the picture plays with the speaker's name and party over it; once it has ended the "now"
 // panel says so and links the minutes, and the player plays the recording with its chapters, or
 // says that there is none and asks no more.
-import { LiveSocket, el, t } from "./live.js";
+import { gettext, interpolate, language } from "./i18n.js";
+import { LiveSocket, el } from "./live.js";
 import { FoldedState, coalesce } from "./fold.js";
 import { attachPlayer } from "./player.js";
 import { attachLowLatency } from "./lowlatency.js";
 import { resultSummary, voteTitle } from "./votes.js";
 import { showChapters } from "./chapters.js";
 
+// A text the server states in every language ({nb, nn, en}, meetings/legal.in_languages): the page's.
+const inLanguage = (texts) => texts[language] || texts[language.split("-")[0]] || texts.nb || "";
+
 const root = document.getElementById("public");
 const meetingId = Number(root.dataset.meeting);
 const $ = (id) => document.getElementById(id);
 
 const STATES = {
-  draft: t("Utkast", "Draft"), notice_published: t("Innkalling publisert", "Notice published"),
-  in_session: t("Møtet pågår", "In session"), suspended: t("Pause", "Suspended"),
-  adjourned: t("Hevet til senere", "Adjourned"), ended: t("Møtet er slutt", "Ended"),
+  draft: gettext("Draft"), notice_published: gettext("Notice published"),
+  in_session: gettext("In session"), suspended: gettext("Suspended"),
+  adjourned: gettext("Adjourned"), ended: gettext("Ended"),
 };
 
 const LIVE_STATES = new Set(["in_session", "suspended"]);  // the server offers WebRTC viewers only then
@@ -44,21 +48,21 @@ function render(doc) {
   $("meeting-state").textContent = STATES[doc.meeting.state] || doc.meeting.state;
   const notice = doc.doors.notice;
   $("closed-notice").hidden = !notice;
-  $("closed-notice").textContent = notice ? t(notice.nb, notice.en) : "";
+  $("closed-notice").textContent = notice ? inLanguage(notice) : "";
   $("current-item").textContent = doc.current_item ? `${doc.current_item.case_number} ${doc.current_item.title}` : "–";
   $("speaker").textContent = doc.speaker ? speakerText(doc.speaker) : "–";
-  $("speakers").replaceChildren(...doc.speakers.map((s) => el("li", {}, s.name, s.kind === "reply" ? t(" (replikk)", " (reply)") : "")));
+  $("speakers").replaceChildren(...doc.speakers.map((s) => el("li", {}, s.name, s.kind === "reply" ? gettext(" (reply)") : "")));
   $("proposals").replaceChildren(...doc.proposals.map((p) => el("li", { value: p.id }, `${p.text} – ${p.by}`)));
   $("votes").replaceChildren(...doc.votes.slice().reverse().map((v) => el("div", { class: "vote-result" },
     el("h4", {}, voteTitle(v)),
-    v.state === "open" ? el("p", {}, t(`Votering pågår: ${v.cast} av ${v.eligible} har stemt`, `Voting: ${v.cast} of ${v.eligible} have voted`))
+    v.state === "open" ? el("p", {}, interpolate(gettext("Voting: %(cast)s of %(eligible)s have voted"), { cast: v.cast, eligible: v.eligible }, true))
       : el("p", {}, resultSummary(v.result, (id) => proposalTexts.get(id))),
-    v.result && v.result.decision ? el("p", { class: "decision" }, t("Vedtak: ", "Decision: "), v.result.decision) : "")));
+    v.result && v.result.decision ? el("p", { class: "decision" }, gettext("Decision: "), v.result.decision) : "")));
   enterPhase(phaseOf(doc.meeting.state));
   showSpeaker(phase === "live" ? doc.speaker : null);
   if (phase !== "ended") $("captions").textContent = captionLine(doc);
   lowLatency?.setLive(LIVE_STATES.has(doc.meeting.state));
-  if (phase === "live") $("player-status").textContent = doc.stream.up ? "" : t("Direkteoverføringen er nede.", "The live stream is down.");
+  if (phase === "live") $("player-status").textContent = doc.stream.up ? "" : gettext("The live stream is down.");
 }
 
 function speakerText(speaker) {
@@ -112,12 +116,12 @@ function enterPhase(next) {
 // The text line under the picture says who has the floor on which item, or why there is no
 // picture, for viewers who cannot hear (or watch without sound). Speech itself is not transcribed.
 function captionLine(doc) {
-  if (doc.doors.caption) return t(doc.doors.caption.nb, doc.doors.caption.en);
-  if (doc.meeting.state === "suspended") return t("Pause i møtet.", "The meeting is suspended.");
+  if (doc.doors.caption) return inLanguage(doc.doors.caption);
+  if (doc.meeting.state === "suspended") return gettext("The meeting is suspended.");
   if (!LIVE_STATES.has(doc.meeting.state)) return "";
   const item = doc.current_item ? `${doc.current_item.case_number} ${doc.current_item.title}` : "";
   if (!doc.speaker) return item;
-  return t(`${doc.speaker.name} har ordet`, `${doc.speaker.name} has the floor`) + (item ? ` – ${item}` : "");
+  return interpolate(gettext("%(name)s has the floor"), { name: doc.speaker.name }, true) + (item ? ` – ${item}` : "");
 }
 
 // On the recording the same line names the chapter being played: the item, and the speech in it.
