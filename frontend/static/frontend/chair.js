@@ -5,7 +5,7 @@
 // commands the chair may send now (state.allowed, meetings/allowed.py): a button is enabled only for
 // a command in it, so the console keeps no procedural rule of its own. A button waits (disabled,
 // aria-busy) for the server's answer; a refusal stays beside it, in the page's language, until dismissed.
-import { el, t } from "./live.js";
+import { el } from "./live.js";
 import { confirmDialog } from "./confirm.js";
 import { describe } from "./conflicts.js";
 import { errorText } from "./errors.js";
@@ -104,11 +104,10 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
   async function afterSeeHearCheck(open) {
     const problems = cannotSeeOrHear(getState());
     if (problems.length && !await confirmDialog({
-      title: t("Ikke alle ser og hører møtet", "Not everyone can see and hear the meeting"),
+      title: gettext("Not everyone can see and hear the meeting"),
       lines: [...problems.map(described),
-        t("De regnes ikke som til stede i voteringen (kommuneloven § 11-7 andre ledd).",
-          "They do not count as present for the vote (Local Government Act § 11-7 (2)).")],
-      confirm: t("Åpne voteringen likevel", "Open the vote anyway"),
+        gettext("They do not count as present for the vote (Local Government Act § 11-7 (2)).")],
+      confirm: gettext("Open the vote anyway"),
     })) return;
     await open();
   }
@@ -161,9 +160,9 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
   function rollCallRow(id, name, state) {
     const att = state.attendance[id];
     const absent = state.absent[id];
-    const status = att?.present ? t("til stede", "present")
-      : absent ? t(`forfall${absent.reason ? `: ${absent.reason}` : ""}`, `absent${absent.reason ? `: ${absent.reason}` : ""}`)
-        : t("ikke registrert", "not registered");
+    const status = att?.present ? gettext("present")
+      : absent ? (absent.reason ? interpolate(gettext("absent: %(reason)s"), absent, true) : gettext("absent"))
+        : gettext("not registered");
     const who = { "data-person": id };
     const fact = state.presence?.[id];
     const inRoom = Boolean(att?.in_room);
@@ -171,23 +170,23 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
       el("td", { class: fact?.sees_and_hears ? "presence ok" : "presence bad" }, presenceText(fact)),
       el("td", {},
         el("button", { type: "button", class: "mark-present", disabled: Boolean(att?.present) || !allows(state, "roll_call"),
-                       "aria-label": t(`${name} er til stede`, `${name} is present`),
-                       onclick: rowAct("roll_call", { present: [Number(id)] }) }, t("Til stede", "Present")),
+                       "aria-label": interpolate(gettext("%(name)s is present"), { name }, true),
+                       onclick: rowAct("roll_call", { present: [Number(id)] }) }, gettext("Present")),
         " ",
         // A member sitting in the meeting room counts without media (a hybrid meeting).
         el("button", { type: "button", class: "in-room secondary", disabled: !att?.present || !allows(state, "member.in_room"),
-                       "aria-pressed": String(inRoom), "aria-label": t(`I salen: ${name}`, `In the room: ${name}`),
+                       "aria-pressed": String(inRoom), "aria-label": interpolate(gettext("In the room: %(name)s"), { name }, true),
                        onclick: rowAct("member.in_room", { person_id: Number(id), in_room: !inRoom }) },
-          t("I salen", "In the room")),
+          gettext("In the room")),
         " ",
         el("button", { type: "button", class: "mark-absent secondary",
                        disabled: Boolean(att?.present || absent) || !allows(state, "absence.register"),
-                       "aria-label": t(`${name} har forfall`, `${name} is absent`),
+                       "aria-label": interpolate(gettext("%(name)s is absent"), { name }, true),
                        onclick: (e) => act(e.currentTarget, "absence.register", { person_id: Number(id), reason: $("absent-reason").value },
                          $("roll-call-errors")) },
-          t("Forfall", "Absent")),
+          gettext("Absent")),
         absent && !absent.deputy ? el("button", { type: "button", class: "secondary", disabled: !allows(state, "deputy.summon"),
-          onclick: rowAct("deputy.summon", { for_member_id: Number(id) }) }, t("Kall inn vara", "Summon deputy")) : ""));
+          onclick: rowAct("deputy.summon", { for_member_id: Number(id) }) }, gettext("Summon deputy")) : ""));
   }
 
   function renderRollCall(state) {
@@ -207,10 +206,10 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
   return function render(state) {
     const problems = cannotSeeOrHear(state);
     $("warnings").hidden = problems.length === 0;
-    $("warnings").textContent = problems.length ? t("Ser/hører ikke: ", "Cannot see/hear: ") + problems.map(described).join(", ") : "";
+    $("warnings").textContent = problems.length ? gettext("Cannot see/hear: ") + problems.map(described).join(", ") : "";
     const proposals = Object.values(state.proposals).filter((p) => p.item === state.current_item && !p.withdrawn);
     $("vote-proposals").replaceChildren(...proposals.map((p) => el("label", {},
-      el("input", { type: "checkbox", value: p.id, class: "vote-proposal" }), ` ${t("Forslag", "Proposal")} ${p.id}: ${p.text}`)));
+      el("input", { type: "checkbox", value: p.id, class: "vote-proposal" }), ` ${interpolate(gettext("Proposal %(id)s"), p, true)}: ${p.text}`)));
     renderRollCall(state);
     renderConflicts(state);
     settle();
@@ -231,12 +230,12 @@ export function speakerControls({ send, state, index }) {
   const reorder = allows(state, "speakers.reorder");
   return el("span", { class: "speaker-controls" },
     el("button", { type: "button", disabled: !allows(state, "floor.grant"),
-                   onclick: () => send("floor.grant", { person_id: Number(entry.person) }) }, t("Gi ordet", "Give the floor")),
-    el("button", { type: "button", class: "secondary", disabled: index === 0 || !reorder, "aria-label": t(`Flytt ${name} opp`, `Move ${name} up`),
+                   onclick: () => send("floor.grant", { person_id: Number(entry.person) }) }, gettext("Give the floor")),
+    el("button", { type: "button", class: "secondary", disabled: index === 0 || !reorder, "aria-label": interpolate(gettext("Move %(name)s up"), { name }, true),
                    onclick: () => move(index - 1) }, "↑"),
     el("button", { type: "button", class: "secondary", disabled: index === list.length - 1 || !reorder,
-                   "aria-label": t(`Flytt ${name} ned`, `Move ${name} down`), onclick: () => move(index + 1) }, "↓"),
+                   "aria-label": interpolate(gettext("Move %(name)s down"), { name }, true), onclick: () => move(index + 1) }, "↓"),
     el("button", { type: "button", class: "secondary", disabled: !allows(state, "floor.withdraw"),
-                   "aria-label": t(`Fjern ${name} fra talerlisten`, `Remove ${name} from the speakers list`),
-                   onclick: () => send("floor.withdraw", { person_id: Number(entry.person), kind: entry.kind }) }, t("Fjern", "Remove")));
+                   "aria-label": interpolate(gettext("Remove %(name)s from the speakers list"), { name }, true),
+                   onclick: () => send("floor.withdraw", { person_id: Number(entry.person), kind: entry.kind }) }, gettext("Remove")));
 }

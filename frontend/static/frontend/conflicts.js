@@ -1,11 +1,11 @@
 // Declared conflicts of interest and requests for exemption, with the chair's rulings. The live
 // state keeps only who is recused, so the page collects these from the log's events (a fresh page
 // syncs from seq 0 and so sees every one of them).
-import { t } from "./live.js";
+import { gettext, interpolate } from "./i18n.js";
 
 export const KINDS = {
-  conflict_of_interest: () => t("Inhabilitet", "Conflict of interest"),
-  personal_exemption: () => t("Fritak", "Personal exemption"),
+  conflict_of_interest: () => gettext("Conflict of interest"),
+  personal_exemption: () => gettext("Personal exemption"),
 };
 
 export class ConflictLog {
@@ -33,8 +33,9 @@ export class ConflictLog {
 
 export function describe(entry) {
   const kind = (KINDS[entry.kind] || (() => entry.kind))();
-  const ruling = !entry.ruling ? t("ikke avgjort", "not ruled on")
-    : entry.ruling.recused ? t(`fratrer (${entry.ruling.legal_basis})`, `steps down (${entry.ruling.legal_basis})`)
-      : t(`deltar (${entry.ruling.legal_basis})`, `takes part (${entry.ruling.legal_basis})`);
+  const basis = { basis: entry.ruling?.legal_basis };
+  const ruling = !entry.ruling ? gettext("not ruled on")
+    : entry.ruling.recused ? interpolate(gettext("steps down (%(basis)s)"), basis, true)
+      : interpolate(gettext("takes part (%(basis)s)"), basis, true);
   return `${entry.name}: ${kind}${entry.reason ? ` – ${entry.reason}` : ""} – ${ruling}`;
 }
