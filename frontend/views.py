@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -154,8 +155,17 @@ def room(request: HttpRequest, meeting_id: int) -> HttpResponse:
     # The chair's roll call lists every seated member, also those who never connect.
     roster = [{"id": str(m.person_id), "name": m.person.name, "party": m.party.short_name if m.party else "",
                "role": m.role} for m in members if m.is_seated]
+    items = list(meeting.items.prefetch_related("documents"))
+    # The agenda and each item's papers for the member room's side panel. Members read the exempt
+    # papers too (they handle the case); the page marks them exempt from public access.
+    agenda = [{"id": str(i.id), "case_number": i.case_number, "title": i.title,
+               "documents": [{"title": d.title, "text": d.text, "public": d.public and not d.exemption_basis,
+                              "exemption_basis": d.exemption_basis,
+                              "href": d.url or (reverse("public-document", args=[meeting.id, d.id])
+                                                if d.public and not d.exemption_basis else "")}
+                             for d in i.documents.all()]} for i in items]
     return render(request, "frontend/room.html", {
-        "meeting": meeting, "items": meeting.items.all(), "person": person, "role": membership.role,
+        "meeting": meeting, "items": items, "agenda": agenda, "person": person, "role": membership.role,
         "grounds": _closure_grounds(meeting), "ice_servers": ice,
         "grounds_data": dict(_closure_grounds(meeting, every=True)), "roster": roster,
         "is_chair": access.chair_id(meeting) == person.id, "members": members,

@@ -23,7 +23,8 @@ def test_it_fits_the_console_on_one_screen(browser, live_server_url, screenshot)
     for selector in MAIN_CONTROLS:
         # Each control's panel is on the screen; a panel may scroll inside itself to the control.
         box = chair.locator(selector).first.evaluate(
-            "(n) => { const r = n.closest('fieldset').getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; }")
+            "(n) => { const r = n.closest('fieldset').getBoundingClientRect();"
+            " return {top: r.top, bottom: r.bottom}; }")
         assert 0 <= box["top"] and box["bottom"] <= 800, (selector, box)
     screenshot(chair, "chair-console", full_page=False)
     chair.context.close()

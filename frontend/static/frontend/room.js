@@ -106,6 +106,7 @@ function render() {
   $("speakers").replaceChildren(...state.speakers.map((s, index) => el("li", {}, s.name, s.kind === "reply" ? t(" (replikk)", " (reply)") : "",
     isChair() ? [" ", speakerControls({ send, state, index })] : "")));
   renderProposals();
+  renderPapers();
   const doors = state.doors;
   $("doors-banner").hidden = !doors.closed;
   $("doors-banner").textContent = doors.closed ? t(`Dørene er lukket (${groundLabel(doors.ground)}). Publikum ser og hører ikke møtet.`, `The doors are closed (${groundLabel(doors.ground)}). The public cannot see or hear the meeting.`) : "";
@@ -240,6 +241,8 @@ $("join-media").onclick = async () => {
     const stream = await media.start({ cameraId: $("camera").value, microphoneId: $("microphone").value });
     $("self-view").srcObject = stream;
     $("join-media").disabled = true;
+    $("prejoin").hidden = true;
+    $("camera-toggle").disabled = false;
     $("mute").disabled = false;
     $("audio-only").disabled = false;
   } catch (e) { showError(e); }
@@ -259,3 +262,31 @@ setInterval(() => {  // the speaking-time timer, from the floor's start time and
   const left = Math.round(state.floor.limit - (Date.now() - Date.parse(state.floor.since)) / 1000);
   $("timer").textContent = left >= 0 ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : t("Tiden er ute", "Time is up");
 }, 1000);
+
+// The current item's papers (agenda-data, from the view): public ones linked, exempt ones marked.
+const agenda = json("agenda-data");
+function renderPapers() {
+  $("agenda").replaceChildren(...agenda.map((i) => el("li", i.id === state.current_item ? { "aria-current": "true" } : {},
+    `${i.case_number} ${i.title}`)));
+  const item = agenda.find((i) => i.id === state.current_item);
+  $("papers").replaceChildren(...(item?.documents || []).map((d) => el("li", {},
+    d.href ? el("a", { href: d.href }, d.title) : d.title, d.exemption_basis ? ` (${d.exemption_basis})` : "")));
+}
+
+$("camera-toggle").onclick = () => {
+  const off = $("camera-toggle").getAttribute("aria-pressed") !== "true";
+  for (const track of media.stream?.getVideoTracks() || []) track.enabled = !off;
+  $("camera-toggle").setAttribute("aria-pressed", String(off));
+};
+
+// Leaving: every track stopped, the peer connection closed, the member registered as gone.
+$("leave").onclick = async () => {
+  media.stop();
+  await send("member.leave");
+  $("left").hidden = false;
+  $("left-h").focus();
+  $("join-media").disabled = false;
+  $("prejoin").hidden = false;
+  for (const id of ["mute", "camera-toggle", "audio-only"]) $(id).disabled = true;
+};
+$("rejoin").onclick = () => { $("left").hidden = true; $("join-media").focus(); };
