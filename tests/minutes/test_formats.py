@@ -6,26 +6,15 @@ import io
 import re
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.utils import translation
 
 from meetings.models import Meeting, MeetingEvent, Person
-from minutes import demo
 from minutes.labels import format_datetime
-from tests.factories import make_council
 
 ISO_LOCAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 TIME_KEYS = {"at", "from", "to", "opened", "ended", "start", "end", "closed_at", "notice_published",
              "scheduled_start"}
-
-
-@pytest.fixture
-def played(db, django_capture_on_commit_callbacks):
-    council = make_council(seats=7, deputies=2, slug="fmt")
-    with django_capture_on_commit_callbacks(execute=True):
-        meeting = demo.play_meeting(body=council.body, clerk=council.clerk)
-    return council, meeting
 
 
 def pdf_text(data: bytes) -> str:

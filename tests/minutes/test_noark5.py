@@ -13,18 +13,9 @@ from django.core.management import call_command
 from django.test import Client
 from lxml import etree
 
-from minutes import demo, noark5
-from tests.factories import make_council
+from minutes import noark5
 
 N = {"n5": noark5.N5, "a": noark5.ADDML, "xsi": noark5.XSI}
-
-
-@pytest.fixture
-def played(db, django_capture_on_commit_callbacks):
-    council = make_council(seats=7, deputies=2, slug="arkiv")
-    with django_capture_on_commit_callbacks(execute=True):
-        meeting = demo.play_meeting(body=council.body, clerk=council.clerk)
-    return council, meeting
 
 
 def unpack(blob: bytes) -> dict[str, bytes]:

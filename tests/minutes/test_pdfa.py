@@ -7,21 +7,11 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from django.test import Client
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
-from minutes import demo, render, services
-from tests.factories import make_council
-
-
-@pytest.fixture
-def played(db, django_capture_on_commit_callbacks):
-    council = make_council(seats=7, deputies=2, slug="pdfa")
-    with django_capture_on_commit_callbacks(execute=True):
-        meeting = demo.play_meeting(body=council.body, clerk=council.clerk)
-    return council, meeting
+from minutes import render, services
 
 
 def resolve(value):
