@@ -63,6 +63,21 @@ def test_it_renders_every_page_in_each_language_from_its_catalogue(played, lang)
         assert not any(text in html for text in others), path
 
 
+NOT_FOUND = {"nb": "Fant ikke siden", "nn": "Fann ikkje sida", "en": "Page not found"}
+
+
+@pytest.mark.parametrize("lang", ["nb", "nn", "en"])
+def test_a_missing_page_is_the_sites_own_404_in_the_readers_language(db, lang):
+    client = Client()
+    client.cookies["django_language"] = lang
+    for path in ("/no-such-page/", "/meetings/999999/"):
+        response = client.get(path)
+        html = response.content.decode()
+        assert response.status_code == 404, path
+        assert f'<html lang="{lang}">' in html and f"<h1>{NOT_FOUND[lang]}</h1>" in html, path
+        assert SKIP_LINK[lang] in html and 'href="/archive/"' in html, path  # the site's frame, a way on
+
+
 def test_it_renders_the_minutes_in_nynorsk(played):
     _council, meeting, _upcoming = played
     html = get(f"/meetings/{meeting.id}/minutes/?lang=nn", None, "nb")
