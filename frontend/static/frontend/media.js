@@ -17,11 +17,6 @@ export class MemberMedia {
     this.connecting = null;  // the negotiation in flight, so that recover() never starts a second one
   }
 
-  static async devices() {
-    const all = await navigator.mediaDevices.enumerateDevices();
-    return { cameras: all.filter((d) => d.kind === "videoinput"), microphones: all.filter((d) => d.kind === "audioinput") };
-  }
-
   async start({ cameraId, microphoneId } = {}) {
     this.stream = await navigator.mediaDevices.getUserMedia({
       audio: microphoneId ? { deviceId: { exact: microphoneId } } : true,

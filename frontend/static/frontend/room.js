@@ -4,6 +4,7 @@
 import { LiveSocket, el, t } from "./live.js";
 import { FoldedState, coalesce } from "./fold.js";
 import { MemberMedia } from "./media.js";
+import { PreJoinCheck } from "./prejoin.js";
 import { optionLabel, resultDetails, resultSummary, voteTitle } from "./votes.js";
 import { presenceText, reasonText } from "./presence.js";
 import { ConflictLog, KINDS } from "./conflicts.js";
@@ -228,16 +229,12 @@ const media = new MemberMedia(live, {
 });
 window.councilRoom = { live, media, folded };  // for the browser's console and the end-to-end tests
 
-async function listDevices() {
-  try {
-    const { cameras, microphones } = await MemberMedia.devices();
-    $("camera").replaceChildren(...cameras.map((d, i) => el("option", { value: d.deviceId }, d.label || `${t("Kamera", "Camera")} ${i + 1}`)));
-    $("microphone").replaceChildren(...microphones.map((d, i) => el("option", { value: d.deviceId }, d.label || `${t("Mikrofon", "Microphone")} ${i + 1}`)));
-  } catch (e) { /* no devices */ }
-}
-listDevices();
+const check = new PreJoinCheck({ video: $("preview"), meter: $("mic-level"), status: $("check-status"),
+  camera: $("camera"), microphone: $("microphone") });
+check.start();
 $("join-media").onclick = async () => {
   try {
+    check.stop();  // the preview's devices released before the call opens them
     const stream = await media.start({ cameraId: $("camera").value, microphoneId: $("microphone").value });
     $("self-view").srcObject = stream;
     $("join-media").disabled = true;
@@ -245,7 +242,7 @@ $("join-media").onclick = async () => {
     $("camera-toggle").disabled = false;
     $("mute").disabled = false;
     $("audio-only").disabled = false;
-  } catch (e) { showError(e); }
+  } catch (e) { showError(e); check.start(); }
 };
 $("mute").onclick = () => {
   const muted = $("mute").getAttribute("aria-pressed") !== "true";
@@ -287,6 +284,7 @@ $("leave").onclick = async () => {
   $("left-h").focus();
   $("join-media").disabled = false;
   $("prejoin").hidden = false;
+  check.start();
   for (const id of ["mute", "camera-toggle", "audio-only"]) $(id).disabled = true;
 };
 $("rejoin").onclick = () => { $("left").hidden = true; $("join-media").focus(); };
