@@ -5,11 +5,11 @@ import { gettext, interpolate } from "./i18n.js";
 
 const PROBLEMS = {
   NotAllowedError: () => gettext("The browser may not use your camera and microphone. Allow them for this site (the icon in the address bar) and check again."),
-  SecurityError: () => gettext("The browser may not use your camera and microphone. Allow them for this site (the icon in the address bar) and check again."),
   NotFoundError: () => gettext("No camera or microphone was found. Connect one and check again."),
   NotReadableError: () => gettext("Your camera or microphone is in use by another program. Close that program and check again."),
   OverconstrainedError: () => gettext("The chosen camera or microphone is no longer there. Choose another."),
 };
+PROBLEMS.SecurityError = PROBLEMS.NotAllowedError;  // the same refusal, from the page's policy
 
 export function deviceProblem(error) {
   const words = PROBLEMS[error?.name];
