@@ -123,7 +123,7 @@ def report_absence(request: HttpRequest, meeting_id: int) -> HttpResponse:
                                                reason=request.POST.get("reason", ""))
             messages.success(request, _("Your absence is registered; the clerk is told."))
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, exc.as_dict()["message"])
     return redirect("home")
 
 
@@ -198,6 +198,7 @@ class MeetingForm(forms.Form):
                                           widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     form = forms.ChoiceField(choices=[("remote", _("Remote meeting")), ("physical", _("Physical meeting"))],
                              label=_("Form"))
+    location = forms.CharField(max_length=300, required=False, label=_("Place (for a physical meeting)"))
 
 
 class ItemForm(forms.Form):
@@ -227,7 +228,8 @@ def clerk(request: HttpRequest) -> HttpResponse:
         try:
             m = meetings.meeting_create(user=request.user, body_id=form.cleaned_data["body"].id,
                                         title=form.cleaned_data["title"], form=form.cleaned_data["form"],
-                                        scheduled_start=form.cleaned_data["scheduled_start"])
+                                        scheduled_start=form.cleaned_data["scheduled_start"],
+                                        location=form.cleaned_data["location"])
             return redirect("clerk-meeting", meeting_id=m.id)
         except DomainError as exc:
             form.add_error(None, exc.message)
@@ -242,9 +244,15 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if meeting is None:
         raise Http404("no such meeting")
     item_form = ItemForm(request.POST if request.POST.get("action") == "add_item" else None)
+    edited = _int_or_none(request.POST.get("item")) if request.POST.get("action") == "edit_item" else None
+    edit_form = ItemForm(request.POST, prefix=f"edit{edited}") if edited else None
     try:
         if request.method == "POST":
             action = request.POST.get("action")
+            done = _agenda_action(request, meeting, action, edit_form)
+            if done:
+                messages.success(request, done)
+                return redirect("clerk-meeting", meeting_id=meeting.id)
             if action == "add_item" and item_form.is_valid():
                 agenda.item_add(user=request.user, meeting_id=meeting.id, **item_form.cleaned_data)
                 messages.success(request, _("Item added."))
@@ -290,7 +298,7 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     messages.success(request, _("The correction is added."))
                 return redirect("clerk-meeting", meeting_id=meeting.id)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.as_dict()["message"])
     meeting.refresh_from_db()
     state = meeting.live_state or {}
     reasons = _presence_reasons()
@@ -300,7 +308,10 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     record = MinutesRecord.objects.filter(meeting=meeting).first()
     return render(request, "frontend/clerk_meeting.html", {
         "absences": _absences(meeting), "seated": _seated_not_absent(meeting),
-        "meeting": meeting, "items": meeting.items.prefetch_related("documents"), "item_form": item_form,
+        "meeting": meeting, "item_form": item_form,
+        "items": [(i, edit_form if edit_form and i.id == edited else _edit_form(i))
+                  for i in meeting.items.prefetch_related("documents")],
+        "agenda_editable": meeting.state in (MeetingState.DRAFT, MeetingState.NOTICE_PUBLISHED),
         "attendance": attendance,
         "stream": state.get("stream", {"up": True}), "doors": state.get("doors", {}), "minutes": record,
         "closed_decisions": minutes_services.releasable_decisions(meeting_id=meeting.id) if record else []})
@@ -345,6 +356,36 @@ def _presence_words(fact: dict[str, Any] | None, reasons: dict[str, str]) -> str
     if fact["sees_and_hears"]:
         return str(_("sees and hears"))
     return reasons.get(fact["reason"] or "", fact["reason"] or "")
+
+
+def _edit_form(item: AgendaItem) -> ItemForm:
+    return ItemForm(prefix=f"edit{item.id}", initial={f: getattr(item, f) for f in ItemForm.base_fields})
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _agenda_action(request: HttpRequest, meeting: Meeting, action: str | None, edit_form: ItemForm | None) -> str:
+    """The clerk's agenda work (edit, move, delete or postpone an item, the place): the success message,
+    or "" when the action is not one of these or its form is not valid (the page shows the errors)."""
+    item = _int_or_none(request.POST.get("item"))
+    if action == "edit_item" and item and edit_form is not None and edit_form.is_valid():
+        agenda.item_edit(user=request.user, item_id=item, **edit_form.cleaned_data)
+        return str(_("The item is saved."))
+    if action in ("move_up", "move_down"):
+        agenda.item_move(user=request.user, item_id=_int_field(request.POST.get("item"), name="item"),
+                         by=-1 if action == "move_up" else 1)
+        return str(_("The item is moved."))
+    if action == "remove_item":
+        removed = agenda.item_remove(user=request.user, item_id=_int_field(request.POST.get("item"), name="item"),
+                                     reason=request.POST.get("reason", ""))
+        return str(_("The item is postponed; the members are told.") if removed else _("The item is deleted."))
+    if action == "set_location":
+        meetings.meeting_set_location(user=request.user, meeting_id=meeting.id,
+                                      location=request.POST.get("location", ""))
+        return str(_("The place is saved."))
+    return ""
 
 
 def _int_field(value: str | None, *, name: str = "vote") -> int:

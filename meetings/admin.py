@@ -52,12 +52,30 @@ class AgendaItemAdmin(admin.ModelAdmin):
     inlines = [DocumentInline]
     readonly_fields = ["state"]
 
+    # Once the notice is out, the case list is public and changes only through the clerk's pages,
+    # which log each change (item.corrected, item.postponed, agenda.reordered); the admin only shows.
+    def has_change_permission(self, request: Any, obj: AgendaItem | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.meeting.state == MeetingState.DRAFT)
+
+    def has_delete_permission(self, request: Any, obj: AgendaItem | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.meeting.state == MeetingState.DRAFT)
+
 
 class AgendaItemInline(admin.StackedInline):
     model = AgendaItem
     extra = 0
     fields = ["order", "case_number", "title", "public_title", "description", "recommendation",
               "planned_closure_ground"]
+
+    # obj is the meeting: after its notice the inline only shows (see AgendaItemAdmin).
+    def has_add_permission(self, request: Any, obj: Meeting | None = None) -> bool:
+        return super().has_add_permission(request, obj) and (obj is None or obj.state == MeetingState.DRAFT)
+
+    def has_change_permission(self, request: Any, obj: Meeting | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.state == MeetingState.DRAFT)
+
+    def has_delete_permission(self, request: Any, obj: Meeting | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.state == MeetingState.DRAFT)
 
 
 @admin.register(Meeting)
@@ -70,8 +88,10 @@ class MeetingAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: Any, obj: Meeting | None = None) -> list[str]:
         # Once the notice is out, applying an exemption is a logged act (POST /api/meetings/<id>/exemption/).
+        # What the notice says (body, title, time, place, form) changes only through logged services.
         if obj is not None and obj.state != MeetingState.DRAFT:
-            return [*self.readonly_fields, "exemption_profile"]
+            return [*self.readonly_fields, "exemption_profile", "body", "title", "scheduled_start", "location",
+                    "form"]
         return list(self.readonly_fields)
 
 

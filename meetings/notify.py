@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from .models import Meeting, Membership, Person, Role
+from .models import SEATED_ROLES, Meeting, Membership, Person, Role
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +46,49 @@ def deputy_summoned(meeting: Meeting, deputy: Person, for_name: str) -> None:
           f"{_when(meeting)}.\n\nMøtet og sakspapirene: {settings.SITE_URL}/meetings/{meeting.id}/\n"
           f"Møterommet: {settings.SITE_URL}/meetings/{meeting.id}/room/\n",
           [user.email] if user else [])
+
+
+def _seated_addresses(meeting: Meeting) -> list[str]:
+    """The members who sit on the body, and deputies already summoned to this meeting."""
+    summoned = {str(a.get("deputy")) for a in (meeting.live_state or {}).get("absent", {}).values() if a.get("deputy")}
+    addresses = []
+    for m in Membership.objects.filter(body=meeting.body).select_related("person__user"):
+        if (m.role in SEATED_ROLES or str(m.person_id) in summoned) and m.person.user and m.person.user.email:
+            addresses.append(m.person.user.email)
+    return sorted(set(addresses))
+
+
+def _case_list(meeting: Meeting) -> str:
+    lines = []
+    for item in meeting.items.order_by("order"):
+        postponed = " (utsatt)" if item.state == "deferred" else ""
+        lines.append(f"  {item.case_number} {item.title_for_public}{postponed}")
+    return "\n".join(lines)
+
+
+def _links(meeting: Meeting) -> str:
+    return (f"Innkallingen og sakspapirene: {settings.SITE_URL}/meetings/{meeting.id}/\n"
+            f"Møterommet: {settings.SITE_URL}/meetings/{meeting.id}/room/\n"
+            f"Meld forfall: {settings.SITE_URL}/\n")
+
+
+def _where(meeting: Meeting) -> str:
+    place = meeting.location or ("digitalt møterom" if meeting.form == "remote" else "")
+    return f"{meeting.get_form_display()}{', ' + place if place else ''}"
+
+
+def notice_published(meeting: Meeting) -> None:
+    """§ 11-3: the notice, to every member of the body (the public notice is the meeting page)."""
+    _send(f"Innkalling: {meeting.body.name} {_when(meeting)}",
+          f"{meeting.body.name} innkalles til møte: {meeting.title}, {_when(meeting)}.\n"
+          f"Sted: {_where(meeting)}\n\n{meeting.notice_text + chr(10) + chr(10) if meeting.notice_text else ''}"
+          f"Saksliste:\n{_case_list(meeting)}\n\n{_links(meeting)}",
+          _seated_addresses(meeting))
+
+
+def notice_changed(meeting: Meeting, change: str) -> None:
+    """A change to a published notice (a corrected or postponed case, a new case, a new place)."""
+    _send(f"Endret innkalling: {meeting.body.name} {_when(meeting)}",
+          f"Innkallingen til {meeting.body.name}: {meeting.title}, {_when(meeting)} er endret:\n  {change}\n\n"
+          f"Sted: {_where(meeting)}\n\nSaksliste nå:\n{_case_list(meeting)}\n\n{_links(meeting)}",
+          _seated_addresses(meeting))

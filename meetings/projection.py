@@ -233,6 +233,19 @@ def _item_added(state: State, p: dict[str, Any], e: Event) -> None:
                                       "present_throughout": [], "planned_closure_ground": None}
 
 
+def _item_corrected(state: State, p: dict[str, Any], e: Event) -> None:
+    # A correction of the notice before the meeting opens; the live state lists items only from then on.
+    item = state["items"].get(str(p["item"]))
+    if item is not None:
+        item.update(case_number=p["case_number"], title=p["title"], public_title=p.get("public_title") or p["title"])
+
+
+def _item_postponed(state: State, p: dict[str, Any], e: Event) -> None:
+    item = state["items"].get(str(p["item"]))
+    if item is not None:
+        item["state"] = "deferred"
+
+
 def _floor_requested(state: State, p: dict[str, Any], e: Event) -> None:
     entry = {"person": _person(p), "name": p["name"], "kind": p["kind"],
              "reply_to": str(p["reply_to"]) if p.get("reply_to") else None}
@@ -429,6 +442,8 @@ _HANDLERS = {
     "member.media": _media,
     "member.in_room": _in_room,
     "item.added": _item_added,
+    "item.corrected": _item_corrected,
+    "item.postponed": _item_postponed,
     "item.opened": _item_opened,
     "item.closed": _item_closed,
     "floor.requested": _floor_requested,
@@ -463,6 +478,7 @@ PRESENCE_EVENTS = frozenset({
 QUORUM_EVENTS = PRESENCE_EVENTS | {"item.opened", "item.closed"}
 
 KNOWN_EVENT_TYPES = frozenset(_HANDLERS) | {
-    "meeting.created", "conflict.declared", "late_item.refused", "item.deferred", "minutes.published",
+    "meeting.created", "conflict.declared", "late_item.refused", "item.deferred", "agenda.reordered",
+    "meeting.location_changed", "minutes.published",
     "minutes.correction", "exemption.applied", "member.talking",
 }

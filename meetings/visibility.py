@@ -189,6 +189,12 @@ EVENT_RULES: dict[str, Rule] = {
     # The agenda.
     "item.added": Rule(live=_item_added, why="§ 11-3 (5): a late item is public, by its public title only while "
                                              "the doors are closed"),
+    "item.corrected": always(("item", "case_number", "title", "public_title", "planned_closure_ground", "changed"),
+                             why="§ 11-3: a correction of the published notice is public, by the public title"),
+    "item.postponed": always(("item", "case_number", "title", "reason"),
+                             why="§ 11-3: that a noticed case will not be handled is public, by its public title"),
+    "agenda.reordered": always(why="§ 11-3: the order of the published case list"),
+    "meeting.location_changed": always(why="§ 11-3: where the noticed meeting is held"),
     "item.opened": Rule(live=_item_opened, why="which item is handled is public, by its public title; its content "
                                                "only in open session and when not planned for closed doors"),
     "item.closed": always(("item", "state"), why="that an item is closed is public, like which one is open"),

@@ -229,6 +229,14 @@ class _Builder:
         it.update(case_number=p["case_number"], title=p["title"], public_title=p.get("public_title") or p["title"],
                   late=bool(p.get("late")))
 
+    def on_item_corrected(self, r: Record, p: dict[str, Any]) -> None:
+        # A correction of the notice before the meeting: the case is known by the corrected title.
+        it = self.item(p["item"])
+        it.update(case_number=p["case_number"], title=p["title"], public_title=p.get("public_title") or p["title"])
+
+    def on_meeting_location_changed(self, r: Record, p: dict[str, Any]) -> None:
+        self.meeting.update(location=p.get("location", ""))
+
     def on_late_item_refused(self, r: Record, p: dict[str, Any]) -> None:
         self.refused.append({"case_number": p["case_number"], "title": p.get("title"),
                              "at": self.at, "objectors": len(p.get("objectors", [])),

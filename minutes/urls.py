@@ -8,5 +8,6 @@ urlpatterns = [
     path("meetings/<id:meeting_id>/minutes.json", views.minutes_json, name="minutes-json"),
     path("archive/", views.archive, name="archive"),
     path("feeds/minutes.atom", views.MinutesFeed(), name="feed-minutes"),
+    path("feeds/notices.atom", views.NoticesFeed(), name="feed-notices"),
     path("feeds/meetings.ics", views.meetings_ics, name="feed-meetings"),
 ]

@@ -27,7 +27,7 @@ from meetings.state import MeetingState
 
 from . import render as renderers
 from .generator import local_iso
-from .labels import format_date, labels, lang_of
+from .labels import format_date, format_datetime, labels, lang_of
 from .models import MinutesRecord, MinutesStatus
 from .services import minutes_build, minutes_release_decision, minutes_status, require_published
 
@@ -176,6 +176,49 @@ class MinutesFeed(Feed):
 
     def item_updateddate(self, item: MinutesRecord) -> dt.datetime | None:
         return item.published_at
+
+
+# A change to a published notice: the feed entry's "updated" moves, so a reader sees it again.
+NOTICE_CHANGES = ("item.added", "item.corrected", "item.postponed", "agenda.reordered", "meeting.location_changed")
+
+
+class NoticesFeed(Feed):
+    """§ 11-3: the notices of meetings as they are published, and again when one is changed."""
+
+    feed_type = Atom1Feed
+    title = "Innkallinger"
+    link = "/"
+    subtitle = "Innkallinger til politiske møter med saksliste (kommuneloven § 11-3)"
+
+    def items(self) -> Any:
+        meetings = list(visibility.public_meetings(Meeting.objects.select_related("body"))
+                        .filter(notice_published_at__isnull=False).order_by("-notice_published_at")[:50])
+        changed: dict[int, dt.datetime] = {}
+        for meeting_id, at in (MeetingEvent.objects.filter(meeting__in=meetings, type__in=NOTICE_CHANGES)
+                               .values_list("meeting_id", "at")):
+            changed[meeting_id] = max(at, changed.get(meeting_id, at))
+        for m in meetings:
+            m.notice_changed_at = changed.get(m.id)
+        return meetings
+
+    def item_title(self, item: Meeting) -> str:
+        changed = " (endret)" if getattr(item, "notice_changed_at", None) else ""
+        return f"Innkalling: {item.body.name} – {item.title}{changed}"
+
+    def item_description(self, item: Meeting) -> str:
+        cases = "; ".join(f"{i.case_number} {i.title_for_public}{' (utsatt)' if i.state == 'deferred' else ''}"
+                          for i in item.items.order_by("order"))
+        where = f", {item.location}" if item.location else ""
+        return f"{format_datetime(item.scheduled_start, 'nb')}{where}. Saksliste: {cases}"
+
+    def item_link(self, item: Meeting) -> str:
+        return f"/meetings/{item.id}/"
+
+    def item_pubdate(self, item: Meeting) -> dt.datetime | None:
+        return item.notice_published_at
+
+    def item_updateddate(self, item: Meeting) -> dt.datetime | None:
+        return getattr(item, "notice_changed_at", None) or item.notice_published_at
 
 
 ICS_DEFAULT_DURATION = dt.timedelta(hours=3)  # the model has no planned duration; used until a meeting ends

@@ -10,10 +10,10 @@ from django.db.models import Max
 from .. import preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation
 from ..legal import in_meeting_language, late_item_blocked
-from ..models import AgendaItem, Document
+from ..models import AgendaItem, Document, Person
 from ..preconditions import check_closure_ground_allowed
 from ..presence import voting_persons
-from ..state import MeetingState, next_item_state
+from ..state import ItemState, MeetingState, next_item_state
 from ..visibility import LATE_ITEM_BEHIND_CLOSED_DOORS
 from .access import person_for_user, require_chair, require_clerk
 from .common import clean_text, item_of, require_in_session
@@ -40,6 +40,121 @@ def item_add(*, user: Any, meeting_id: int, case_number: str, title: str, descri
             log_append(meeting=meeting, type="item.added", payload={
                 "item": item.id, "case_number": item.case_number, "title": item.title_for_public,
                 "public_title": item.title_for_public, "late": False})
+            _tell_members(meeting, f"Ny sak: {item.case_number} {item.title_for_public}")
+    return item
+
+
+def _require_agenda_open_to_the_clerk(meeting: Any) -> None:
+    """The clerk prepares the agenda until the meeting opens; in the meeting it changes only by the
+    chair's acts (late items under § 11-3 (5), deferral), which the meeting's log records."""
+    if meeting.state not in (MeetingState.DRAFT, MeetingState.NOTICE_PUBLISHED):
+        raise LegalRuleViolation("once the meeting has opened, the agenda changes only in the meeting: a late item "
+                                 "(§ 11-3 (5)) or a deferral by the chair", code="agenda_in_meeting")
+
+
+def _tell_members(meeting: Any, change: str) -> None:
+    """After the transaction commits: the members hear of a change to a published notice by e-mail."""
+    from .. import notify
+
+    transaction.on_commit(lambda: notify.notice_changed(meeting, change))
+
+
+def _clerk_actor(user: Any) -> Person | None:
+    # A staff clerk may have no person in the register; the event is then the system's.
+    return Person.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
+
+
+def _clerk_item(*, user: Any, item_id: int) -> tuple[Any, AgendaItem]:
+    """The item with its meeting locked, for a clerk of the meeting's body."""
+    from ..exceptions import NotFound
+
+    meeting_id = AgendaItem.objects.filter(id=item_id).values_list("meeting_id", flat=True).first()
+    if meeting_id is None:
+        raise NotFound(f"agenda item {item_id} does not exist")
+    meeting = meeting_lock(meeting_id)
+    require_clerk(user=user, body_id=meeting.body_id)
+    _require_agenda_open_to_the_clerk(meeting)
+    return meeting, item_of(meeting, item_id)
+
+
+def _as_noticed(item: AgendaItem) -> dict[str, str]:
+    """What the published notice shows of an item (§ 11-3): a change to it after the notice is a
+    public, logged correction. The real title of a case planned for closed doors is not on it, nor
+    are description and recommendation (the case's papers)."""
+    return {"case_number": item.case_number, "title": item.title_for_public,
+            "planned_closure_ground": item.planned_closure_ground}
+
+
+def item_edit(*, user: Any, item_id: int, case_number: str, title: str, description: str | None = None,
+              recommendation: str = "", planned_closure_ground: str = "", public_title: str = "") -> AgendaItem:
+    """Before the notice the clerk edits an item freely; after it, a change to what the notice shows
+    is logged as `item.corrected` (by the item's public title), so the record says what was noticed."""
+    with transaction.atomic():
+        meeting, item = _clerk_item(user=user, item_id=item_id)
+        check_closure_ground_allowed(meeting=meeting, ground=planned_closure_ground)
+        before = _as_noticed(item)
+        item.case_number = clean_text(case_number, field="case_number", max_length=30)
+        item.title = clean_text(title, field="title", max_length=300)
+        item.public_title = clean_text(public_title, field="public_title", max_length=300, required=False)
+        if description is not None:  # the clerk page's form leaves the description to the papers
+            item.description = description
+        item.recommendation = recommendation
+        item.planned_closure_ground = planned_closure_ground
+        item.save()
+        after = _as_noticed(item)
+        changed = [f for f in after if after[f] != before[f]]
+        if meeting.state == MeetingState.NOTICE_PUBLISHED and changed:
+            log_append(meeting=meeting, type="item.corrected", actor=_clerk_actor(user), payload={
+                "item": item.id, "case_number": item.case_number, "title": item.title_for_public,
+                "public_title": item.title_for_public,
+                "planned_closure_ground": item.planned_closure_ground or None,
+                "changed": changed})
+            _tell_members(meeting, f"Rettet: {item.case_number} {item.title_for_public}")
+    return item
+
+
+def item_move(*, user: Any, item_id: int, by: int) -> AgendaItem:
+    """Moves an item one place up (by=-1) or down (by=1). After the notice the new order is logged."""
+    if by not in (-1, 1):
+        raise InvalidInput("an item moves one place up (-1) or down (1)", code="invalid_move")
+    with transaction.atomic():
+        meeting, item = _clerk_item(user=user, item_id=item_id)
+        items = list(meeting.items.order_by("order"))
+        at = next(i for i, other in enumerate(items) if other.id == item.id)
+        to = at + by
+        if not 0 <= to < len(items):
+            raise InvalidInput("the item is already first or last on the agenda", code="invalid_move")
+        other = items[to]
+        # Swap through a free position: (meeting, order) is unique.
+        mine, theirs = item.order, other.order
+        free = max(i.order for i in items) + 1
+        AgendaItem.objects.filter(id=item.id).update(order=free)
+        AgendaItem.objects.filter(id=other.id).update(order=mine)
+        AgendaItem.objects.filter(id=item.id).update(order=theirs)
+        item.order = theirs
+        if meeting.state == MeetingState.NOTICE_PUBLISHED:
+            log_append(meeting=meeting, type="agenda.reordered", actor=_clerk_actor(user), payload={
+                "items": list(meeting.items.order_by("order").values_list("id", flat=True))})
+            _tell_members(meeting, f"Ny rekkefølge: {item.case_number} er flyttet")
+    return item
+
+
+def item_remove(*, user: Any, item_id: int, reason: str = "") -> AgendaItem | None:
+    """Before the notice an item is deleted. After it the case stays on the published case list,
+    postponed (`item.postponed`, logged with the reason): the public was told it would be handled."""
+    with transaction.atomic():
+        meeting, item = _clerk_item(user=user, item_id=item_id)
+        if meeting.state == MeetingState.DRAFT:
+            item.delete()
+            return None
+        if item.state == ItemState.DEFERRED:
+            raise InvalidInput("the item is already postponed", code="already_postponed")
+        item.state = next_item_state(item.state, "defer")
+        item.save(update_fields=["state"])
+        log_append(meeting=meeting, type="item.postponed", actor=_clerk_actor(user), payload={
+            "item": item.id, "case_number": item.case_number, "title": item.title_for_public,
+            "reason": clean_text(reason, field="reason", max_length=500, required=False)})
+        _tell_members(meeting, f"Utsatt: {item.case_number} {item.title_for_public}")
     return item
 
 

@@ -15,6 +15,7 @@ from ..legal import MANDATORY_CLOSURE_GROUNDS, OWN_REMOTE_DECISION, rules_for
 from ..models import Body, ExemptionProfile, Meeting, MeetingForm, Membership, Person, Role
 from ..state import LIVE_STATES, MeetingState, next_meeting_state
 from .access import person_for_user, require_chair, require_clerk
+from .common import clean_text
 from .log import log_append, meeting_lock
 
 
@@ -111,6 +112,29 @@ def meeting_publish_notice(*, user: Any, meeting_id: int, notice_text: str = "")
             "items": [{"item": i.id, "case_number": i.case_number, "title": i.title_for_public,
                        "planned_closure_ground": i.planned_closure_ground or None} for i in meeting.items.all()],
         })
+        from .. import notify
+        transaction.on_commit(lambda: notify.notice_published(meeting))
+    return meeting
+
+
+def meeting_set_location(*, user: Any, meeting_id: int, location: str) -> Meeting:
+    """Where a physical meeting is held (or, for a remote one, the digital room's name). After the
+    notice a change is logged (`meeting.location_changed`) and the members are told."""
+    with transaction.atomic():
+        meeting = meeting_lock(meeting_id)
+        require_clerk(user=user, body_id=meeting.body_id)
+        if meeting.state not in (MeetingState.DRAFT, MeetingState.NOTICE_PUBLISHED):
+            raise LegalRuleViolation("the meeting has opened; its place is in the record", code="agenda_in_meeting")
+        location = clean_text(location, field="location", max_length=300, required=False)
+        if location == meeting.location:
+            return meeting
+        meeting.location = location
+        meeting.save(update_fields=["location"])
+        if meeting.state == MeetingState.NOTICE_PUBLISHED:
+            log_append(meeting=meeting, type="meeting.location_changed", actor=_actor(user),
+                       payload={"location": location})
+            from .. import notify
+            transaction.on_commit(lambda: notify.notice_changed(meeting, f"Nytt sted: {location or '–'}"))
     return meeting
 
 

@@ -48,8 +48,13 @@ ONLY_WITH_DOORS_OPEN = {
     "doors.debate_closed": "the doors table closes only open doors",
     "doors.closed": "the doors table closes only open doors",
     "doors.motion_rejected": "the vote on closing is held in open session",
+    "item.corrected": "the clerk corrects the notice before the meeting opens",
+    "item.postponed": "the clerk postpones a noticed case before the meeting opens",
+    "agenda.reordered": "the clerk reorders the notice before the meeting opens",
+    "meeting.location_changed": "the clerk moves the meeting before it opens",
 }
 ONLY_WITH_DOORS_CLOSED = {"doors.opened": "the doors table opens only closed doors"}
+
 
 # The stricter policy: only the meeting's frame (its state, the doors, the agenda) stays public.
 STRICTER_KEEPS = {"notice.published", "meeting.opened", "meeting.suspended", "meeting.adjourned", "meeting.resumed",
@@ -264,6 +269,16 @@ def walked(request, db, monkeypatch, django_capture_on_commit_callbacks):
             meeting_services.meeting_apply_exemption(user=council.clerk, meeting_id=meeting.id, profile_id=profile.id)
             meeting_services.meeting_publish_notice(user=council.clerk, meeting_id=meeting.id,
                                                     notice_text=f"Velkommen {k()}")
+            # The clerk's changes to the published notice, each a public event.
+            extra = agenda.item_add(user=council.clerk, meeting_id=meeting.id, case_number="PS 50/26",
+                                    title=f"Sak 50 {k()}")
+            agenda.item_edit(user=council.clerk, item_id=items[0].id, case_number="PS 1/26",
+                             title=f"Sak 1 rettet {k()}", recommendation=items[0].recommendation)
+            items[0].refresh_from_db()
+            agenda.item_move(user=council.clerk, item_id=extra.id, by=-1)
+            agenda.item_remove(user=council.clerk, item_id=extra.id, reason=f"Ikke ferdig utredet {k()}")
+            meeting_services.meeting_set_location(user=council.clerk, meeting_id=meeting.id,
+                                                  location=f"Rådhuset {k()}")
             walk.snap()
             drive(walk, k, profile, items, closure_item)
     finally:
