@@ -13,7 +13,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from livestream.health import stream_dir
@@ -32,10 +32,13 @@ from meetings.models import AgendaItem, Body, Document, Meeting, Membership, Rol
 from meetings.models import MeetingForm as MeetingKind  # not the clerk form class below
 from meetings.services import access, agenda, meetings
 from meetings.services import attendance as attendance_services
-from meetings.state import MeetingState
+from meetings.state import LIVE_STATES, MeetingState
+from minutes import approval as minutes_approval
 from minutes import noark5
 from minutes import services as minutes_services
+from minutes.labels import labels
 from minutes.models import MinutesRecord, MinutesStatus
+from minutes.render import approval_text
 
 
 def _public_documents() -> Prefetch:
@@ -249,7 +252,7 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     try:
         if request.method == "POST":
             action = request.POST.get("action")
-            done = _agenda_action(request, meeting, action, edit_form)
+            done = _clerk_action(request, meeting, action, edit_form)
             if done:
                 messages.success(request, done)
                 return redirect("clerk-meeting", meeting_id=meeting.id)
@@ -306,7 +309,14 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     attendance = sorted(({**a, "presence": _presence_words(facts.get(pid), reasons)}
                          for pid, a in state.get("attendance", {}).items()), key=lambda a: a["name"])
     record = MinutesRecord.objects.filter(meeting=meeting).first()
+    approval = minutes_approval.approval_of(meeting.id)
     return render(request, "frontend/clerk_meeting.html", {
+        "approval": approval, "approval_text": approval_text(approval, labels(translation.get_language()),
+                                                             translation.get_language()),
+        "signatory_choices": [(pid, state["attendance"][pid]["name"]) for pid in presence.voting_persons(state)]
+        if meeting.state in LIVE_STATES else [],
+        "later_meetings": minutes_approval.approvable_at(meeting)
+        if meeting.state == MeetingState.ENDED and approval["method"] == "next_meeting" else [],
         "absences": _absences(meeting), "seated": _seated_not_absent(meeting),
         "meeting": meeting, "item_form": item_form,
         "items": [(i, edit_form if edit_form and i.id == edited else _edit_form(i))
@@ -366,7 +376,7 @@ def _int_or_none(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _agenda_action(request: HttpRequest, meeting: Meeting, action: str | None, edit_form: ItemForm | None) -> str:
+def _clerk_action(request: HttpRequest, meeting: Meeting, action: str | None, edit_form: ItemForm | None) -> str:
     """The clerk's agenda work (edit, move, delete or postpone an item, the place): the success message,
     or "" when the action is not one of these or its form is not valid (the page shows the errors)."""
     item = _int_or_none(request.POST.get("item"))
@@ -381,6 +391,15 @@ def _agenda_action(request: HttpRequest, meeting: Meeting, action: str | None, e
         removed = agenda.item_remove(user=request.user, item_id=_int_field(request.POST.get("item"), name="item"),
                                      reason=request.POST.get("reason", ""))
         return str(_("The item is postponed; the members are told.") if removed else _("The item is deleted."))
+    if action == "choose_signatories":
+        minutes_approval.signatories_choose(user=request.user, meeting_id=meeting.id, person_ids=[
+            _int_field(request.POST.get(f"signatory{n}"), name="member") for n in (1, 2)])
+        return str(_("The protocol signatories are recorded."))
+    if action == "approve_minutes":
+        minutes_approval.approve_at_meeting(user=request.user, meeting_id=meeting.id,
+                                            at_meeting_id=_int_field(request.POST.get("at_meeting"), name="meeting"),
+                                            case_number=request.POST.get("case_number", ""))
+        return str(_("The approval of the minutes is recorded."))
     if action == "set_location":
         meetings.meeting_set_location(user=request.user, meeting_id=meeting.id,
                                       location=request.POST.get("location", ""))

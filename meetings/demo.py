@@ -61,7 +61,9 @@ def _password_hash() -> str:
 
 def _user(username: str, name: str, party: Party | None, *, staff: bool = False) -> Person:
     User = get_user_model()
-    user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff})
+    # Addresses in a reserved domain (RFC 2606): the notices and summonses have somewhere to go.
+    user, created = User.objects.get_or_create(username=username, defaults={
+        "is_staff": staff, "email": f"{username}@example.org"})
     if created:
         user.password = _password_hash()
         user.save()

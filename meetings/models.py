@@ -70,6 +70,13 @@ class Body(models.Model):
     minutes_review_hours = models.PositiveIntegerField(
         default=0, help_text="Hours the clerk may review minutes before automatic publication (0: at once)"
     )
+    # How the published minutes are approved (the body's rules of procedure, § 11-12): "" for none
+    # (the automatic publication is the minutes), by two members chosen in the meeting who sign them,
+    # or by the body at its next meeting. Until then the minutes say they are not yet approved.
+    minutes_approval = models.CharField(max_length=20, blank=True, default="", choices=[
+        ("", "Ingen godkjenning (publisert protokoll er endelig)"),
+        ("signatories", "Underskrives av to medlemmer valgt i møtet"),
+        ("next_meeting", "Godkjennes i neste møte")])
     # Kommuneloven 2018 has no rule on written ballots (legal.py): only the body's own rules of
     # procedure (§ 11-12) can provide for one. Blank: none is held.
     written_ballot_basis = models.CharField(

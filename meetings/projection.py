@@ -479,6 +479,6 @@ QUORUM_EVENTS = PRESENCE_EVENTS | {"item.opened", "item.closed"}
 
 KNOWN_EVENT_TYPES = frozenset(_HANDLERS) | {
     "meeting.created", "conflict.declared", "late_item.refused", "item.deferred", "agenda.reordered",
-    "meeting.location_changed", "minutes.published",
+    "meeting.location_changed", "minutes.signatories_chosen", "minutes.signed", "minutes.approved", "minutes.published",
     "minutes.correction", "exemption.applied", "member.talking",
 }

@@ -175,6 +175,9 @@ EVENT_RULES: dict[str, Rule] = {
     "exemption.applied": always(why="§ 11-7 (4): the exemption profile the meeting runs under"),
     "minutes.published": always(why="§ 11-4: the minutes are public"),
     "minutes.correction": always(why="§ 11-4: a correction is part of the public minutes"),
+    "minutes.signatories_chosen": always(why="§ 11-4: who will sign the minutes is part of them"),
+    "minutes.signed": always(why="§ 11-4: a signature on the minutes is part of them"),
+    "minutes.approved": always(why="§ 11-4: that the minutes are approved, and how, is part of them"),
     # Attendance: who attended is public (§ 11-4 (1) b); how well a member's media works is not.
     "member.joined": always(_ATTENDANCE, why="§ 11-4 (1) b: who attended"),
     "member.left": always(_ATTENDANCE, why="§ 11-4 (1) b: who attended"),

@@ -27,6 +27,8 @@ from django.utils import translation
 from meetings import projection, visibility
 from meetings.legal import ground_words
 
+from . import approval
+
 Record = dict[str, Any]  # {"seq", "type", "at", "actor", "payload", "digest"}
 
 LOCAL_TZ = ZoneInfo("Europe/Oslo")
@@ -89,6 +91,7 @@ class _Builder:
         self.questions: list[dict[str, Any]] = []
         self.refused: list[dict[str, Any]] = []
         self.corrections: list[dict[str, Any]] = []
+        self.approval = approval.initial("")
         self.votes: dict[str, dict[str, Any]] = {}
         self.released: set[int] = set()  # votes behind closed doors whose decision the clerk found not exempt
         self.names: dict[str, str] = {}
@@ -160,6 +163,7 @@ class _Builder:
                             chair=chair, remote_decision=p.get("remote_decision"),
                             opened=self.meeting.get("opened") or self.at, exemption_profile=p.get("exemption_profile"))
         self.roster = p.get("roster", {})
+        self.approval["method"] = p.get("minutes_approval", "")
         for pid, info in self.roster.items():
             self.names[pid] = info["name"]
 
@@ -357,6 +361,12 @@ class _Builder:
         self.exemptions.append({"at": self.at, "kind": "mode", "mode": p["mode"], "instrument": p.get("instrument"),
                                 "reason": p.get("reason", "")})
 
+    def on_minutes_signatories_chosen(self, r: Record, p: dict[str, Any]) -> None:
+        approval.apply(self.approval, r["type"], p, self.at)
+
+    on_minutes_signed = on_minutes_signatories_chosen
+    on_minutes_approved = on_minutes_signatories_chosen
+
     def on_minutes_correction(self, r: Record, p: dict[str, Any]) -> None:
         correction = {"seq": r["seq"], "at": self.at, "section": p.get("section", ""), "text": p["text"],
                       "by": p.get("by", "")}
@@ -402,14 +412,19 @@ class _Builder:
             "questions": self.questions,
             "late_items_refused": self.refused,
             "corrections": self.corrections,
+            "approval": self.approval,
             "log": {"events": self.count, "last_seq": self.last["seq"] if self.last else 0,
                     "last_digest": self.last["digest"] if self.last else ""},
         }
 
 
+AFTER_THE_END = frozenset({"minutes.correction", "minutes.signed", "minutes.approved"})
+
+
 def build(records: list[Record], *, public: bool, meeting_id: int, lang: str = "nb") -> dict[str, Any]:
     """Minutes from the event records of one meeting (ordered by seq). The log digest covered is the
-    one of `meeting.ended`; corrections appended after it are listed, never merged into the text."""
+    one of `meeting.ended`; corrections appended after it are listed, never merged into the text, and
+    signatures and the approval after it say how far the approval has come."""
     b = _Builder(public=public, lang=lang, meeting_id=meeting_id)
     ended = False
     for r in records:
@@ -418,6 +433,6 @@ def build(records: list[Record], *, public: bool, meeting_id: int, lang: str = "
             b.count += 1
             b.last = r
             ended = r["type"] == "meeting.ended"
-        elif r["type"] == "minutes.correction":
+        elif r["type"] in AFTER_THE_END:
             b.on(r)
     return b.result()

@@ -61,6 +61,13 @@ _MESSAGES = {
     "error:minutes_not_published": "The minutes of this meeting are not published yet.",
     "error:meeting_not_ended": "The meeting has not ended yet.",
     "error:not_found": "There is no such meeting.",
+    "approval": "Approval", "not_approved": "Not yet approved",
+    "to_be_signed_by": "to be signed by the protocol signatories", "signed_on": "signed",
+    "not_signed": "not signed yet", "signatories_not_chosen": "the protocol signatories are not chosen yet",
+    "approved_signed": "Approved: signed by the protocol signatories",
+    "to_be_approved_next": "to be approved at the body's next meeting",
+    "approved_at_meeting": "Approved at the meeting", "sign": "Sign the minutes",
+    "you_sign": "You are a protocol signatory of these minutes.", "case": "case",
 }
 
 # Vote options are codes in the data; these are their labels (candidates' names stay as they are).

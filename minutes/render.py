@@ -55,6 +55,8 @@ def display(data: dict[str, Any]) -> dict[str, Any]:
         p["period_text"] = format_period(p["from"], p["to"], lang)
     for o in d["stream_outages"]:
         o["period_text"] = format_period(o["from"], o["to"], lang)
+    d.setdefault("approval", {"method": ""})  # minutes built before approval existed
+    d["approval"]["text"] = approval_text(d["approval"], L, lang)
     for key in ("exemptions", "corrections", "questions"):
         for e in d[key]:
             e["at_text"] = format_datetime(e["at"], lang)
@@ -69,6 +71,26 @@ def display(data: dict[str, Any]) -> dict[str, Any]:
                               f"{format_date(e.get('valid_to'), lang)})")
         e["text"] += f". {e['reason']}" if e.get("reason") else ""
     return d
+
+
+def approval_text(a: dict[str, Any], L: dict[str, str], lang: str) -> str:
+    """One line on how the minutes are approved, and how far that has come; "" when the body approves
+    nothing beyond the publication."""
+    if not a.get("method"):
+        return ""
+    signatures = "; ".join(f"{s['name']} ({L['signed_on']} {format_datetime(s['signed_at'], lang)})"
+                           if s.get("signed_at") else f"{s['name']} ({L['not_signed']})"
+                           for s in a.get("signatories", []))
+    if a.get("approved"):
+        if a["method"] == "signatories":
+            return f"{L['approved_signed']}: {signatures}."
+        at = a.get("at_meeting") or {}
+        case = f", {L['case']} {at['case_number']}" if at.get("case_number") else ""
+        return f"{L['approved_at_meeting']} {at.get('title', '')} {format_date(at.get('start'), lang)}{case}."
+    if a["method"] == "signatories":
+        return f"{L['not_approved']}: {L['to_be_signed_by']}: {signatures}." if signatures else \
+            f"{L['not_approved']}: {L['signatories_not_chosen']}."
+    return f"{L['not_approved']}: {L['to_be_approved_next']}."
 
 
 def to_html(data: dict[str, Any], *, meeting_id: int, published: bool) -> bytes:

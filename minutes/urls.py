@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("meetings/<id:meeting_id>/minutes/", views.minutes_html, name="minutes-html"),
+    path("meetings/<id:meeting_id>/minutes/sign/", views.minutes_sign, name="minutes-sign"),
     path("meetings/<id:meeting_id>/minutes.pdf", views.minutes_pdf, name="minutes-pdf"),
     path("meetings/<id:meeting_id>/minutes.json", views.minutes_json, name="minutes-json"),
     path("archive/", views.archive, name="archive"),

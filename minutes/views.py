@@ -7,12 +7,15 @@ from functools import lru_cache
 from typing import Any
 
 import icalendar
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -22,9 +25,10 @@ from rest_framework.views import APIView
 from livestream.health import stream_dir
 from meetings import commands, selectors, visibility
 from meetings.exceptions import DomainError
-from meetings.models import Meeting, MeetingEvent
+from meetings.models import Meeting, MeetingEvent, Person
 from meetings.state import MeetingState
 
+from . import approval
 from . import render as renderers
 from .generator import local_iso
 from .labels import format_date, format_datetime, labels, lang_of
@@ -79,7 +83,9 @@ def _minutes(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
         with translation.override(lang):
             page = render(request, "minutes/page.html", {
                 "body": mark_safe(body.decode()),  # noqa: S308 - rendered by our own autoescaping template
-                "title": f"{labels(lang)['minutes']} – {meeting.body.name} – {meeting.title}"})
+                "title": f"{labels(lang)['minutes']} – {meeting.body.name} – {meeting.title}",
+                "L": labels(lang), "meeting_id": meeting.id,
+                "may_sign": published and _may_sign(request, meeting.id)})
         page["Cache-Control"] = "private, no-store"  # the layout carries the login state and a CSRF token
         return page
     types = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
@@ -88,6 +94,29 @@ def _minutes(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
         response["Content-Disposition"] = f'inline; filename="motebok-{meeting.id}.pdf"'
     response["Cache-Control"] = "private, no-store" if internal else "public, max-age=60"
     return response
+
+
+def _may_sign(request: HttpRequest, meeting_id: int) -> bool:
+    """Whether the reader is a protocol signatory of these minutes who has not signed yet."""
+    person = Person.objects.filter(user=request.user).first() if request.user.is_authenticated else None
+    if person is None:
+        return False
+    state = approval.approval_of(meeting_id)
+    return any(s["person"] == str(person.id) and not s["signed_at"] for s in state["signatories"])
+
+
+@require_POST
+@login_required
+def minutes_sign(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """A protocol signatory signs the published minutes (a logged event); back to the minutes."""
+    try:
+        approval.minutes_sign(user=request.user, meeting_id=meeting_id)
+        messages.success(request, labels(_lang(request))["signed_on"].capitalize() + ".")
+    except Meeting.DoesNotExist:
+        raise Http404("no such meeting") from None
+    except DomainError as exc:
+        messages.error(request, exc.as_dict()["message"])
+    return redirect("minutes-html", meeting_id=meeting_id)
 
 
 def minutes_html(request: HttpRequest, meeting_id: int) -> HttpResponse:
@@ -163,7 +192,9 @@ class MinutesFeed(Feed):
                 .order_by("-published_at")[:50])
 
     def item_title(self, item: MinutesRecord) -> str:
-        return f"Møtebok: {item.meeting.body.name} – {item.meeting.title}"
+        state = approval.approval_of(item.meeting_id)
+        mark = "" if not state["method"] else " (godkjent)" if state["approved"] else " (ikke godkjent ennå)"
+        return f"Møtebok: {item.meeting.body.name} – {item.meeting.title}{mark}"
 
     def item_description(self, item: MinutesRecord) -> str:
         return f"{item.meeting.body.name}, {format_date(item.meeting.scheduled_start, 'nb')}"  # the Oslo date
@@ -175,7 +206,10 @@ class MinutesFeed(Feed):
         return item.published_at
 
     def item_updateddate(self, item: MinutesRecord) -> dt.datetime | None:
-        return item.published_at
+        # An approval after the publication updates the entry, so a reader sees it again.
+        approved = (MeetingEvent.objects.filter(meeting_id=item.meeting_id, type="minutes.approved")
+                    .values_list("at", flat=True).first())
+        return approved or item.published_at
 
 
 # A change to a published notice: the feed entry's "updated" moves, so a reader sees it again.

@@ -163,6 +163,8 @@ def meeting_open(*, user: Any, meeting_id: int) -> Meeting:
             "location": meeting.location, "chair": person.id, "chair_name": person.name,
             "rules": rules_for(body.body_type).summary(),
             "quorum_required": rules_for(body.body_type).quorum_required(body.seats),
+            # How these minutes will be approved (the body's rules of procedure, § 11-12): "" for none.
+            "minutes_approval": body.minutes_approval,
             "remote_decision": remote_basis(body=body, form=meeting.form, on=_notice_day(meeting)) or {
                 "ref": body.remote_decision_ref,
                 "date": body.remote_decision_date.isoformat() if body.remote_decision_date else None},

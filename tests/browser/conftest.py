@@ -44,7 +44,9 @@ def live_server_env(tmp_path_factory) -> dict[str, str]:
                MEDIA_IN_PROCESS="1",
                # Viewer places taken by test offers stay taken while a slow machine finishes the test.
                LIVESTREAM_WEBRTC_CONNECT_TIMEOUT="120",
-               WS_LOGIN_CHECK_SECONDS="1")
+               WS_LOGIN_CHECK_SECONDS="1",
+               # The server's outbox as files, for the tests that read what it sent.
+               EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend", EMAIL_FILE_PATH=str(tmp / "mail"))
     return env
 
 

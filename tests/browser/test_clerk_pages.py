@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 
 import pytest
 from django.utils import timezone
@@ -59,11 +60,33 @@ def test_it_takes_a_meeting_from_set_up_to_published_minutes(browser, live_serve
     agenda = clerk.inner_text("#agenda-h + ol")
     assert "PS 60/26" in agenda and "PS 61/26" in agenda and "PS 62/26" not in agenda
 
+    # Agenda work before the notice: edit an item, move it, set the place.
+    def edit_title(case: str, title: str) -> None:
+        edit = clerk.locator("details.edit-item", has_text=f"Rediger {case}")
+        edit.locator("summary").click()
+        edit.get_by_label("Tittel", exact=True).fill(title)
+        edit.get_by_role("button", name="Lagre saken").click()
+        wait_text(clerk, "ul.messages", "Saken er lagret")
+
+    edit_title("PS 60/26", "Reguleringsplan for Sjøgata og Torget")
+    clerk.get_by_role("button", name="Flytt PS 61/26 opp").click()
+    wait_text(clerk, "ul.messages", "Saken er flyttet")
+    agenda = clerk.inner_text("#agenda-h + ol")
+    assert agenda.index("PS 61/26") < agenda.index("PS 60/26") and "Sjøgata og Torget" in agenda
+    clerk.fill("#location", "Digitalt møterom og kommunestyresalen")
+    clerk.get_by_role("button", name="Lagre stedet").click()
+    wait_text(clerk, "ul.messages", "Stedet er lagret")
+
     clerk.fill("#notice_text", "Kommunestyret innkalles til ekstraordinært fjernmøte.")
     clerk.click("button:has-text('11-3')")
     wait_text(clerk, "ul.messages", "Innkallingen er publisert")
     screenshot(clerk, "clerk-meeting-notice", full_page=False)
     assert_accessible(clerk, "clerk meeting page, notice published")
+    # After the notice a correction is a logged, public change.
+    edit_title("PS 60/26", "Reguleringsplan for Sjøgata, Torget og havna")
+    changes = api(base, f"/api/meetings/{meeting}/events/?limit=100")["results"]
+    assert [e["payload"]["title"] for e in changes if e["type"] == "item.corrected"] == [
+        "Reguleringsplan for Sjøgata, Torget og havna"]
 
     # The public sees the notice, with the public title of the case planned for closed doors.
     public = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
@@ -105,5 +128,12 @@ def test_it_takes_a_meeting_from_set_up_to_published_minutes(browser, live_serve
 
     public.goto(f"{base}/meetings/{meeting}/minutes/")
     assert "Rettelse: møtet ble satt kl. 18.05" in public.inner_text("main")
+
+    # The archive package, downloaded from the clerk page.
+    with clerk.expect_download() as download:
+        clerk.click("text=Arkivuttrekk (Noark 5)")
+    with zipfile.ZipFile(download.value.path()) as package:
+        names = package.namelist()
+    assert "arkivstruktur.xml" in names and "arkivuttrekk.xml" in names
     for page in (clerk, public):
         page.context.close()

@@ -31,6 +31,7 @@ from meetings.models import AgendaItem, ExemptionProfile, Meeting, MeetingEvent
 from meetings.services import agenda
 from meetings.services import meetings as meeting_services
 from meetings.services.log import event_record, log_append, meeting_lock
+from minutes import approval as minutes_approval
 from minutes import services as minutes_services
 from tests.factories import join_with_media, live, make_council, report_media, run
 
@@ -52,6 +53,8 @@ ONLY_WITH_DOORS_OPEN = {
     "item.postponed": "the clerk postpones a noticed case before the meeting opens",
     "agenda.reordered": "the clerk reorders the notice before the meeting opens",
     "meeting.location_changed": "the clerk moves the meeting before it opens",
+    "minutes.signed": "the published minutes are signed after the meeting",
+    "minutes.approved": "the minutes are approved after the meeting",
 }
 ONLY_WITH_DOORS_CLOSED = {"doors.opened": "the doors table opens only closed doors"}
 
@@ -211,10 +214,14 @@ def drive(walk: Walk, k: Marks, profile: ExemptionProfile, items: list[AgendaIte
     report_media(mid, m1, video=False)
     report_media(mid, m1)
     walk.snap()
+    minutes_approval.signatories_choose(user=clerk, meeting_id=mid, person_ids=[pid(m3), pid(m1)])
+    walk.snap()
     debate(closure_item)
     walk.run(chair, "item.close", item_id=closure_item.id)
     walk.run(chair, "item.open", item_id=items[2].id)  # opened while the doors stay closed
     walk.run(chair, "doors.open", reason=f"Ferdig {k()}")
+    minutes_approval.signatories_choose(user=clerk, meeting_id=mid, person_ids=[pid(m1), pid(m3)])
+    walk.snap()
 
     walk.run(chair, "item.close", item_id=items[2].id)
     late = AgendaItem.objects.get(meeting_id=mid, case_number="PS 60/26")
@@ -222,6 +229,9 @@ def drive(walk: Walk, k: Marks, profile: ExemptionProfile, items: list[AgendaIte
     walk.run(chair, "item.close", item_id=late.id)
     walk.run(chair, "meeting.end")
     minutes_services.minutes_correct(user=clerk, meeting_id=mid, text=f"Rettelse {k()}")
+    minutes_services.minutes_publish(meeting_id=mid)  # signed once published (the end's own call is queued)
+    minutes_approval.minutes_sign(user=m1, meeting_id=mid)
+    minutes_approval.minutes_sign(user=m3, meeting_id=mid)
     walk.snap()
 
 
@@ -234,6 +244,7 @@ def walked(request, db, monkeypatch, django_capture_on_commit_callbacks):
     k = Marks()
     council = make_council(seats=5, deputies=2, slug="vis")
     council.body.written_ballot_basis = f"Reglement for Kommunestyret § 9 {k()}"
+    council.body.minutes_approval = "signatories"
     council.body.save()
     today = timezone.localdate()
     profile = ExemptionProfile.objects.create(
