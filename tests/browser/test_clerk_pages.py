@@ -73,6 +73,10 @@ def test_it_takes_a_meeting_from_set_up_to_published_minutes(browser, live_serve
     wait_text(clerk, "ul.messages", "Saken er flyttet")
     agenda = clerk.inner_text("#agenda-h + ol")
     assert agenda.index("PS 61/26") < agenda.index("PS 60/26") and "Sjøgata og Torget" in agenda
+    clerk.get_by_role("button", name="Flytt PS 61/26 ned").click()
+    wait_text(clerk, "ul.messages", "Saken er flyttet")
+    agenda = clerk.inner_text("#agenda-h + ol")
+    assert agenda.index("PS 60/26") < agenda.index("PS 61/26")
     clerk.fill("#location", "Digitalt møterom og kommunestyresalen")
     clerk.get_by_role("button", name="Lagre stedet").click()
     wait_text(clerk, "ul.messages", "Stedet er lagret")
