@@ -296,6 +296,73 @@ class MeetingItems(APIView):
         return Response(ItemSerializer(item, context={"internal": True}).data, status=201)
 
 
+class ItemDetail(APIView):
+    """The clerk's agenda work on one item (meetings/services/agenda.py): before the notice a change or
+    deletion leaves no trace; after it a change to what the notice shows is `item.corrected`, and a
+    deletion postpones the case (`item.postponed`); once the meeting opens, `agenda_in_meeting`."""
+
+    class ItemEditInput(serializers.Serializer):
+        case_number = serializers.CharField(max_length=30, required=False)
+        title = serializers.CharField(max_length=300, required=False)
+        public_title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        description = serializers.CharField(max_length=50000, required=False, allow_blank=True)
+        recommendation = serializers.CharField(max_length=50000, required=False, allow_blank=True)
+        planned_closure_ground = serializers.CharField(max_length=30, required=False, allow_blank=True)
+
+    class ItemRemoveInput(serializers.Serializer):
+        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=ItemEditInput, responses=ItemSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.ItemEditInput, request.data)
+        item = _item_for_clerk(request, pk)
+        fields = {f: getattr(item, f) for f in ("case_number", "title", "public_title", "description",
+                                                 "recommendation", "planned_closure_ground")}
+        item = agenda.item_edit(user=request.user, item_id=pk, **(fields | data))
+        return Response(ItemSerializer(item, context={"internal": True}).data)
+
+    @extend_schema(request=ItemRemoveInput, responses={200: ItemSerializer, 204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.ItemRemoveInput, request.data or {})
+        _item_for_clerk(request, pk)
+        item = agenda.item_remove(user=request.user, item_id=pk, **data)
+        if item is None:
+            return Response(status=204)
+        return Response(ItemSerializer(item, context={"internal": True}).data)
+
+
+class ItemMove(APIView):
+    class ItemMoveInput(serializers.Serializer):
+        by = serializers.ChoiceField(choices=[-1, 1], help_text="-1: one place up, 1: one place down.")
+
+    @extend_schema(request=ItemMoveInput, responses=ItemSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.ItemMoveInput, request.data)
+        _item_for_clerk(request, pk)
+        item = agenda.item_move(user=request.user, item_id=pk, by=int(data["by"]))
+        return Response(ItemSerializer(item, context={"internal": True}).data)
+
+
+def _item_for_clerk(request: Request, pk: int) -> AgendaItem:
+    """The item, if the caller may see its meeting (404 otherwise, as for any meeting they may not see)."""
+    item = AgendaItem.objects.select_related("meeting").filter(id=pk).first()
+    if item is None:
+        raise NotFound(f"agenda item {pk} does not exist")
+    selectors.meeting_get(user=request.user, meeting_id=item.meeting_id)
+    return item
+
+
+class MeetingLocation(APIView):
+    class MeetingLocationInput(serializers.Serializer):
+        location = serializers.CharField(max_length=300, allow_blank=True)
+
+    @extend_schema(request=MeetingLocationInput, responses=MeetingSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.MeetingLocationInput, request.data)
+        return Response(MeetingSerializer(meetings.meeting_set_location(user=request.user, meeting_id=pk,
+                                                                         **data)).data)
+
+
 class ItemDocuments(APIView):
     class ItemDocumentsInput(serializers.Serializer):
         title = serializers.CharField(max_length=300)

@@ -61,7 +61,7 @@ class AutoSchema(openapi.AutoSchema):
             statuses.add(404)
         if any(p["in"] == "query" and p.get("schema", {}).get("type") == "integer" for p in parameters):
             statuses.add(400)  # meetings/ids.py: not an integer in range
-        if self.method == "POST":  # a body is read whether the operation takes one or not
+        if self.method in ("POST", "PATCH", "DELETE"):  # a body is read whether the operation takes one or not
             statuses |= {400, 413, 415}
             if not isinstance(self.view, ObtainAuthToken):
                 statuses |= {404, 409, 422}  # every other write runs a domain service and its rules

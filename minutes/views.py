@@ -145,6 +145,59 @@ class MinutesAPI(APIView):
         return Response(minutes_build(meeting_id=meeting.id, public=True, lang=_lang(request)))
 
 
+_Approval = inline_serializer("MinutesApproval", {
+    "method": serializers.CharField(help_text='"", "signatories" or "next_meeting"'),
+    "approved": serializers.BooleanField(), "signatories": serializers.ListField(),
+    "approved_at": serializers.CharField(allow_null=True), "at_meeting": serializers.DictField(allow_null=True)})
+
+
+class ApprovalAPI(APIView):
+    """How far the approval of the minutes has come (public once the meeting is; minutes/approval.py)."""
+
+    @extend_schema(responses=_Approval)
+    def get(self, request: Request, pk: int) -> Response:
+        meeting = selectors.meeting_get(user=request.user, meeting_id=pk)
+        return Response(approval.approval_of(meeting.id))
+
+
+class SignatoriesAPI(APIView):
+    """The clerk records the two members present whom the meeting chose to sign its minutes."""
+
+    class SignatoriesInput(serializers.Serializer):
+        persons = serializers.ListField(child=commands.id_field(help_text="A person id."), min_length=2, max_length=2)
+
+    @extend_schema(request=SignatoriesInput, responses={201: inline_serializer("SignatoriesChosen", {
+        "seq": serializers.IntegerField()})})
+    def post(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.SignatoriesInput, request.data)
+        event = approval.signatories_choose(user=request.user, meeting_id=pk, person_ids=data["persons"])
+        return Response({"seq": event.seq}, status=201)
+
+
+class SignAPI(APIView):
+    """A protocol signatory signs the published minutes; the second signature approves them."""
+
+    @extend_schema(request=None, responses={201: _Approval})
+    def post(self, request: Request, pk: int) -> Response:
+        approval.minutes_sign(user=request.user, meeting_id=pk)
+        return Response(approval.approval_of(pk), status=201)
+
+
+class ApproveAPI(APIView):
+    """The clerk records that the body approved the minutes at a later meeting that has been held."""
+
+    class ApproveInput(serializers.Serializer):
+        at_meeting = commands.id_field(help_text="The later meeting of the same body.")
+        case_number = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=ApproveInput, responses={201: _Approval})
+    def post(self, request: Request, pk: int) -> Response:
+        data = commands.validate(self.ApproveInput, request.data)
+        approval.approve_at_meeting(user=request.user, meeting_id=pk, at_meeting_id=data["at_meeting"],
+                                    case_number=data["case_number"])
+        return Response(approval.approval_of(pk), status=201)
+
+
 class ReleaseDecisionAPI(APIView):
     """The clerk releases the decision of a vote held behind closed doors (not itself exempt)."""
 
