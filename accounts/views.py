@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from importlib import import_module
 
 from authlib.integrations.base_client import OAuthError
@@ -13,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
@@ -67,6 +69,8 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[ID_TOKEN_KEY] = token["id_token"]
     request.session.save()  # the key the front-channel logout finds it by
+    # Sessions end by themselves too (SESSION_COOKIE_AGE); their rows go once they cannot matter.
+    OidcLogin.objects.filter(created__lt=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)).delete()
     OidcLogin.objects.create(session_key=request.session.session_key or "", issuer=claims["iss"],
                              sid=claims.get("sid", ""))
     return HttpResponseRedirect(next_url)

@@ -88,3 +88,19 @@ def test_it_matches_by_sub_or_by_a_verified_email_when_configured(settings):
 
 def test_it_asks_for_the_level_and_the_pages_language():
     assert oidc.authorization_params(language="nn") == {"ui_locales": "nn", "acr_values": "idporten-loa-substantial"}
+
+
+def test_it_refuses_to_start_with_a_provider_it_cannot_log_in_with(settings, tmp_path):
+    from accounts.checks import oidc_settings
+
+    assert oidc_settings(None) == []  # off: nothing to check
+    settings.OIDC_DISCOVERY_URL = DISCOVERY
+    settings.OIDC_CLIENT_AUTH_METHOD = "private_key_jwt"
+    assert [e.msg for e in oidc_settings(None)] == [
+        "OIDC_CLIENT_ID is empty", "private_key_jwt needs OIDC_PRIVATE_KEY_FILE, a PEM file that exists"]
+    settings.OIDC_CLIENT_ID = "moter"
+    settings.OIDC_PRIVATE_KEY_FILE = str(tmp_path / "key.pem")
+    (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    assert oidc_settings(None) == []
+    settings.OIDC_CLIENT_AUTH_METHOD = "client_secret_basic"
+    assert [e.msg for e in oidc_settings(None)] == ["client_secret_basic needs OIDC_CLIENT_SECRET"]

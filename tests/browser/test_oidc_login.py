@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwk
 from playwright.sync_api import expect
 
-from tests.browser.conftest import VIEWPORT
+from tests.browser.conftest import VIEWPORT, assert_accessible
 from tests.helpers import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
@@ -113,6 +113,7 @@ def _log_in_at_provider(page, base: str, user: dict, *, next_path: str = "/") ->
     authorizations: list[str] = []
     page.on("request", lambda r: authorizations.append(r.url) if "/o/authorize/" in r.url else None)
     page.goto(f"{base}/accounts/login/?next={next_path}")
+    assert_accessible(page, "the login page with the provider's button")
     page.get_by_role("link", name="Logg inn med ID-porten").click()
     page.wait_for_selector("#id_username")
     page.fill("#id_username", user["username"])
@@ -143,6 +144,7 @@ def test_a_login_below_the_required_level_is_refused(browser, oidc):
     assert page.locator("h1").inner_text() == "Innlogging avvist"
     assert page.locator("[role=alert]").inner_text() == (
         "Innloggingen med ID-porten var ikke på sikkerhetsnivået denne tjenesten krever.")
+    assert_accessible(page, "the refusal page")
     page.goto(f"{base}/")
     assert page.locator("header nav").get_by_role("link", name="Logg inn").is_visible()
     page.context.close()
