@@ -8,10 +8,12 @@ that is accepted and which person a login is.
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.integrations.django_client import DjangoOAuth2App, OAuth
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
@@ -20,6 +22,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 
 from meetings.models import Person
+
+log = logging.getLogger(__name__)
 
 # Seconds a client assertion is valid: ID-porten accepts at most 120.
 ASSERTION_LIFETIME = 60
@@ -69,6 +73,23 @@ def provider() -> DjangoOAuth2App:
     )
     client: DjangoOAuth2App = oauth.create_client("oidc")
     return client
+
+
+def browser_origins() -> list[str]:
+    """The origins of the provider's pages the browser goes to (ID-porten's login.idporten.no, beside the
+    idporten.no of its discovery document): logging out is a form whose answer redirects there, and its
+    front-channel logout frames ours from there. Empty while the discovery document cannot be read."""
+    try:
+        metadata = provider().load_server_metadata()
+    except Exception:  # noqa: BLE001 - a provider that is down must not break the page being served
+        log.warning("OpenID Connect discovery document unreadable", exc_info=True)
+        return []
+    return endpoint_origins(metadata)
+
+
+def endpoint_origins(metadata: dict[str, Any]) -> list[str]:
+    urls = [metadata.get(name) for name in ("authorization_endpoint", "end_session_endpoint")]
+    return sorted({"{0.scheme}://{0.netloc}".format(urlsplit(url)) for url in urls if isinstance(url, str) and url})
 
 
 def authorization_params(*, language: str) -> dict[str, str]:

@@ -118,5 +118,5 @@ def frontchannel_logout(request: HttpRequest) -> HttpResponse:
         OidcLogin.objects.filter(session_key=request.session.session_key or "").delete()
         auth_logout(request)
     response = HttpResponse("Logged out.", content_type="text/plain; charset=utf-8")
-    response._csp_replace = {"frame-ancestors": [settings.OIDC_PROVIDER_ORIGIN]}  # type: ignore[attr-defined]
+    response._csp_replace = {"frame-ancestors": oidc.browser_origins() or ["'none'"]}  # type: ignore[attr-defined]
     return response

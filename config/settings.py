@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -187,8 +186,6 @@ OIDC_ACCEPTED_ACR = env_list("OIDC_ACCEPTED_ACR", "idporten-loa-substantial,idpo
 # The claim that names the person: pid (ID-porten's national identity number) or sub, matched against a
 # person's login id (Person.login_id), or email, matched against their user's e-mail address.
 OIDC_PERSON_CLAIM = os.environ.get("OIDC_PERSON_CLAIM", "pid")
-# Where the provider's pages are: the logout form redirects there, and its front-channel logout frames ours.
-OIDC_PROVIDER_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(OIDC_DISCOVERY_URL)) if OIDC_DISCOVERY_URL else ""
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -280,6 +277,8 @@ INSTALLED_APPS += ["axes", "csp"]
 # axes last, as its docs ask: it turns a lockout found while the view ran into the lockout page (which
 # CSPMiddleware, outside it, then gives its policy too).
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+# Inside CSPMiddleware, which reads what it adds to a response's policy.
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "accounts.middleware.ProviderLogoutFormAction")
 # axes' backend first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 # AXES_FAILURE_LIMIT failures in a row for one username from one address lock that pair out (the login
@@ -318,8 +317,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'", _SITE_WS],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        # Logging out of an OpenID Connect login is a form whose answer redirects to the provider.
-        "form-action": ["'self'", *([OIDC_PROVIDER_ORIGIN] if OIDC_PROVIDER_ORIGIN else [])],
+        # With a provider login, its logout origin too (accounts/middleware.py).
+        "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
     },
 }

@@ -104,3 +104,13 @@ def test_it_refuses_to_start_with_a_provider_it_cannot_log_in_with(settings, tmp
     assert oidc_settings(None) == []
     settings.OIDC_CLIENT_AUTH_METHOD = "client_secret_basic"
     assert [e.msg for e in oidc_settings(None)] == ["client_secret_basic needs OIDC_CLIENT_SECRET"]
+
+
+def test_the_browsers_provider_origins_are_its_login_and_logout_pages():
+    # ID-porten's discovery document, abridged: the browser's pages are on login.idporten.no.
+    metadata = {"issuer": "https://idporten.no", "authorization_endpoint": "https://login.idporten.no/authorize",
+                "token_endpoint": "https://idporten.no/token", "end_session_endpoint": "https://login.idporten.no/logout",
+                "jwks_uri": "https://idporten.no/jwks.json"}
+    assert oidc.endpoint_origins(metadata) == ["https://login.idporten.no"]
+    assert oidc.endpoint_origins({"authorization_endpoint": "http://127.0.0.1:8001/o/authorize/"}) == [
+        "http://127.0.0.1:8001"]
