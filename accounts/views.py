@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 from importlib import import_module
 
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import OAuthError
 from django.conf import settings
 from django.contrib.auth import login as auth_login
@@ -59,7 +60,8 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             raise OAuthError(description="no ID token")
         oidc.check_acr(claims)
         user = oidc.user_for_claims(claims)
-    except (OAuthError, JoseError, RequestException) as error:
+    # Authlib's errors (a wrong state, the provider's error answers), the ID token's, the network's.
+    except (AuthlibBaseError, JoseError, RequestException) as error:
         log.warning("OpenID Connect login failed: %r", error)
         return refused(request, reason="failed", status=400)
     except oidc.LoginRefused as refusal:

@@ -114,3 +114,11 @@ def test_the_browsers_provider_origins_are_its_login_and_logout_pages():
     assert oidc.endpoint_origins(metadata) == ["https://login.idporten.no"]
     assert oidc.endpoint_origins({"authorization_endpoint": "http://127.0.0.1:8001/o/authorize/"}) == [
         "http://127.0.0.1:8001"]
+
+
+def test_a_callback_without_its_login_is_a_refusal_page_not_an_error(client, settings):
+    settings.OIDC_DISCOVERY_URL = DISCOVERY
+    answer = client.get("/accounts/oidc/callback/?code=x&state=forged", HTTP_ACCEPT_LANGUAGE="nb")
+    assert answer.status_code == 400
+    assert "Innloggingen med ID-porten ble ikke fullført." in answer.content.decode()
+    assert "_auth_user_id" not in client.session
