@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "minutes",
     "mediaworker",
     "frontend",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.oidc_login",
             ],
         },
     },
@@ -165,6 +167,26 @@ if os.environ.get("FILE_STORAGE_BACKEND"):
     STORAGES["default"] = {"BACKEND": os.environ["FILE_STORAGE_BACKEND"]}
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+
+# OpenID Connect login, ID-porten-ready (accounts/oidc.py, docs/idporten.md): beside the local passwords,
+# off until OIDC_DISCOVERY_URL names the provider's discovery document (the embedded default has none).
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "ID-porten")  # on the login page's button
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+# private_key_jwt signs a client assertion with this RSA key (PEM), its public half registered with the
+# provider under OIDC_PRIVATE_KEY_ID (the JWT's kid); otherwise the client secret, sent as HTTP Basic.
+OIDC_PRIVATE_KEY_FILE = os.environ.get("OIDC_PRIVATE_KEY_FILE", "")
+OIDC_PRIVATE_KEY_ID = os.environ.get("OIDC_PRIVATE_KEY_ID", "")
+OIDC_CLIENT_AUTH_METHOD = os.environ.get(
+    "OIDC_CLIENT_AUTH_METHOD", "private_key_jwt" if OIDC_PRIVATE_KEY_FILE else "client_secret_basic")
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile")
+# The level asked for, and the levels accepted in the ID token's acr (ID-porten may answer a higher one).
+OIDC_ACR_VALUES = os.environ.get("OIDC_ACR_VALUES", "idporten-loa-substantial")
+OIDC_ACCEPTED_ACR = env_list("OIDC_ACCEPTED_ACR", "idporten-loa-substantial,idporten-loa-high")
+# The claim that names the person: pid (ID-porten's national identity number) or sub, matched against a
+# person's login id (Person.login_id), or email, matched against their user's e-mail address.
+OIDC_PERSON_CLAIM = os.environ.get("OIDC_PERSON_CLAIM", "pid")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -256,6 +278,8 @@ INSTALLED_APPS += ["axes", "csp"]
 # axes last, as its docs ask: it turns a lockout found while the view ran into the lockout page (which
 # CSPMiddleware, outside it, then gives its policy too).
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+# Inside CSPMiddleware, which reads what it adds to a response's policy.
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "accounts.middleware.ProviderLogoutFormAction")
 # axes' backend first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 # AXES_FAILURE_LIMIT failures in a row for one username from one address lock that pair out (the login
@@ -294,6 +318,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'", _SITE_WS],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
+        # With a provider login, its logout origin too (accounts/middleware.py).
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
     },

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("meetings.public_urls")),
     path("", include("livestream.urls")),
     path("", include("minutes.urls")),
+    path("", include("accounts.urls")),  # before frontend's accounts/ (django.contrib.auth's URLs)
     path("", include("frontend.urls")),
 ]

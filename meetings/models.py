@@ -41,9 +41,16 @@ class Person(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     name = models.CharField(max_length=200)
     party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.SET_NULL)
+    # What the OpenID provider's OIDC_PERSON_CLAIM says for this person (accounts/oidc.py): for ID-porten's
+    # pid the national identity number (fødselsnummer), for sub the provider's id; empty: no such login.
+    login_id = models.CharField(
+        max_length=200, blank=True, default="",
+        help_text="The person's id at the OpenID provider: for ID-porten, the national identity number")
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["login_id"], condition=~models.Q(login_id=""),
+                                               name="person_login_id_unique")]
 
     def __str__(self) -> str:
         return self.name

@@ -26,8 +26,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "minutes": {"meetings", "livestream"},
     "mediaworker": {"meetings", "conference", "livestream"},
     "frontend": DOMAIN,
-    "config": DOMAIN | {"conference", "mediaworker", "frontend"},
-    "asgi": DOMAIN | {"conference", "mediaworker", "frontend", "config"},
+    "accounts": {"meetings"},
+    "config": DOMAIN | {"conference", "mediaworker", "frontend", "accounts"},
+    "asgi": DOMAIN | {"conference", "mediaworker", "frontend", "accounts", "config"},
 }
 PACKAGES = [name for name in MAY_IMPORT if name != "asgi"]
 
