@@ -5,6 +5,8 @@
 // commands the chair may send now (state.allowed, meetings/allowed.py): a button is enabled only for
 // a command in it, so the console keeps no procedural rule of its own. A button waits (disabled,
 // aria-busy) for the server's answer; a refusal stays beside it, in the page's language, until dismissed.
+// The floor and speakers list live in chair_speakers.js, the doors' four steps in chair_doors.js; once
+// the meeting has ended the console says so, with the published minutes' link (state.minutes).
 import { el } from "./live.js";
 import { confirmDialog } from "./confirm.js";
 import { describe } from "./conflicts.js";
