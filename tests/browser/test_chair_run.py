@@ -33,6 +33,7 @@ CONTROLS_MATCH_ALLOWED = """() => {
   return all('#roll-call button.mark-present', (b) => b.disabled || allows('roll_call'))
     && all('#roll-call button.mark-absent', (b) => b.disabled || allows('absence.register'))
     && all('#roll-call button.in-room', (b) => b.disabled || allows('member.in_room'))
+    && all('#roll-call button.summon', (b) => b.disabled === !allows('deputy.summon'))
     && all('#chair-speakers button.give', (b) => b.disabled === !allows('floor.grant'))
     && all('#chair-speakers button.remove', (b) => b.disabled === !allows('floor.withdraw'))
     && all('#chair-speakers button.up, #chair-speakers button.down', (b) => b.disabled || allows('speakers.reorder'))
@@ -97,6 +98,9 @@ def test_the_chair_runs_a_meeting_from_the_console(browser, live_server_url, scr
     wait_state(chair, f"s.presence['{absent_id}']?.reason === 'absent'")
     expect(absent.locator(".presence")).to_have_text(reasons["absent"])
     check_console(chair)
+    # Formannskapet has no deputies of its own: the cell offers to summon one, disabled as the server says.
+    expect(absent.locator("button.summon")).to_be_disabled()
+    assert "deputy.summon" not in check_console(chair)
 
     # The chair and one member join in their browsers; two more over the API. All four sit in the
     # room (counted without media, a hybrid meeting), so the server says they see and hear.
