@@ -46,6 +46,9 @@ def initial_state() -> State:
         # § 11-9 (1) now: the eligible voters on the current item against the rule set's number
         # (quorum.py), restated after every event that can change either
         "quorum": {"present": 0, "required": 0, "met": True},
+        # § 11-4: whether the public minutes are out (minutes/services.py writes minutes.published once
+        # the meeting has ended), so the pages can say so and link them without asking elsewhere
+        "minutes": {"published": False, "version": 0},
         "last_seq": 0,
         "last_public_seq": 0,
     }
@@ -423,6 +426,10 @@ def _mode_changed(state: State, p: dict[str, Any], e: Event) -> None:
     state["meeting"]["mode"] = p["mode"]
 
 
+def _minutes_published(state: State, p: dict[str, Any], e: Event) -> None:
+    state["minutes"] = {"published": True, "version": int(p.get("version", 1))}
+
+
 def _stream_state(state: State, p: dict[str, Any], e: Event) -> None:
     state["stream"] = {"up": bool(p["up"]), "reason": p.get("reason", "")}
 
@@ -466,6 +473,7 @@ _HANDLERS = {
     "conflict.ruled": _conflict_ruled,
     "mode.changed": _mode_changed,
     "stream.state": _stream_state,
+    "minutes.published": _minutes_published,
 }
 
 # Events after which a person's presence may have changed (presence.py restates it).
@@ -479,6 +487,6 @@ QUORUM_EVENTS = PRESENCE_EVENTS | {"item.opened", "item.closed"}
 
 KNOWN_EVENT_TYPES = frozenset(_HANDLERS) | {
     "meeting.created", "conflict.declared", "late_item.refused", "item.deferred", "agenda.reordered",
-    "meeting.location_changed", "minutes.signatories_chosen", "minutes.signed", "minutes.approved", "minutes.published",
+    "meeting.location_changed", "minutes.signatories_chosen", "minutes.signed", "minutes.approved",
     "minutes.correction", "exemption.applied", "member.talking",
 }

@@ -85,7 +85,7 @@ def test_the_console_follows_the_servers_allowed_actions_and_warns_without_a_quo
     assert chair.locator("#errors").inner_text() == ""  # not at the page's bottom
     assert_accessible(chair, "a refusal beside its button")
     chair_id = chair.evaluate("document.getElementById('room').dataset.person")
-    chair.locator(f"#roll-call tr[data-person='{chair_id}'] button.in-room").click()
+    chair.locator(f"#roll-call li[data-person='{chair_id}'] button.in-room").click()
     wait_state(chair, f"s.presence['{chair_id}']?.sees_and_hears && s.quorum.present === 1")
     chair.select_option("#item-select", index=0)
     chair.click("#open-item")

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def roll_call_row(chair, name: str):
-    return chair.locator("#roll-call tr", has_text=name)
+    return chair.locator("#roll-call li", has_text=name)
 
 
 def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
@@ -31,8 +31,8 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     assert grounds == ["11-5-3-a", "11-5-3-b"], grounds
 
     # Roll call: one member marked present by the chair, one registered absent with a reason.
-    rows = chair.locator("#roll-call tr")
-    names = [rows.nth(i).locator("th").inner_text() for i in range(rows.count())]
+    cells = chair.locator("#roll-call li")
+    names = [cells.nth(i).locator(".name").inner_text() for i in range(cells.count())]
     assert len(names) == 7, names  # every seated member of Formannskapet, connected or not
     present, absent = names[-1], names[-2]
     roll_call_row(chair, present).locator("button.mark-present").click()
@@ -46,7 +46,7 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     # Nobody here connects media, so the server has each of them "connecting" (§ 11-7 (2)); the chair
     # sits in the meeting room and registers so, and then counts without media (a hybrid meeting).
     chair_id = chair.evaluate("document.getElementById('room').dataset.person")
-    chair_row = chair.locator(f"#roll-call tr[data-person='{chair_id}']")
+    chair_row = chair.locator(f"#roll-call li[data-person='{chair_id}']")
     expect(chair_row.locator(".presence")).to_have_text("kobler til (lyd og bilde er ikke målt ennå)")
     chair_row.locator("button.in-room").click()
     expect(chair_row.locator(".presence")).to_have_text("ser og hører")
@@ -55,20 +55,20 @@ def test_it_runs_the_chair_console(browser, live_server_url, screenshot):
     chair.click("#open-item")
     wait_text(member, "#current-item", "FS 1/26")
 
-    # The speakers list: moved down, then removed, by the chair.
+    # The speakers list: moved down, then removed, by the chair in the console's own list.
     member.click("#req-floor")
-    wait_text(chair, "#speakers", "Ola Kristiansen")
+    wait_text(chair, "#chair-speakers", "Ola Kristiansen")
     other.click("#req-floor")
     other_name = other.evaluate("JSON.parse(document.getElementById('roster-data').textContent)"
                                 ".find(m => m.id === document.getElementById('room').dataset.person).name")
-    wait_text(chair, "#speakers", other_name)
-    chair.click("#speakers li:first-child button[aria-label*='ned']")
-    chair.wait_for_function("(n) => document.querySelector('#speakers li:first-child').innerText.startsWith(n)",
-                            arg=other_name)
+    wait_text(chair, "#chair-speakers", other_name)
+    chair.click("#chair-speakers li:first-child button[aria-label*='ned']")
+    chair.wait_for_function("(n) => document.querySelector('#chair-speakers li:first-child .speaker-name')"
+                            ".innerText.startsWith(n)", arg=other_name)
     wait_text(member, "#speakers li:last-child", "Ola Kristiansen")
-    chair.click("#speakers li:first-child button:has-text('Fjern')")
-    chair.wait_for_function("() => document.querySelectorAll('#speakers li').length === 1")
-    assert "Ola Kristiansen" in chair.inner_text("#speakers")
+    chair.click("#chair-speakers li:first-child button:has-text('Fjern')")
+    chair.wait_for_function("() => document.querySelectorAll('#chair-speakers li').length === 1")
+    assert "Ola Kristiansen" in chair.inner_text("#chair-speakers")
 
     # A member withdraws their own proposal; only they get the button.
     member.fill("#proposal-text", "Saken utsettes.")

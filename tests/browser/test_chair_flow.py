@@ -18,7 +18,7 @@ def test_it_fits_the_console_on_one_screen(browser, live_server_url, screenshot)
     meeting = formannskap_meeting(base)
     chair = login(browser, base, "ordforer")
     enter_rooms(base, meeting, (chair,))
-    chair.wait_for_selector("#roll-call tr")
+    chair.wait_for_selector("#roll-call li")
     assert chair.evaluate("() => window.scrollY") == 0
     for selector in MAIN_CONTROLS:
         # Each control's panel is on the screen; a panel may scroll inside itself to the control.

@@ -54,7 +54,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     fourth_id, _ = join_over_api(base, MEETING, fourth)
     # The fourth member has no media on this client: the chair registers them as sitting in the
     # meeting room (a hybrid meeting), so the server counts them as seeing and hearing (§ 11-7 (2)).
-    chair.locator(f"#roll-call tr[data-person='{fourth_id}'] button.in-room").click()
+    chair.locator(f"#roll-call li[data-person='{fourth_id}'] button.in-room").click()
     for page in everyone:
         page.wait_for_function("() => document.getElementById('mute').disabled === false")
     wait_text(chair, "#members", "Ola Kristiansen")
@@ -115,7 +115,7 @@ def test_it_holds_a_meeting_from_the_browser(browser, speaker_browser, live_serv
     public.evaluate("window.scrollTo(0, 0)")
     screenshot(public, "public-doors-closed", full_page=False)
     assert_accessible(public, "public page, doors closed")
-    chair.click("text=4. Åpne møtet igjen")
+    chair.click("#chair button[data-cmd='doors.open']")  # step 4 of the doors flow
     public.wait_for_function("() => document.getElementById('closed-notice').hidden === true")
 
     # The meeting ends; the minutes are published automatically and the archive lists them.

@@ -43,7 +43,7 @@ def test_it_shows_a_member_without_media_as_connecting_then_not_heard(browser, l
     # A third member registers as present over the REST API and connects no camera or microphone.
     pid, name = join_over_api(base, meeting, token(base, "medlem03"))
     connecting, no_audio = reason_text("connecting", "nb"), reason_text("no_audio", "nb")
-    in_console = chair.locator(f"#roll-call tr[data-person='{pid}'] .presence")
+    in_console = chair.locator(f"#roll-call li[data-person='{pid}'] .presence")
     in_room = member.locator(f"#members li[data-person='{pid}'] .status")
     expect(in_console).to_have_text(connecting)
     expect(in_room).to_have_text(connecting)
@@ -60,10 +60,10 @@ def test_it_shows_a_member_without_media_as_connecting_then_not_heard(browser, l
     wait_text(chair, "#warnings", f"{name} ({no_audio})")
 
     # Registered by the chair as sitting in the meeting room, the member counts without media.
-    chair.locator(f"#roll-call tr[data-person='{pid}'] button.in-room").click()
+    chair.locator(f"#roll-call li[data-person='{pid}'] button.in-room").click()
     expect(in_console).to_have_text("ser og hører")
     expect(in_room).to_have_text("ser og hører")
-    in_room = chair.locator(f"#roll-call tr[data-person='{pid}'] button.in-room")
+    in_room = chair.locator(f"#roll-call li[data-person='{pid}'] button.in-room")
     expect(in_room).to_have_attribute("aria-pressed", "true")
     assert api(base, f"/api/meetings/{meeting}/state/", token=token(base, "medlem03"))["state"]["presence"][pid] == {
         "sees_and_hears": True, "reason": None}

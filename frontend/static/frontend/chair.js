@@ -5,12 +5,16 @@
 // commands the chair may send now (state.allowed, meetings/allowed.py): a button is enabled only for
 // a command in it, so the console keeps no procedural rule of its own. A button waits (disabled,
 // aria-busy) for the server's answer; a refusal stays beside it, in the page's language, until dismissed.
+// The floor and speakers list live in chair_speakers.js, the doors' four steps in chair_doors.js; once
+// the meeting has ended the console says so, with the published minutes' link (state.minutes).
 import { el } from "./live.js";
 import { confirmDialog } from "./confirm.js";
 import { describe } from "./conflicts.js";
 import { errorText } from "./errors.js";
 import { gettext, interpolate } from "./i18n.js";
 import { presenceText, reasonText } from "./presence.js";
+import { setupSpeakers } from "./chair_speakers.js";
+import { setupDoors } from "./chair_doors.js";
 
 const $ = (id) => document.getElementById(id);
 const VOTING_ROLES = new Set(["member", "chair", "deputy_chair", "deputy"]);
@@ -54,11 +58,41 @@ function showRefusal(button, error, near, key) {
 
 // Every action button of the console (the fixed ones name their command in data-cmd or data-command)
 // is enabled exactly when the server lists its command in state.allowed and no answer is awaited.
+// Once the meeting has ended the console's panels are closed (their fieldsets disabled): what the
+// server still accepts then (records such as an absence) belongs to the clerk's pages.
 export function applyAllowed(state, root = document.getElementById("chair")) {
   if (!root) return;
   for (const button of root.querySelectorAll("button[data-cmd], button[data-command]")) {
     button.disabled = pending.has(button) || !allows(state, commandOf(button));
   }
+  const ended = state?.meeting?.state === "ended";
+  for (const panel of root.querySelectorAll(":scope > .chair-panels > fieldset")) panel.disabled = ended;
+  // Closed panels hold nothing to focus, so they do not scroll inside themselves (keyboard users could not).
+  root.querySelector(".chair-panels")?.classList.toggle("closed", ended);
+}
+
+// "Meeting ended — minutes published" with the link, from the server's facts (state.minutes).
+function renderEnded(state) {
+  const box = $("chair-ended");
+  const ended = state.meeting.state === "ended";
+  const wasHidden = box.hidden;
+  box.hidden = !ended;
+  if (!ended) return;
+  const published = Boolean(state.minutes?.published);
+  $("chair-ended-text").textContent = published ? gettext("Meeting ended — minutes published")
+    : gettext("Meeting ended — the minutes are published when the review period is over");
+  $("chair-minutes-link").hidden = !published;
+  if (wasHidden) $("chair-ended-text").focus();
+}
+
+// The quorum now (§ 11-9 (1)) as the server states it (state.quorum, meetings/quorum.py).
+function renderQuorum(state) {
+  const quorum = state.quorum;
+  const line = $("chair-quorum");
+  if (!quorum || !quorum.required) { line.textContent = ""; return; }
+  line.textContent = interpolate(gettext("%(present)s present who see and hear, %(required)s required (Local Government Act § 11-9 (1))."),
+    quorum, true) + (quorum.met ? "" : ` ${gettext("Too few present for a quorum")}.`);
+  line.classList.toggle("warning", !quorum.met);
 }
 
 export function setupChair({ request, getState, getSeq, roster, conflicts }) {
@@ -68,6 +102,7 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
       if (getSeq() !== null && seq <= getSeq()) { awaiting.delete(button); busy(button, false); }
     }
   };
+  let renderDoors = null;
   // Send one command for `button`: pending until answered; a refusal shown beside it (or in `near`).
   async function act(button, type, payload = {}, near = button) {
     busy(button, true);
@@ -82,9 +117,11 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
       return null;
     } finally {
       applyAllowed(getState());
+      renderDoors?.(getState(), pending);
     }
   }
   const rowAct = (type, payload) => (e) => act(e.currentTarget, type, payload, $("roll-call-errors"));
+  const renderSpeakers = setupSpeakers({ act, allows, getState });
   for (const button of document.querySelectorAll("#chair [data-cmd]")) button.onclick = () => act(button, button.dataset.cmd);
 
   // § 11-9 (1): too few present who see and hear for a quorum (state.quorum, meetings/quorum.py);
@@ -144,11 +181,8 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
     await act(button, "vote.close", { vote: Number(getState().open_vote) });
   });
   on("doors-motion", (e) => act(e.currentTarget, "doors.motion", { ground: $("ground").value }));
-  on("closure-vote", async (e) => {
-    const button = e.currentTarget;
-    if (!await quorumConfirmed("open")) return;
-    await afterSeeHearCheck(() => act(button, "vote.open", { kind: "closure" }));
-  });
+  renderDoors = setupDoors({ act, allows, getState, grounds: JSON.parse($("grounds-data").textContent),
+    quorumConfirmed, afterSeeHearCheck });
   on("rule-conflict", (e) => act(e.currentTarget, "conflict.rule", {
     item_id: Number(getState().current_item), person_id: Number($("conflict-member").value),
     recused: $("conflict-recused").checked, legal_basis: $("conflict-basis").value, kind: $("conflict-kind").value }));
@@ -157,35 +191,44 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
       ? "kommuneloven § 11-11" : "forvaltningsloven § 6 første ledd bokstav ";
   };
 
-  function rollCallRow(id, name, state) {
+  // One cell of the roll call: name, party, present / absent / deputy, and whether the server says
+  // the person sees and hears (state.presence, with its reason when not).
+  function rollCallCell(m, state) {
+    const { id, name } = m;
     const att = state.attendance[id];
     const absent = state.absent[id];
-    const status = att?.present ? gettext("present")
-      : absent ? (absent.reason ? interpolate(gettext("absent: %(reason)s"), absent, true) : gettext("absent"))
+    const party = state.roster?.[id]?.party || m.party || "";
+    const deputyFor = att?.substitute_for && (state.attendance[att.substitute_for]?.name
+      || state.roster?.[att.substitute_for]?.name || roster.find((r) => r.id === att.substitute_for)?.name);
+    const deputyName = absent?.deputy && (state.attendance[absent.deputy]?.name || state.roster?.[absent.deputy]?.name);
+    const status = att?.present ? (deputyFor ? interpolate(gettext("deputy for %(name)s"), { name: deputyFor }, true) : gettext("present"))
+      : absent ? [absent.reason ? interpolate(gettext("absent: %(reason)s"), absent, true) : gettext("absent"),
+        deputyName ? ` · ${interpolate(gettext("deputy: %(name)s"), { name: deputyName }, true)}` : ""].join("")
         : gettext("not registered");
-    const who = { "data-person": id };
     const fact = state.presence?.[id];
     const inRoom = Boolean(att?.in_room);
-    return el("tr", who, el("th", { scope: "row" }, name), el("td", { class: "status" }, status),
-      el("td", { class: fact?.sees_and_hears ? "presence ok" : "presence bad" }, presenceText(fact)),
-      el("td", {},
+    const kind = att?.present ? "is-present" : absent ? "is-absent" : "is-unknown";
+    return el("li", { "data-person": id, class: `roll-cell ${kind}` },
+      el("span", { class: "who" }, el("strong", { class: "name" }, name), party ? el("span", { class: "party" }, ` (${party})`) : ""),
+      el("span", { class: "status" }, status),
+      el("span", { class: fact?.sees_and_hears ? "presence ok" : "presence bad" }, presenceText(fact)),
+      el("span", { class: "cell-actions" },
         el("button", { type: "button", class: "mark-present", disabled: Boolean(att?.present) || !allows(state, "roll_call"),
                        "aria-label": interpolate(gettext("%(name)s is present"), { name }, true),
                        onclick: rowAct("roll_call", { present: [Number(id)] }) }, gettext("Present")),
-        " ",
         // A member sitting in the meeting room counts without media (a hybrid meeting).
         el("button", { type: "button", class: "in-room secondary", disabled: !att?.present || !allows(state, "member.in_room"),
                        "aria-pressed": String(inRoom), "aria-label": interpolate(gettext("In the room: %(name)s"), { name }, true),
                        onclick: rowAct("member.in_room", { person_id: Number(id), in_room: !inRoom }) },
           gettext("In the room")),
-        " ",
         el("button", { type: "button", class: "mark-absent secondary",
                        disabled: Boolean(att?.present || absent) || !allows(state, "absence.register"),
                        "aria-label": interpolate(gettext("%(name)s is absent"), { name }, true),
                        onclick: (e) => act(e.currentTarget, "absence.register", { person_id: Number(id), reason: $("absent-reason").value },
                          $("roll-call-errors")) },
           gettext("Absent")),
-        absent && !absent.deputy ? el("button", { type: "button", class: "secondary", disabled: !allows(state, "deputy.summon"),
+        absent && !absent.deputy ? el("button", { type: "button", class: "secondary summon", disabled: !allows(state, "deputy.summon"),
+          "aria-label": interpolate(gettext("Summon a deputy for %(name)s"), { name }, true),
           onclick: rowAct("deputy.summon", { for_member_id: Number(id) }) }, gettext("Summon deputy")) : ""));
   }
 
@@ -194,7 +237,7 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
     const known = new Set(seated.map((m) => m.id));
     const deputies = Object.entries(state.attendance).filter(([id]) => !known.has(id)
       && VOTING_ROLES.has(state.attendance[id].role)).map(([id, a]) => ({ id, name: a.name }));
-    $("roll-call").replaceChildren(...[...seated, ...deputies].map((m) => rollCallRow(m.id, m.name, state)));
+    $("roll-call").replaceChildren(...[...seated, ...deputies].map((m) => rollCallCell(m, state)));
   }
 
   function renderConflicts(state) {
@@ -211,31 +254,18 @@ export function setupChair({ request, getState, getSeq, roster, conflicts }) {
     $("vote-proposals").replaceChildren(...proposals.map((p) => el("label", {},
       el("input", { type: "checkbox", value: p.id, class: "vote-proposal" }), ` ${interpolate(gettext("Proposal %(id)s"), p, true)}: ${p.text}`)));
     renderRollCall(state);
+    renderSpeakers(state);
     renderConflicts(state);
+    renderQuorum(state);
+    renderEnded(state);
     settle();
     applyAllowed(state);
+    renderDoors(state, pending);
   };
 }
 
-// The chair's controls on one speakers-list entry: give the floor, move up or down, remove.
-export function speakerControls({ send, state, index }) {
-  const list = state.speakers;
-  const entry = list[index];
-  const move = (to) => {
-    const order = list.map((s) => ({ person: Number(s.person), kind: s.kind }));
-    [order[index], order[to]] = [order[to], order[index]];
-    send("speakers.reorder", { order });
-  };
-  const name = entry.name;
-  const reorder = allows(state, "speakers.reorder");
-  return el("span", { class: "speaker-controls" },
-    el("button", { type: "button", disabled: !allows(state, "floor.grant"),
-                   onclick: () => send("floor.grant", { person_id: Number(entry.person) }) }, gettext("Give the floor")),
-    el("button", { type: "button", class: "secondary", disabled: index === 0 || !reorder, "aria-label": interpolate(gettext("Move %(name)s up"), { name }, true),
-                   onclick: () => move(index - 1) }, "↑"),
-    el("button", { type: "button", class: "secondary", disabled: index === list.length - 1 || !reorder,
-                   "aria-label": interpolate(gettext("Move %(name)s down"), { name }, true), onclick: () => move(index + 1) }, "↓"),
-    el("button", { type: "button", class: "secondary", disabled: !allows(state, "floor.withdraw"),
-                   "aria-label": interpolate(gettext("Remove %(name)s from the speakers list"), { name }, true),
-                   onclick: () => send("floor.withdraw", { person_id: Number(entry.person), kind: entry.kind }) }, gettext("Remove")));
+// The member room's speakers list carries no controls for the chair: they are in the console's own
+// list (chair_speakers.js), next to the floor and its timer. Kept so room.js's call stays valid.
+export function speakerControls() {
+  return "";
 }

@@ -36,6 +36,16 @@ const TEXTS = {
   invalid_input: () => gettext("The request was not complete or not valid."),
   rate_limited: () => gettext("Too many requests at once; try again."),
   internal: () => gettext("The server could not handle this request."),
+  // Refusals the chair's console can meet (docs/protocol.md, "Error codes").
+  not_found: () => gettext("That no longer exists in this meeting."),
+  quorum_not_met: () => gettext("Too few are present for the meeting to make a valid decision (Local Government Act § 11-9 (1))."),
+  closure_ground_required: () => gettext("Choose the legal ground for closing the doors."),
+  no_item_to_open: () => gettext("No item on the agenda can be opened now."),
+  chair_not_elected: () => gettext("The meeting must elect its chair first (Local Government Act § 11-2 (3))."),
+  budget_needs_alternatives: () => gettext("A budget vote needs at least two proposals; with one, hold an ordinary vote."),
+  meeting_ended: () => gettext("The meeting has ended."),
+  already_withdrawn: () => gettext("The proposal was already withdrawn."),
+  use_late_item: () => gettext("The notice is out: add the case as a late item."),
 };
 
 // An Error from LiveSocket.request (with `code`), or anything else thrown while sending.
