@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login
-from tests.browser.helpers import enter_rooms, formannskap_meeting, wait_text
+from tests.browser.helpers import api, enter_rooms, formannskap_meeting, join_over_api, token, wait_text
 from tests.browser.test_member_meeting import Chair, wait_state
 
 pytestmark = pytest.mark.browser
@@ -46,6 +46,9 @@ def test_a_member_joins_asks_for_the_floor_votes_and_leaves_with_the_keyboard(br
     wait_state(member, "s.attendance[me]?.present && s.presence[me]?.sees_and_hears")
     expect(member.locator("#prejoin")).to_be_hidden()
 
+    other = token(base, "medlem04")  # another member, on another client
+    other_id, _ = join_over_api(base, meeting, other)
+    chair.does("member.in_room", person_id=int(other_id), in_room=True)
     chair.does("item.open", item_id=chair.items()[0]["id"])
     wait_state(member, "s.allowed.includes('floor.request')")
     tab_to(member, "#req-floor")
@@ -57,6 +60,11 @@ def test_a_member_joins_asks_for_the_floor_votes_and_leaves_with_the_keyboard(br
     member.wait_for_function(FOCUSED, arg="#vote-h")
     tab_to(member, "#vote button.option")
     assert member.evaluate("document.activeElement.textContent") == "For"
+    # Another member's ballot updates the tally and leaves the focus where it is.
+    vote = member.evaluate("Number(councilRoom.folded.state.open_vote)")
+    api(base, f"/api/meetings/{meeting}/actions/vote.cast/", {"vote": vote, "choice": "against"}, other)
+    wait_text(member, "#vote .ballot-tally", "1 av 2 har stemt")
+    assert member.evaluate(FOCUSED, "#vote button.option")
     member.keyboard.press("Enter")
     wait_text(member, "#vote .my-choice", "Du stemte: For")
 

@@ -6,6 +6,8 @@ so each test needs one browser page only. Real server, real Chromium with fake c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -13,6 +15,8 @@ from tests.browser.conftest import assert_accessible, login
 from tests.browser.helpers import api, enter_rooms, formannskap_meeting, join_over_api, token, wait_text
 
 pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 # Every command button of the member room (the chair's console has its own test) against the state
 # the page holds: disabled exactly when its command is not in `allowed`, a button awaiting its
@@ -141,6 +145,7 @@ def test_a_member_joins_asks_for_the_floor_votes_and_sees_the_meeting_end(browse
     now = check_buttons(member)
     assert "vote.cast" in now
     assert_accessible(member, "member room, in a vote")
+    member.screenshot(path=str(SHOTS / "ballot.png"))
     member.click("#vote button.option:has-text('For')")
     wait_text(member, "#vote .my-choice", "Du stemte: For")
     wait_text(member, "#vote", "Stemmen din er avgitt og kan ikke lenger endres.")
@@ -171,7 +176,7 @@ def test_a_member_joins_asks_for_the_floor_votes_and_sees_the_meeting_end(browse
     member.context.close()
 
 
-def test_the_room_passes_axe_in_nynorsk_in_session_and_in_a_vote(browser, live_server_url):
+def test_the_room_in_nynorsk_passes_axe_and_captions_the_speaker(browser, live_server_url):
     base = live_server_url
     meeting = formannskap_meeting(base)
     chair = Chair(base, meeting)
@@ -190,7 +195,28 @@ def test_the_room_passes_axe_in_nynorsk_in_session_and_in_a_vote(browser, live_s
     member.click("#req-floor")
     wait_text(member, "#queue-pos", "Du er nummer 1 på talarlista.")
     check_buttons(member)
+
+    # Another member (in a browser with camera and microphone) is given the floor: their picture on
+    # the stage carries their name, party and role, and the speaking indicator while their voice is heard.
+    speaker = login(browser, base, "medlem03")
+    enter_rooms(base, meeting, [speaker])
+    speaker.click("#join-media")
+    wait_state(speaker, "s.attendance[me]?.present && s.presence[me]?.sees_and_hears")
+    speaker_id = speaker.evaluate("document.getElementById('room').dataset.person")
+    chair.does("floor.grant", person_id=int(speaker_id))
+    figure = member.locator(f"#floor-videos figure.slot-video[data-person='{speaker_id}']")
+    expect(figure).to_be_visible()
+    party = next(m["party"] for m in member.evaluate("JSON.parse(document.getElementById('roster-data').textContent)")
+                 if m["id"] == speaker_id)
+    expect(figure.locator(".caption-party")).to_have_text(party)
+    expect(figure.locator(".caption-role")).to_have_text("har ordet")
+    expect(figure.locator(".caption-name")).to_have_text(speaker.evaluate(
+        "councilRoom.folded.state.attendance[document.getElementById('room').dataset.person].name"))
+    member.wait_for_selector(f"#floor-videos figure.speaking[data-person='{speaker_id}'] .speaking-badge:not([hidden])")
+    speaker.wait_for_selector("#self-tile.speaking .speaking-badge:not([hidden])")  # their own tile too
+    expect(member.locator("#queue-pos")).to_have_text("Du er nummer 1 på talarlista.")
     assert_accessible(member, "member room, in session (nn)")
+    speaker.context.close()
     chair.does("vote.open")  # on the item's recommendation
     wait_text(member, "#vote .proposal-text", "Budsjettjustering vedtas.")
     wait_text(member, "#vote", "Innstillinga")

@@ -7,7 +7,7 @@ import { FoldedState, coalesce } from "./fold.js";
 import { gettext, interpolate } from "./i18n.js";
 import { MemberMedia } from "./media.js";
 import { PreJoinCheck } from "./prejoin.js";
-import { ballotView, optionLabel, resultDetails, resultSummary, voteTitle } from "./votes.js";
+import { ballotView, resultDetails, resultSummary, tallyText, voteTitle } from "./votes.js";
 import { presenceText, reasonText } from "./presence.js";
 import { ConflictLog, KINDS } from "./conflicts.js";
 import { RoomActions } from "./room_actions.js";
@@ -79,6 +79,7 @@ function showRefusal(code) {
 // A failure with no button of its own (the call's set-up, the chair's list controls): in #errors,
 // in the page's language, until dismissed.
 function showError(e, near = "errors") {
+  actions.clearRefusal(near);
   actions.showRefusal($(near) || $("errors"), e, near);
 }
 
@@ -155,6 +156,8 @@ function render() {
   $("speakers").replaceChildren(...state.speakers.map((s, index) => el("li", {}, s.name, kindNote(s.kind),
     isChair() ? [" ", speakerControls({ send, state, index })] : "")));
   renderQueue();
+  // Registering as present without the call (a member in the meeting room) is offered until present.
+  $("join-meeting").closest(".control").hidden = Boolean(state.attendance[me]?.present);
   renderProposals();
   renderPapers();
   const doors = state.doors;
@@ -204,6 +207,7 @@ function renderProposals() {
 // The ballot at the top of the page: the open vote, or the last one closed on the current item with
 // its result, until the next vote or item.
 let ballotShown = null;
+let ballotDrawn = "";
 function shownVote() {
   if (state.open_vote) return state.votes[state.open_vote];
   const closed = Object.values(state.votes).filter((v) => v.state === "closed");
@@ -215,9 +219,18 @@ function renderVote() {
   const vote = shownVote();
   const box = $("vote");
   box.hidden = !vote;
-  if (!vote) { ballotShown = null; $("ballot").replaceChildren(); return; }
-  $("ballot").replaceChildren(...ballotView({ vote, state, me, el, proposalText, reasonText,
-    choose: (button, choice) => actions.act(button, "vote.cast", { vote: Number(vote.vote), choice }, $("vote-errors")) }));
+  if (!vote) { ballotShown = null; ballotDrawn = ""; $("ballot").replaceChildren(); return; }
+  // Drawn again only when the member's ballot changes (not with every other member's ballot), so
+  // that the focus stays on the choice a keyboard user is at; the tally is updated in place.
+  const drawn = JSON.stringify([vote.vote, vote.state, vote.ballots[me] || null, vote.eligible.includes(me)]);
+  if (drawn !== ballotDrawn) {
+    ballotDrawn = drawn;
+    $("ballot").replaceChildren(...ballotView({ vote, state, me, el, proposalText, reasonText,
+      choose: (button, choice) => actions.act(button, "vote.cast", { vote: Number(vote.vote), choice }, $("vote-errors")) }));
+  } else {
+    const tally = $("ballot").querySelector(".ballot-tally");
+    if (tally) tally.textContent = tallyText(vote);
+  }
   box.dataset.state = vote.state;
   // A new vote the member may cast takes the focus (unless they are typing), so that it is in front
   // of them, and a screen reader reads it out.

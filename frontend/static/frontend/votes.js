@@ -141,6 +141,9 @@ function castOrChoices(vote, me, el, label, choose) {
                                               "data-pending-key": "vote.cast", onclick: (e) => choose(e.currentTarget, o) }, label(o))));
 }
 
+export const tallyText = (vote) => interpolate(gettext("%(cast)s of %(eligible)s have voted"),
+  { cast: Object.keys(vote.ballots).length, eligible: vote.eligible.length }, true);
+
 // The nodes of the ballot for `vote` (open, or closed with its result) as `me` sees it.
 export function ballotView({ vote, state, me, el, proposalText, reasonText, choose }) {
   const label = (o) => optionLabel(o, proposalText);
@@ -155,8 +158,7 @@ export function ballotView({ vote, state, me, el, proposalText, reasonText, choo
     if (vote.ballots?.[me]) nodes.push(castOrChoices(vote, me, el, label, choose));
     return nodes;
   }
-  nodes.push(el("p", { class: "ballot-tally" }, interpolate(gettext("%(cast)s of %(eligible)s have voted"),
-    { cast: Object.keys(vote.ballots).length, eligible: vote.eligible.length }, true)));
+  nodes.push(el("p", { class: "ballot-tally" }, tallyText(vote)));
   nodes.push(castOrChoices(vote, me, el, label, choose));
   return nodes;
 }
