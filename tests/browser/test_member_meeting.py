@@ -6,17 +6,18 @@ so each test needs one browser page only. Real server, real Chromium with fake c
 
 from __future__ import annotations
 
-from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import ROOT, assert_accessible, login
 from tests.browser.helpers import api, enter_rooms, formannskap_meeting, join_over_api, token, wait_text
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = ROOT / "docs" / "screenshots"
 
 # Every command button of the member room (the chair's console has its own test) against the state
 # the page holds: disabled exactly when its command is not in `allowed`, a button awaiting its
@@ -224,4 +225,45 @@ def test_the_room_in_nynorsk_passes_axe_and_captions_the_speaker(browser, live_s
     member.click("#vote button.option:has-text('Mot')")
     wait_text(member, "#vote .my-choice", "Du røysta: Mot")
     assert_accessible(member, "member room, vote cast (nn)")
+    member.context.close()
+
+
+def body_written_ballot_basis(env: dict[str, str], basis: str) -> None:
+    """Sets Formannskapet's rules of procedure on written ballots (§ 11-12) in the live server's database."""
+    code = ("from meetings.models import Body; "
+            f"Body.objects.filter(slug='formannskapet').update(written_ballot_basis={basis!r})")
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+
+
+def test_an_election_by_written_ballot_lists_the_candidates_and_keeps_the_choice_secret(
+        browser, live_server_url, live_server_env):
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    chair = Chair(base, meeting)
+    body_written_ballot_basis(live_server_env, "Reglement for Formannskapet § 9")
+    try:
+        member = login(browser, base, "medlem02")
+        enter_rooms(base, meeting, [member])
+        chair.does("meeting.open")
+        member.wait_for_selector('#check-status[data-state="ok"]')
+        member.click("#join-media")
+        wait_state(member, "s.attendance[me]?.present && s.presence[me]?.sees_and_hears")
+        chair.does("item.open", item_id=chair.items()[2]["id"])
+        vote = chair.does("vote.open", kind="election", candidates=["Kari Nordmann", "Per Hansen"], written=True)
+    finally:
+        body_written_ballot_basis(live_server_env, "")
+    ballot = member.locator("#vote form.written-ballot")
+    expect(ballot).to_be_visible()
+    expect(member.locator("#vote .ballot-candidates li")).to_have_text(["Kari Nordmann", "Per Hansen"])
+    expect(ballot.locator("legend")).to_have_text("Skriftlig valg: valget ditt er hemmelig")
+    assert member.evaluate(IN_VIEW, "#vote")
+    check_buttons(member)
+    assert_accessible(member, "member room, a written ballot")
+    ballot.get_by_label("Per Hansen").check()
+    ballot.locator("button[type=submit]").click()
+    wait_text(member, "#vote .my-choice", "Du har avgitt den skriftlige stemmen din.")
+    assert "Per Hansen" not in member.inner_text("#vote .ballot-locked")  # the page keeps no choice either
+    assert "vote.cast" not in check_buttons(member)
+    chair.does("vote.close", vote=vote)
+    wait_text(member, "#vote .ballot-result", "Kari Nordmann: 0, Per Hansen: 1")  # one voter: no quorum
     member.context.close()
