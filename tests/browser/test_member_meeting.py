@@ -134,6 +134,13 @@ def test_a_member_joins_asks_for_the_floor_votes_and_sees_the_meeting_end(browse
     assert member.evaluate(FITS), member.evaluate("() => document.documentElement.scrollWidth")
     member.set_viewport_size({"width": 1280, "height": 800})
 
+    # A declared conflict of interest, for the current item unless the member chooses another.
+    assert member.input_value("#declare-item") == str(chair.items()[1]["id"])
+    member.fill("#declare-reason", "Eier naboeiendommen")
+    member.click("#declare-conflict")
+    wait_text(member, "#my-conflicts", "venter på avgjørelse")
+    assert member.input_value("#declare-reason") == ""
+
     # The ballot: the question, the proposal's full text, in front of the member without scrolling.
     text = "Havneplanen sendes tilbake til administrasjonen for en ny vurdering av moloen."
     proposal = api(base, f"/api/meetings/{meeting}/actions/proposal.submit/", {"text": text}, other)["result"]
@@ -147,6 +154,11 @@ def test_a_member_joins_asks_for_the_floor_votes_and_sees_the_meeting_end(browse
     assert "vote.cast" in now
     assert_accessible(member, "member room, in a vote")
     member.screenshot(path=str(SHOTS / "ballot.png"))
+    member.set_viewport_size({"width": 390, "height": 844})
+    member.wait_for_function("() => document.documentElement.clientWidth === 390")
+    assert member.evaluate(FITS), member.evaluate("() => document.documentElement.scrollWidth")
+    assert member.evaluate(IN_VIEW, "#vote .ballot-options"), "the choices are not on a phone's screen"
+    member.set_viewport_size({"width": 1280, "height": 800})
     member.click("#vote button.option:has-text('For')")
     wait_text(member, "#vote .my-choice", "Du stemte: For")
     wait_text(member, "#vote", "Stemmen din er avgitt og kan ikke lenger endres.")
