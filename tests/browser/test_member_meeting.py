@@ -93,6 +93,7 @@ def test_a_member_joins_asks_for_the_floor_votes_and_sees_the_meeting_end(browse
     wait_state(member, "s.attendance[me]?.present && s.presence[me]?.sees_and_hears")
     expect(member.locator("#prejoin")).to_be_hidden()
     expect(member.locator("#mute")).to_be_enabled()
+    expect(member.locator("#join-meeting")).to_be_hidden()  # present: not offered again
     member.wait_for_function("() => window.busySeen.includes('join-meeting')")  # pending while the server answered
     check_buttons(member)
     expect(member.locator("#audio-only")).to_be_enabled()
