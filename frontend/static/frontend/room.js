@@ -6,7 +6,7 @@ import { LiveSocket, el } from "./live.js";
 import { FoldedState, coalesce } from "./fold.js";
 import { gettext, interpolate } from "./i18n.js";
 import { MemberMedia } from "./media.js";
-import { PreJoinCheck } from "./prejoin.js";
+import { PreJoinCheck, deviceProblem } from "./prejoin.js";
 import { ballotView, resultDetails, resultSummary, tallyText, voteTitle } from "./votes.js";
 import { presenceText, reasonText } from "./presence.js";
 import { ConflictLog, KINDS } from "./conflicts.js";
@@ -358,6 +358,7 @@ const check = new PreJoinCheck({ video: $("preview"), meter: $("mic-level"), sta
 check.start();
 $("join-media").onclick = async () => {
   const button = $("join-media");
+  actions.clearRefusal("join-media");
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   $("media-progress").textContent = gettext("Connecting your camera and microphone …");
@@ -375,7 +376,9 @@ $("join-media").onclick = async () => {
     media.stop();
     button.disabled = false;
     $("media-progress").textContent = "";
-    showError(e);
+    // Beside the button, in words: the devices' problem as the pre-join check says it, or the server's.
+    actions.clearRefusal("join-media");
+    actions.showRefusal(button.closest(".control"), e instanceof DOMException ? { message: deviceProblem(e) } : e, "join-media");
     check.start();
   } finally {
     button.removeAttribute("aria-busy");
