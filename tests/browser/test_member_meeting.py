@@ -280,3 +280,26 @@ def test_an_election_by_written_ballot_lists_the_candidates_and_keeps_the_choice
     chair.does("vote.close", vote=vote)
     wait_text(member, "#vote .ballot-result", "Kari Nordmann: 0, Per Hansen: 1")  # one voter: no quorum
     member.context.close()
+
+
+def test_the_room_in_english_passes_axe_before_joining_and_in_a_vote(browser, live_server_url):
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    chair = Chair(base, meeting)
+    member = login(browser, base, "medlem03")
+    member.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+    member.goto(f"{base}/meetings/{meeting}/room/")
+    wait_text(member, "#conn-status", "Connected")
+    member.wait_for_selector('#check-status[data-state="ok"]')
+    assert_accessible(member, "member room, pre-join (en)")
+    chair.does("meeting.open")
+    member.click("#join-media")
+    wait_state(member, "s.attendance[me]?.present && s.presence[me]?.sees_and_hears")
+    chair.does("item.open", item_id=chair.items()[0]["id"])
+    chair.does("vote.open")
+    wait_text(member, "#vote", "The recommendation: Budsjettjustering vedtas.")
+    check_buttons(member)
+    assert_accessible(member, "member room, in a vote (en)")
+    member.click("#vote button.option:has-text('Against')")
+    wait_text(member, "#vote", "Your vote is cast and can no longer be changed.")
+    member.context.close()
