@@ -20,6 +20,7 @@ const TEXTS = {
   not_present: () => gettext("Only someone registered as present can do this."),
   not_a_voting_member: () => gettext("Only members taking part in the meeting can do this."),
   already_requested: () => gettext("You are already on the speakers list."),
+  nothing_to_reply_to: () => gettext("A reply answers the speaker, and nobody has the floor."),
   not_on_list: () => gettext("That person is not on the speakers list."),
   recused: () => gettext("You have stepped down from this item."),
   motion_pending: () => gettext("A motion to close the doors is already pending."),

@@ -78,3 +78,87 @@ export function resultDetails(result, reasonText) {
   }
   return lines;
 }
+
+// The ballot in front of a member (the room's #vote): the question, the full text of what is voted
+// on, the choices, the member's own ballot once cast (locked: the server takes one per member) and
+// the result once the chair closes the vote. Every fact is the vote's own in the state
+// (meetings/projection.py `_vote_opened`: options, eligible, ballots, decision_texts, written).
+// el: live.js's element builder; choose(button, option): send the ballot.
+const ROUNDS = new Set(["election", "appointment"]);
+
+function whatIsVoted(vote, state, el, proposalText) {
+  const texts = vote.decision_texts || {};
+  if (ROUNDS.has(vote.kind)) {
+    return [el("h3", {}, gettext("Candidates")), el("ul", { class: "ballot-candidates" },
+      ...vote.options.filter((o) => o !== "blank").map((o) => el("li", {}, o)))];
+  }
+  const proposals = vote.options.filter((o) => /^p\d+$/.test(o));
+  if (proposals.length) {  // alternatives: each proposal in full
+    return [el("h3", {}, gettext("The proposals voted on")), el("ul", { class: "ballot-proposals" },
+      ...proposals.map((o) => {
+        const p = state.proposals?.[o.slice(1)];
+        return el("li", {}, el("strong", {}, interpolate(gettext("Proposal %(number)s"), { number: o.slice(1) }, true)),
+          p?.by_name ? ` (${p.by_name})` : "", ": ", el("span", { class: "proposal-text" }, texts[o] || proposalText(Number(o.slice(1))) || ""));
+      }))];
+  }
+  if (!texts.for) return [];
+  const single = vote.proposals?.length === 1 ? state.proposals?.[String(vote.proposals[0])] : null;
+  const label = vote.kind === "closure" ? gettext("The motion")
+    : single ? interpolate(gettext("Proposal %(number)s"), { number: single.id }, true) + (single.by_name ? ` (${single.by_name})` : "")
+      : gettext("The recommendation");
+  return [el("h3", {}, gettext("What is voted on")), el("p", { class: "ballot-proposals" },
+    el("strong", {}, label), ": ", el("span", { class: "proposal-text" }, texts.for))];
+}
+
+function castOrChoices(vote, me, el, label, choose) {
+  const mine = vote.ballots?.[me];
+  if (mine) {
+    return el("div", { class: "ballot-locked", "data-locked": "true" },
+      el("p", { class: "my-choice" }, mine === "written" ? gettext("You have cast your written ballot.")
+        : interpolate(gettext("You voted: %(choice)s"), { choice: label(mine) }, true)),
+      el("p", { class: "muted" }, mine === "written"
+        ? gettext("It is secret: only the totals are counted. It can no longer be changed.")
+        : gettext("Your vote is cast and can no longer be changed.")));
+  }
+  if (!vote.eligible.includes(me)) return el("p", {}, gettext("You do not vote in this vote."));
+  if (vote.written) {  // a written ballot: the choice is marked, then put in the box once
+    const name = `ballot-${vote.vote}`;
+    const submit = el("button", { type: "submit", class: "primary cast-written", "data-command": "vote.cast",
+                                  "data-pending-key": "vote.cast" }, gettext("Put the ballot in the box"));
+    const form = el("form", { class: "written-ballot", onsubmit: (e) => {
+      e.preventDefault();
+      const picked = form.querySelector("input:checked");
+      if (picked) choose(submit, picked.value);
+    } },
+    el("fieldset", {}, el("legend", {}, gettext("Written ballot: your choice is secret")),
+      ...vote.options.map((o, i) => el("label", { class: "ballot-choice" },
+        el("input", { type: "radio", name, value: o, required: i === 0 }), " ", label(o)))),
+    submit);
+    return form;
+  }
+  return el("div", { role: "group", class: "ballot-options", "aria-label": gettext("Your vote") },
+    ...vote.options.map((o) => el("button", { type: "button", class: "option", "data-command": "vote.cast",
+                                              "data-pending-key": "vote.cast", onclick: (e) => choose(e.currentTarget, o) }, label(o))));
+}
+
+export const tallyText = (vote) => interpolate(gettext("%(cast)s of %(eligible)s have voted"),
+  { cast: Object.keys(vote.ballots).length, eligible: vote.eligible.length }, true);
+
+// The nodes of the ballot for `vote` (open, or closed with its result) as `me` sees it.
+export function ballotView({ vote, state, me, el, proposalText, reasonText, choose }) {
+  const label = (o) => optionLabel(o, proposalText);
+  const item = vote.item ? state.items?.[vote.item] : null;
+  const nodes = [el("h2", { id: "vote-h", tabindex: "-1" }, voteTitle(vote))];
+  if (item && vote.kind !== "closure") nodes.push(el("p", { class: "ballot-item" }, `${item.case_number} ${item.title}`));
+  if (vote.office) nodes.push(el("p", {}, interpolate(gettext("Office: %(office)s"), { office: vote.office }, true)));
+  nodes.push(...whatIsVoted(vote, state, el, proposalText));
+  if (vote.state === "closed" && vote.result) {
+    nodes.push(el("h3", {}, gettext("Result")), el("p", { class: "ballot-result" }, resultSummary(vote.result, proposalText, vote.kind)),
+      el("ul", { class: "result-details" }, ...resultDetails(vote.result, reasonText).map((line) => el("li", {}, line))));
+    if (vote.ballots?.[me]) nodes.push(castOrChoices(vote, me, el, label, choose));
+    return nodes;
+  }
+  nodes.push(el("p", { class: "ballot-tally" }, tallyText(vote)));
+  nodes.push(castOrChoices(vote, me, el, label, choose));
+  return nodes;
+}
