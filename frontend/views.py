@@ -123,7 +123,7 @@ def report_absence(request: HttpRequest, meeting_id: int) -> HttpResponse:
                                                reason=request.POST.get("reason", ""))
             messages.success(request, _("Your absence is registered; the clerk is told."))
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, exc.translated())
     return redirect("home")
 
 
@@ -230,7 +230,7 @@ def clerk(request: HttpRequest) -> HttpResponse:
                                         scheduled_start=form.cleaned_data["scheduled_start"])
             return redirect("clerk-meeting", meeting_id=m.id)
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.translated())
     rows = Meeting.objects.filter(body_id__in=bodies).select_related("body").order_by("-scheduled_start")[:100]
     return render(request, "frontend/clerk.html", {"form": form, "meetings": rows})
 
@@ -290,7 +290,7 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     messages.success(request, _("The correction is added."))
                 return redirect("clerk-meeting", meeting_id=meeting.id)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.translated())
     meeting.refresh_from_db()
     state = meeting.live_state or {}
     reasons = _presence_reasons()
@@ -315,7 +315,7 @@ def clerk_archive_package(request: HttpRequest, meeting_id: int) -> HttpResponse
     except Meeting.DoesNotExist:
         raise Http404("no such meeting") from None
     except DomainError as exc:
-        return HttpResponse(exc.message, status=exc.http_status, content_type="text/plain; charset=utf-8")
+        return HttpResponse(exc.translated(), status=exc.http_status, content_type="text/plain; charset=utf-8")
     response = HttpResponse(blob, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="noark5-moete-{meeting_id}.zip"'
     return response
@@ -347,11 +347,14 @@ def _presence_words(fact: dict[str, Any] | None, reasons: dict[str, str]) -> str
     return reasons.get(fact["reason"] or "", fact["reason"] or "")
 
 
+_FIELD_CHOICES = {"vote": "choose a vote", "item": "choose an item", "member": "choose a member"}
+
+
 def _int_field(value: str | None, *, name: str = "vote") -> int:
     try:
         return parse_int(value or "", name=name, minimum=1)
     except DomainError:
-        raise DomainError(f"choose a {name}", code="invalid_input") from None
+        raise DomainError(_FIELD_CHOICES[name], code="invalid_input") from None
 
 
 def locked_out(request: HttpRequest, *args: Any) -> HttpResponse:
