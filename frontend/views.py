@@ -126,7 +126,7 @@ def report_absence(request: HttpRequest, meeting_id: int) -> HttpResponse:
                                                reason=request.POST.get("reason", ""))
             messages.success(request, _("Your absence is registered; the clerk is told."))
         except DomainError as exc:
-            messages.error(request, exc.as_dict()["message"])
+            messages.error(request, exc.translated())
     return redirect("home")
 
 
@@ -235,7 +235,7 @@ def clerk(request: HttpRequest) -> HttpResponse:
                                         location=form.cleaned_data["location"])
             return redirect("clerk-meeting", meeting_id=m.id)
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.translated())
     rows = Meeting.objects.filter(body_id__in=bodies).select_related("body").order_by("-scheduled_start")[:100]
     return render(request, "frontend/clerk.html", {"form": form, "meetings": rows})
 
@@ -301,7 +301,7 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     messages.success(request, _("The correction is added."))
                 return redirect("clerk-meeting", meeting_id=meeting.id)
     except DomainError as exc:
-        messages.error(request, exc.as_dict()["message"])
+        messages.error(request, exc.translated())
     meeting.refresh_from_db()
     state = meeting.live_state or {}
     reasons = _presence_reasons()
@@ -336,7 +336,7 @@ def clerk_archive_package(request: HttpRequest, meeting_id: int) -> HttpResponse
     except Meeting.DoesNotExist:
         raise Http404("no such meeting") from None
     except DomainError as exc:
-        return HttpResponse(exc.message, status=exc.http_status, content_type="text/plain; charset=utf-8")
+        return HttpResponse(exc.translated(), status=exc.http_status, content_type="text/plain; charset=utf-8")
     response = HttpResponse(blob, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="noark5-moete-{meeting_id}.zip"'
     return response
@@ -407,11 +407,15 @@ def _clerk_action(request: HttpRequest, meeting: Meeting, action: str | None, ed
     return ""
 
 
+_FIELD_CHOICES = {"vote": "choose a vote", "item": "choose an item", "member": "choose a member",
+                  "meeting": "choose a meeting"}
+
+
 def _int_field(value: str | None, *, name: str = "vote") -> int:
     try:
         return parse_int(value or "", name=name, minimum=1)
     except DomainError:
-        raise DomainError(f"choose a {name}", code="invalid_input") from None
+        raise DomainError(_FIELD_CHOICES[name], code="invalid_input") from None
 
 
 def locked_out(request: HttpRequest, *args: Any) -> HttpResponse:

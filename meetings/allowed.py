@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from . import preconditions
 from .exceptions import DomainError, LegalRuleViolation, NotEligible, PermissionDenied
 from .legal import ROUND_KINDS, RuleSet, VoteKind
@@ -190,12 +192,12 @@ def _proposal_withdraw(s: State, f: Facts, a: Actor) -> None:
 def _vote_open(s: State, f: Facts, a: Actor) -> None:
     _chair(s, f, a)
     preconditions.in_session(f.meeting_state)
-    preconditions.no_open_vote(s, "another vote is in progress")
+    preconditions.no_open_vote(s, gettext_noop("another vote is in progress"))
     motion = s.get("closure_motion")
     if motion and f.rules.allows_vote(VoteKind.CLOSURE):
         item_id = motion.get("item") or s.get("current_item")
     else:
-        item_id = preconditions.item_is_open(s, "open an agenda item before voting", LegalRuleViolation)
+        item_id = preconditions.item_is_open(s, gettext_noop("open an agenda item before voting"), LegalRuleViolation)
         on_item = any(p["item"] == item_id and not p["withdrawn"] for p in s["proposals"].values())
         rounds = any(f.rules.allows_vote(k) for k in ROUND_KINDS)
         if not (on_item or rounds or f.current_recommendation):
@@ -210,7 +212,7 @@ def _vote_cast(s: State, f: Facts, a: Actor) -> None:
 
 def _vote_close(s: State, f: Facts, a: Actor) -> None:
     _chair(s, f, a)
-    preconditions.vote_is_open(s, s.get("open_vote") or 0, closed_message="the vote is already closed")
+    preconditions.vote_is_open(s, s.get("open_vote") or 0, closed_message=gettext_noop("the vote is already closed"))
 
 
 def _demand_written(s: State, f: Facts, a: Actor) -> None:

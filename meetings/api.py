@@ -203,7 +203,7 @@ class BodyMembers(generics.GenericAPIView):
         pk = self.kwargs["pk"]
         body = Body.objects.filter(pk=pk).first()
         if body is None:
-            raise NotFound(f"body {pk} does not exist")
+            raise NotFound("body %(pk)s does not exist", params={"pk": pk})
         return selectors.body_members(body=body)
 
     @extend_schema(responses=MembershipSerializer(many=True))

@@ -243,10 +243,10 @@ def validate(schema: type[serializers.Serializer], payload: Any) -> dict[str, An
         raise InvalidInput("payload must be a JSON object")
     ser = schema(data=payload)
     if not ser.is_valid():
-        raise InvalidInput(f"invalid payload: {_problems(ser.errors)}")
+        raise InvalidInput("invalid payload: %(value)s", params={"value": _problems(ser.errors)})
     unknown = set(payload) - set(ser.fields)
     if unknown:
-        raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
+        raise InvalidInput("unknown fields: %(values)s", params={"values": ', '.join(sorted(unknown))})
     return dict(ser.validated_data)
 
 
@@ -272,7 +272,7 @@ def execute(*, name: str, user: Any, meeting_id: int, payload: Any) -> Executed:
     """
     command = COMMANDS.get(name)
     if command is None:
-        raise InvalidInput(f"unknown command {name!r}", code="unknown_type")
+        raise InvalidInput("unknown command %(name)s", params={"name": repr(name)}, code="unknown_type")
     args = validate(command.schema, payload)
     with log.watch_seq() as watch:
         result = result_json(command.service(user=user, meeting_id=meeting_id, **args))

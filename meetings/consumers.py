@@ -95,7 +95,7 @@ class _LiveConsumer(AsyncWebsocketConsumer):
                 msg = protocol.parse(text_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES, allowed=self.allowed_types,
                                      within_rate=self.bucket.take())
             except protocol.ProtocolError as exc:
-                await self.send_json(protocol.error(exc.request_id, exc.code, gettext(exc.message)))
+                await self.send_json(protocol.error(exc.request_id, exc.code, exc.translated()))
                 return
             try:
                 await self.handle(msg)
@@ -112,7 +112,8 @@ class _LiveConsumer(AsyncWebsocketConsumer):
         elif msg.type == "sync":
             after = msg.payload.get("after", 0)
             if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_ID:
-                raise DomainError(f"after must be an integer from 0 to {MAX_ID}", code="invalid_input")
+                raise DomainError("after must be an integer from 0 to %(max)s",
+                    params={"max": MAX_ID}, code="invalid_input")
             self.last_seq = after
             replayed = await self.catch_up()
             await self.send_json(protocol.ack(msg.id, {"replayed": replayed}, self.last_seq))

@@ -37,16 +37,16 @@ def parse_int(raw: str, *, name: str, minimum: int = 0, maximum: int = MAX_ID, c
     With `cap`, any larger number (however long) is read as `cap` instead of refused: a page size.
     """
     if not (raw.isascii() and raw.isdigit()):
-        raise InvalidInput(f"{name} must be an integer written in the digits 0-9")
+        raise InvalidInput("%(name)s must be an integer written in the digits 0-9", params={"name": name})
     digits = raw.lstrip("0") or "0"
     ceiling = cap if cap is not None else maximum
     value = ceiling + 1 if len(digits) > len(str(ceiling)) else int(digits)
     if value < minimum:
-        raise InvalidInput(f"{name} must be at least {minimum}")
+        raise InvalidInput("%(name)s must be at least %(minimum)s", params={"name": name, "minimum": minimum})
     if value > ceiling:
         if cap is not None:
             return cap
-        raise InvalidInput(f"{name} must be at most {maximum}")
+        raise InvalidInput("%(name)s must be at most %(maximum)s", params={"name": name, "maximum": maximum})
     return value
 
 

@@ -63,14 +63,16 @@ def check_upload(upload: Any) -> tuple[Kind, str, bytes]:
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     kind = KINDS.get(extension)
     if kind is None:
-        raise InvalidInput(f"a case paper must be one of: {', '.join(KINDS)}", code="paper_type")
+        raise InvalidInput("a case paper must be one of: %(values)s",
+            params={"values": ', '.join(KINDS)}, code="paper_type")
     if upload.size > max_bytes():
-        raise InvalidInput(f"a case paper may be at most {max_bytes() // (1024 * 1024)} MB", code="paper_too_large")
+        raise InvalidInput("a case paper may be at most %(megabytes)s MB",
+            params={"megabytes": max_bytes() // (1024 * 1024)}, code="paper_too_large")
     content = upload.read()
     if not content:
         raise InvalidInput("the file is empty", code="paper_empty")
     if not content.startswith(kind.magic):
-        raise InvalidInput(f"the file is not a {extension.upper()} file", code="paper_type")
+        raise InvalidInput("the file is not a %(kind)s file", params={"kind": extension.upper()}, code="paper_type")
     return kind, name, content
 
 

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_noop
 
 from . import clock
-from .exceptions import DomainError, IllegalTransition, InvalidInput, LegalRuleViolation, NotEligible, PermissionDenied
+from .exceptions import (
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    LegalRuleViolation,
+    NotEligible,
+    PermissionDenied,
+    Text,
+    Words,
+)
 from .exemptions import profile_coverage
 from .legal import (
     MANDATORY_CLOSURE_GROUNDS,
@@ -34,31 +43,32 @@ JOINABLE = LIVE_STATES | {MeetingState.NOTICE_PUBLISHED, MeetingState.ADJOURNED}
 
 # A meeting's state in the words of an error message, in the active language (the request's or socket's).
 _STATE_WORDS = {
-    MeetingState.DRAFT: gettext_lazy("a draft"),
-    MeetingState.NOTICE_PUBLISHED: gettext_lazy("announced, not yet opened"),
-    MeetingState.IN_SESSION: gettext_lazy("in session"),
-    MeetingState.SUSPENDED: gettext_lazy("suspended"),
-    MeetingState.ADJOURNED: gettext_lazy("adjourned"),
-    MeetingState.ENDED: gettext_lazy("ended"),
+    MeetingState.DRAFT: Words("a draft"),
+    MeetingState.NOTICE_PUBLISHED: Words("announced, not yet opened"),
+    MeetingState.IN_SESSION: Words("in session"),
+    MeetingState.SUSPENDED: Words("suspended"),
+    MeetingState.ADJOURNED: Words("adjourned"),
+    MeetingState.ENDED: Words("ended"),
 }
 
 
 def _label(meeting_state: str) -> str:
+    """Words: worded when the message is sent, in the reader's language."""
     try:
-        return str(_STATE_WORDS[MeetingState(meeting_state)])
+        return _STATE_WORDS[MeetingState(meeting_state)]
     except ValueError:
         return meeting_state
 
 
 def in_session(meeting_state: str) -> None:
     if meeting_state != MeetingState.IN_SESSION:
-        raise IllegalTransition(gettext("the meeting is not in session (it is %(state)s)")
-                                % {"state": _label(meeting_state)}, code="not_in_session")
+        raise IllegalTransition("the meeting is not in session (it is %(state)s)",
+                                params={"state": _label(meeting_state)}, code="not_in_session")
 
 
 def joinable(meeting_state: str) -> None:
     if meeting_state not in JOINABLE:
-        raise LegalRuleViolation(gettext("the meeting is %(state)s") % {"state": _label(meeting_state)},
+        raise LegalRuleViolation("the meeting is %(state)s", params={"state": _label(meeting_state)},
                                  code="not_joinable")
 
 
@@ -72,12 +82,12 @@ def chair_or_clerk(*, chair_id: int | None, person_id: int, clerk: bool) -> None
         chair(chair_id=chair_id, person_id=person_id)
 
 
-def no_open_vote(state: State, message: str = "close the vote in progress first") -> None:
+def no_open_vote(state: State, message: str = gettext_noop("close the vote in progress first")) -> None:
     if state.get("open_vote"):
         raise LegalRuleViolation(message, code="vote_open")
 
 
-def item_is_open(state: State, message: str = "no agenda item is open",
+def item_is_open(state: State, message: str = gettext_noop("no agenda item is open"),
                  error: type[DomainError] = IllegalTransition) -> str:
     """The current item's id; refused (`no_item_open`) when none is open."""
     item_id = state.get("current_item")
@@ -105,7 +115,7 @@ def voting_person(state: State, pid: str, message: str) -> None:
 def present_member(state: State, pid: str) -> None:
     """Present, and a member taking part (not a clerk, not an unsummoned deputy)."""
     present(state, pid)
-    voting_person(state, pid, "only members taking part in the meeting may ask for the floor")
+    voting_person(state, pid, gettext_noop("only members taking part in the meeting may ask for the floor"))
 
 
 def not_recused(state: State, item_id: str, pid: str, message: str) -> None:
@@ -126,13 +136,13 @@ def vote_is_open(state: State, vote: int | str, *, closed_message: str) -> dict[
 
     v: dict[str, Any] | None = state["votes"].get(str(vote))
     if v is None:
-        raise NotFound(f"vote {vote} does not exist")
+        raise NotFound("vote %(vote)s does not exist", params={"vote": vote})
     if v["state"] != "open":
         raise IllegalTransition(closed_message, code="vote_closed")
     return v
 
 
-def closure_motion(state: State, message: str = "there is no motion to close") -> dict[str, Any]:
+def closure_motion(state: State, message: str = gettext_noop("there is no motion to close")) -> dict[str, Any]:
     motion: dict[str, Any] | None = state.get("closure_motion")
     if not motion:
         raise LegalRuleViolation(message, code="no_closure_motion")
@@ -158,60 +168,63 @@ def check_closure_ground_allowed(*, meeting: Any, ground: str) -> None:
     unless an exemption profile allows it (as the 2020-2022 temporary rules did) and covers both the
     meeting's date and now, the moment it is used (adding or opening the item, moving to close)."""
     if ground and ground not in ClosureGround.values:
-        raise InvalidInput(f"unknown closure ground {ground!r}; use one of {', '.join(ClosureGround.values)}")
+        raise InvalidInput("unknown closure ground %(ground)s; use one of %(values)s",
+            params={"ground": repr(ground), "values": ', '.join(ClosureGround.values)})
     if ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE:
         problem = mandatory_closure_remote_problem(meeting)
         if problem:
             raise LegalRuleViolation(
                 "a case that must be closed under § 11-5 (2) cannot be handled in a remote meeting "
-                f"(kommuneloven § 11-7 (3)); move it to a physical meeting ({problem})",
+                "(kommuneloven § 11-7 (3)); move it to a physical meeting (%(problem)s)", params={"problem": problem},
                 code="mandatory_closure_remote")
 
 
 def check_floor_request(state: dict[str, Any], pid: str, kind: str) -> None:
     """Whether `pid` may ask for the floor (`kind`) now; the reply's target is checked apart."""
     in_session(state["meeting"]["state"])
-    item = item_is_open(state, "no item is open; use a question to the chair (§ 11-2 (4))", LegalRuleViolation)
+    item = item_is_open(state, gettext_noop("no item is open; use a question to the chair (§ 11-2 (4))"),
+                        LegalRuleViolation)
     present_member(state, pid)
-    not_recused(state, item, pid, "you have stepped down from this item (inhabil/fritatt)")
+    not_recused(state, item, pid, gettext_noop("you have stepped down from this item (inhabil/fritatt)"))
     if any(s["person"] == pid and s["kind"] == kind for s in state["speakers"]):
         raise LegalRuleViolation("you are already on the speakers list", code="already_requested")
 
 
-def written_ballot_refusal(meeting: Meeting, *, kind: str, office: str = "") -> str | None:
+def written_ballot_refusal(meeting: Meeting, *, kind: str, office: str = "") -> Text | None:
     """Why a written ballot cannot be held for this vote, or None when it can (legal.py says why)."""
     if kind not in ROUND_KINDS:
-        return ("a written ballot is held only in an election or an appointment (kommuneloven § 8-1 (2) and "
-                "the body's rules of procedure, § 11-12)")
+        return Text("a written ballot is held only in an election or an appointment (kommuneloven § 8-1 (2) "
+                    "and the body's rules of procedure, § 11-12)")
     if office in OFFICES_NEVER_WRITTEN:
-        return (f"the election of {OFFICES_NEVER_WRITTEN[office]} cannot be held in writing "
-                f"({WRITTEN_BALLOT_MINISTRY}; kommuneloven 2018 has no rule on written ballots)")
+        return Text("the election of %(office)s cannot be held in writing (%(ministry)s; kommuneloven 2018 has "
+                    "no rule on written ballots)", {"office": OFFICES_NEVER_WRITTEN[office],
+                                                    "ministry": WRITTEN_BALLOT_MINISTRY})
     if not meeting.body.written_ballot_basis:
-        return ("kommuneloven 2018 has no rule on written ballots (the 1992 act's § 35 nr. 5 was not carried over, "
-                f"{WRITTEN_BALLOT_MINISTRY}), and the rules of procedure of {meeting.body.name} (§ 11-12) do not "
-                "provide for one")
+        return Text("kommuneloven 2018 has no rule on written ballots (the 1992 act's § 35 nr. 5 was not carried "
+                    "over, %(ministry)s), and the rules of procedure of %(body)s (§ 11-12) do not provide for one",
+                    {"ministry": WRITTEN_BALLOT_MINISTRY, "body": meeting.body.name})
     return None
 
 
 def check_proposal_submit(state: State, pid: str) -> None:
     in_session(state["meeting"]["state"])
     item = item_is_open(state)
-    voting_person(state, pid, "only members taking part may put forward proposals")
-    not_recused(state, item, pid, "you have stepped down from this item")
+    voting_person(state, pid, gettext_noop("only members taking part may put forward proposals"))
+    not_recused(state, item, pid, gettext_noop("you have stepped down from this item"))
 
 
 def check_vote_demand_written(state: State, pid: str, *, refusal: str | None) -> None:
     """`refusal`: why the body's rules of procedure hold no written ballot, None when they do."""
     in_session(state["meeting"]["state"])
     item_is_open(state)
-    voting_person(state, pid, "only members taking part may demand a written ballot")
+    voting_person(state, pid, gettext_noop("only members taking part may demand a written ballot"))
     if refusal is not None:
         raise LegalRuleViolation(refusal, code="written_ballot_not_allowed")
 
 
 def check_vote_cast(state: State, pid: str, vote: int | str) -> dict[str, Any]:
     """The open vote `vote`, if `pid` may cast a ballot in it now."""
-    v = vote_is_open(state, vote, closed_message="the vote is closed")
+    v = vote_is_open(state, vote, closed_message=gettext_noop("the vote is closed"))
     if pid in v["ballots"]:
         raise LegalRuleViolation("you have already voted", code="already_voted")
     if pid not in v["eligible"] or pid not in eligible_voters(state, v["item"]):

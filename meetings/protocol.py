@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from .api_json import holds_lone_surrogate
 from .commands import COMMANDS
 
@@ -20,11 +22,20 @@ MAX_ID_LENGTH = 64
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: str, request_id: Any = None) -> None:
-        super().__init__(message)
+    """`message` is a catalogue msgid; `params` fill its `%(name)s` placeholders (as DomainError's)."""
+
+    def __init__(self, code: str, message: str, request_id: Any = None, *,
+                 params: dict[str, Any] | None = None) -> None:
+        self.msgid = message
+        self.params = params or {}
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.code = code
-        self.message = message
         self.request_id = request_id
+
+    def translated(self) -> str:
+        words = gettext(self.msgid)
+        return words % self.params if self.params else words
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,7 @@ def _parse(text: str | None, *, max_bytes: int, allowed: set[str] | None) -> Mes
     if text is None:
         raise ProtocolError("binary_not_supported", "send JSON text frames")
     if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-        raise ProtocolError("too_large", f"message is larger than {max_bytes} bytes")
+        raise ProtocolError("too_large", "message is larger than %(max)s bytes", params={"max": max_bytes})
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: nested too deep for the decoder
@@ -69,7 +80,8 @@ def _parse(text: str | None, *, max_bytes: int, allowed: set[str] | None) -> Mes
     request_id = data.get("id")
     if request_id is not None and not (isinstance(request_id, (str, int)) and not isinstance(request_id, bool)
                                        and len(str(request_id)) <= MAX_ID_LENGTH):
-        raise ProtocolError("invalid_envelope", f"id must be a string or integer of at most {MAX_ID_LENGTH} characters")
+        raise ProtocolError("invalid_envelope", "id must be a string or integer of at most %(max)s characters",
+                            params={"max": MAX_ID_LENGTH})
     kind = data.get("type")
     if not isinstance(kind, str) or not kind:
         raise ProtocolError("invalid_envelope", "type is required and must be a string", request_id)
@@ -80,12 +92,15 @@ def _parse(text: str | None, *, max_bytes: int, allowed: set[str] | None) -> Mes
         raise ProtocolError("invalid_envelope", "payload must be a JSON object", request_id)
     extra = set(data) - {"type", "id", "payload"}
     if extra:
-        raise ProtocolError("invalid_envelope", f"unknown envelope fields: {', '.join(sorted(extra))}", request_id)
+        raise ProtocolError("invalid_envelope", "unknown envelope fields: %(fields)s", request_id,
+                            params={"fields": ", ".join(sorted(extra))})
     known = SESSION_TYPES | MEDIA_TYPES | set(COMMANDS)
     if kind not in known:
-        raise ProtocolError("unknown_type", f"unknown message type {kind[:60]!r}", request_id)
+        raise ProtocolError("unknown_type", "unknown message type %(type)s", request_id,
+                            params={"type": repr(kind[:60])})
     if allowed is not None and kind not in allowed:
-        raise ProtocolError("forbidden", f"{kind} is not allowed on this connection", request_id)
+        raise ProtocolError("forbidden", "%(type)s is not allowed on this connection", request_id,
+                            params={"type": kind})
     return Message(type=kind, id=request_id, payload=payload)
 
 

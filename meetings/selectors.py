@@ -31,9 +31,9 @@ def meeting_get(*, user: Any, meeting_id: Any) -> Meeting:
     try:
         meeting = Meeting.objects.select_related("body", "chair", "exemption_profile").get(id=int(meeting_id))
     except (Meeting.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"meeting {meeting_id} does not exist") from None
+        raise NotFound("meeting %(meeting_id)s does not exist", params={"meeting_id": meeting_id}) from None
     if not visibility.meeting_is_public(meeting.state) and not is_clerk(user=user, body_id=meeting.body_id):
-        raise NotFound(f"meeting {meeting_id} does not exist")
+        raise NotFound("meeting %(meeting_id)s does not exist", params={"meeting_id": meeting_id})
     return meeting
 
 
@@ -76,7 +76,7 @@ def live_participant(*, user: Any, meeting_id: int) -> tuple[int, str]:
 
     meeting = visibility.public_meetings(Meeting.objects.filter(id=meeting_id)).first()
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} does not exist")
+        raise NotFound("meeting %(meeting_id)s does not exist", params={"meeting_id": meeting_id})
     person = person_for(user)
     if person is None:
         raise PermissionDenied("you are not a member, deputy or clerk of this body")

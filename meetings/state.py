@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from .exceptions import IllegalTransition
+from .exceptions import IllegalTransition, Words
 
 
 class MeetingState(models.TextChoices):
@@ -86,11 +86,33 @@ DOORS_EVENTS: dict[str, str] = {
 }
 
 
+# The states in the words of a refusal (catalogue msgids, worded in the reader's language).
+_IN_WORDS: dict[str, str] = {
+    MeetingState.DRAFT: "a draft", MeetingState.NOTICE_PUBLISHED: "announced, not yet opened",
+    MeetingState.IN_SESSION: "in session", MeetingState.SUSPENDED: "suspended",
+    MeetingState.ADJOURNED: "adjourned", MeetingState.ENDED: "ended",
+    ItemState.PENDING: "not yet handled", ItemState.HANDLED: "handled", ItemState.DEFERRED: "deferred",
+    ItemState.OPEN: "open", VoteState.CLOSED: "closed",  # an item's and a vote's "open" alike
+}
+_REFUSALS = {
+    "meeting": "this cannot be done while the meeting is %(state)s",
+    "agenda item": "this cannot be done with an agenda item that is %(state)s",
+    "vote": "this cannot be done with a vote that is %(state)s",
+}
+
+_DOORS_REFUSALS: dict[str, str] = {
+    DoorsState.OPEN: "this cannot be done while the doors are open",
+    DoorsState.DEBATE_CLOSED: "this cannot be done while the debate on closing is held behind closed doors",
+    DoorsState.CLOSED: "this cannot be done while the doors are closed",
+}
+
+
 def _next(table: dict[tuple[str, str], str], what: str, state: str, event: str) -> str:
     try:
         return table[(state, event)]
     except KeyError:
-        raise IllegalTransition(f"cannot {event.replace('_', ' ')} a {what} that is {state}") from None
+        words = _IN_WORDS.get(state, state)
+        raise IllegalTransition(_REFUSALS[what], params={"state": Words(words)}) from None
 
 
 def next_meeting_state(state: str, event: str) -> str:
@@ -112,9 +134,7 @@ def next_doors_state(state: str, event: str) -> str:
         return DOORS_TRANSITIONS[(state, event)]
     except KeyError:
         code = "doors_open" if state == DoorsState.OPEN else "doors_closed"
-        what = {DoorsState.OPEN: "the doors are open", DoorsState.DEBATE_CLOSED: "the debate on closing is held "
-                "behind closed doors", DoorsState.CLOSED: "the doors are closed"}[DoorsState(state)]
-        raise IllegalTransition(f"cannot {event.replace('_', ' ')}: {what}", code=code) from None
+        raise IllegalTransition(_DOORS_REFUSALS[state], code=code) from None
 
 
 def doors_state_after(event: str) -> str:

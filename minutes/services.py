@@ -58,7 +58,8 @@ def minutes_publish(*, meeting_id: int, user: Any = None) -> MinutesRecord:
         log_verify(meeting_id=meeting_id)
     except LogTampered as exc:
         MinutesRecord.objects.filter(meeting_id=meeting_id).update(status=MinutesStatus.REFUSED, problem=exc.message)
-        raise LogTampered(f"publication refused: the meeting log does not verify ({exc.message})") from None
+        raise LogTampered("publication refused: the meeting log does not verify (%(message)s)",
+            params={"message": exc.message}) from None
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         if user is not None:
@@ -112,18 +113,20 @@ def minutes_release_decision(*, user: Any, meeting_id: int, vote: int, reason: s
     redacted). Logged as a visible correction, so the published original stays as it was."""
     meeting = Meeting.objects.filter(id=meeting_id).first()
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} does not exist")
+        raise NotFound("meeting %(meeting_id)s does not exist", params={"meeting_id": meeting_id})
     require_clerk(user=user, body_id=meeting.body_id)  # before anything about the closed votes is said
     data = minutes_build(meeting_id=meeting_id, public=False)
     found = [(item, v) for item in data["agenda_items"] for v in item["votes"] if v["number"] == vote]
     if not found:
-        raise NotFound(f"vote {vote} does not exist in this meeting", code="vote_not_found")
+        raise NotFound("vote %(vote)s does not exist in this meeting", params={"vote": vote}, code="vote_not_found")
     item, held = found[0]
     if not held["in_closed_session"]:
-        raise InvalidInput(f"vote {vote} was held in open session; its decision is public already",
+        raise InvalidInput("vote %(vote)s was held in open session; its decision is public already",
+            params={"vote": vote},
                            code="vote_not_closed")
     if item.get("decision_vote") != vote:
-        raise InvalidInput(f"vote {vote} did not make the decision of {item['case_number']}", code="no_decision")
+        raise InvalidInput("vote %(vote)s did not make the decision of %(case_number)s",
+            params={"vote": vote, "case_number": item['case_number']}, code="no_decision")
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         require_clerk(user=user, body_id=meeting.body_id)

@@ -73,7 +73,7 @@ def _minutes(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
             L = labels(lang)
             with translation.override(lang):
                 return render(request, "minutes/not_available.html", {
-                    "message": L.get(f"error:{exc.code}", exc.message), "L": L}, status=exc.http_status)
+                    "message": L.get(f"error:{exc.code}", exc.translated()), "L": L}, status=exc.http_status)
         return JsonResponse({"error": exc.as_dict()}, status=exc.http_status)
     lang = _lang(request)
     body = _rendered(meeting.id, meeting.last_digest, not internal, lang, fmt, published)

@@ -163,7 +163,7 @@ def document_add(*, user: Any, item_id: int, title: str, url: str = "", text: st
     item = AgendaItem.objects.select_related("meeting").filter(id=item_id).first()
     if item is None:
         from ..exceptions import NotFound
-        raise NotFound(f"agenda item {item_id} does not exist")
+        raise NotFound("agenda item %(item_id)s does not exist", params={"item_id": item_id})
     require_clerk(user=user, body_id=item.meeting.body_id)
     if not public and not exemption_basis:
         raise InvalidInput("an exempt document needs its legal basis (e.g. offentleglova § 13)")
@@ -183,7 +183,7 @@ def paper_upload(*, user: Any, item_id: int, title: str, upload: Any, public: bo
     item = AgendaItem.objects.select_related("meeting").filter(id=item_id).first()
     if item is None:
         from ..exceptions import NotFound
-        raise NotFound(f"agenda item {item_id} does not exist")
+        raise NotFound("agenda item %(item_id)s does not exist", params={"item_id": item_id})
     require_clerk(user=user, body_id=item.meeting.body_id)
     if item.meeting.state == MeetingState.ENDED:
         raise LegalRuleViolation("the meeting has ended; its papers are in the archive", code="meeting_ended")
@@ -219,7 +219,8 @@ def item_add_late(*, user: Any, meeting_id: int, case_number: str, title: str, d
         present = voting_persons(meeting.live_state)
         unknown = {str(p) for p in objectors} - set(present)
         if unknown:
-            raise InvalidInput(f"objectors must be members present: {', '.join(sorted(unknown))} are not")
+            raise InvalidInput("objectors must be members present: %(values)s are not",
+                params={"values": ', '.join(sorted(unknown))})
         title = clean_text(title, field="title", max_length=300)
         if late_item_blocked(chair_objects=chair_objects, objectors=len(objectors), present_members=len(present)):
             log_append(meeting=meeting, type="late_item.refused", actor=person, payload={

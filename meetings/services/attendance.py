@@ -62,7 +62,8 @@ def member_leave(*, user: Any, meeting_id: int, person_id: int | None = None) ->
         if target_id != actor.id:
             require_chair(meeting=meeting, person=actor)
             if not Membership.objects.filter(body=meeting.body, person_id=target_id).exists():
-                raise NotFound(f"person {target_id} is not a member, deputy or clerk of {meeting.body.name}")
+                raise NotFound("person %(target_id)s is not a member, deputy or clerk of %(name)s",
+                    params={"target_id": target_id, "name": meeting.body.name})
         att = meeting.live_state.get("attendance", {}).get(str(target_id))
         if not att or not att["present"]:
             return meeting
@@ -87,11 +88,12 @@ def roll_call(*, user: Any, meeting_id: int, present: list[int], absent: dict[st
         preconditions.joinable(meeting.state)
         overlap = {str(p) for p in present} & set(absent)
         if overlap:
-            raise InvalidInput(f"persons both present and absent: {', '.join(sorted(overlap))}")
+            raise InvalidInput("persons both present and absent: %(values)s",
+                params={"values": ', '.join(sorted(overlap))})
         for pid in present:
             person = Person.objects.filter(id=pid).first()
             if person is None:
-                raise NotFound(f"person {pid} does not exist")
+                raise NotFound("person %(pid)s does not exist", params={"pid": pid})
             info = participant_role(meeting=meeting, person=person)
             att = meeting.live_state.get("attendance", {}).get(str(pid))
             if att and att["present"]:
@@ -131,7 +133,8 @@ def member_set_in_room(*, user: Any, meeting_id: int, person_id: int, in_room: b
 def _absence(*, meeting: Meeting, actor: Person, person_id: int, reason: str) -> None:
     m = Membership.objects.filter(body=meeting.body, person_id=person_id).select_related("person").first()
     if m is None or not m.is_seated:
-        raise InvalidInput(f"person {person_id} is not a member of {meeting.body.name}")
+        raise InvalidInput("person %(person_id)s is not a member of %(name)s",
+            params={"person_id": person_id, "name": meeting.body.name})
     log_append(meeting=meeting, type="member.absent", actor=actor, payload={
         "person": person_id, "name": m.person.name, "reason": clean_text(reason, field="reason", required=False)})
 
@@ -201,7 +204,8 @@ def deputy_summon(*, user: Any, meeting_id: int, for_member_id: int, deputy_id: 
         if deputy_id is not None:
             deputy = _deputies(meeting).filter(person_id=deputy_id).first()
             if deputy is None:
-                raise InvalidInput(f"person {deputy_id} is not a deputy of {meeting.body.name}")
+                raise InvalidInput("person %(deputy_id)s is not a deputy of %(name)s",
+                    params={"deputy_id": deputy_id, "name": meeting.body.name})
         else:
             deputy = next_deputy(meeting, for_member_id)
             if deputy is None:
@@ -225,7 +229,8 @@ def member_media_report(*, meeting_id: int, person_id: int, reason: str = "", **
     """
     allowed = {"sends_audio", "sends_video", "receives", "audio_only"}
     if set(media) - allowed:
-        raise InvalidInput(f"unknown media fields: {', '.join(sorted(set(media) - allowed))}")
+        raise InvalidInput("unknown media fields: %(values)s",
+            params={"values": ', '.join(sorted(set(media) - allowed))})
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         att = meeting.live_state.get("attendance", {}).get(str(person_id))

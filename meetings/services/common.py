@@ -27,17 +27,18 @@ def item_of(meeting: Meeting, item_id: Any) -> AgendaItem:
     try:
         return AgendaItem.objects.get(id=int(item_id), meeting=meeting)
     except (AgendaItem.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"agenda item {item_id} is not on this meeting's agenda") from None
+        raise NotFound("agenda item %(item_id)s is not on this meeting's agenda", params={"item_id": item_id}) from None
 
 
 def clean_text(value: Any, *, field: str, max_length: int = 4000, required: bool = True) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text")
+        raise InvalidInput("%(field)s must be text", params={"field": field})
     text = value.strip()
     if required and not text:
-        raise InvalidInput(f"{field} is required")
+        raise InvalidInput("%(field)s is required", params={"field": field})
     if len(text) > max_length:
-        raise InvalidInput(f"{field} is longer than {max_length} characters")
+        raise InvalidInput("%(field)s is longer than %(max_length)s characters",
+            params={"field": field, "max_length": max_length})
     return text

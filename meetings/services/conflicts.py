@@ -20,7 +20,7 @@ KINDS = {"conflict_of_interest", "personal_exemption"}
 def conflict_declare(*, user: Any, meeting_id: int, item_id: int, kind: str = "conflict_of_interest",
                      reason: str = "") -> Meeting:
     if kind not in KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(sorted(KINDS))}")
+        raise InvalidInput("kind must be one of %(values)s", params={"values": ', '.join(sorted(KINDS))})
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
@@ -38,7 +38,7 @@ def conflict_rule(*, user: Any, meeting_id: int, item_id: int, person_id: int, r
     """Record the body's ruling. A recused member leaves the item: out of the speakers list, the
     quorum base and the vote (the media worker stops forwarding them for the item)."""
     if kind not in KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(sorted(KINDS))}")
+        raise InvalidInput("kind must be one of %(values)s", params={"values": ', '.join(sorted(KINDS))})
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         chair = person_for_user(user)

@@ -33,7 +33,8 @@ def _doors_append(*, meeting: Meeting, type: str, actor: Person | None, payload:
 def doors_motion(*, user: Any, meeting_id: int, ground: str, item_id: int | None = None, reason: str = "") -> Meeting:
     """Move that the meeting be closed for an item, on a ground from § 11-5 (2) or (3)."""
     if ground not in ClosureGround.values:
-        raise InvalidInput(f"a closure needs a legal ground: one of {', '.join(ClosureGround.values)}",
+        raise InvalidInput("a closure needs a legal ground: one of %(values)s",
+            params={"values": ', '.join(ClosureGround.values)},
                            code="closure_ground_required")
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)

@@ -72,7 +72,7 @@ def meeting_lock(meeting_id: int) -> Meeting:
     try:
         meeting = Meeting.objects.select_for_update().select_related("body").get(id=meeting_id)
     except (Meeting.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"meeting {meeting_id} does not exist") from None
+        raise NotFound("meeting %(meeting_id)s does not exist", params={"meeting_id": meeting_id}) from None
     _saw(meeting.last_seq)
     return meeting
 
@@ -141,18 +141,20 @@ def log_verify(*, meeting_id: int) -> int:
     Raises LogTampered naming the first bad event.
     """
     if not Meeting.objects.filter(id=meeting_id).exists():
-        raise NotFound(f"meeting {meeting_id} does not exist")
+        raise NotFound("meeting %(meeting_id)s does not exist", params={"meeting_id": meeting_id})
     prev = GENESIS
     count = 0
     for count, event in enumerate(iter_events(meeting_id), start=1):
         if event.seq != count:
-            raise LogTampered(f"event #{event.seq}: expected sequence number {count} (an event is missing)")
+            raise LogTampered("event #%(seq)s: expected sequence number %(count)s (an event is missing)",
+                params={"seq": event.seq, "count": count})
         if event.prev_digest != prev:
-            raise LogTampered(f"event #{event.seq}: does not chain to the event before it")
+            raise LogTampered("event #%(seq)s: does not chain to the event before it", params={"seq": event.seq})
         digest = event_digest(meeting_id=meeting_id, seq=event.seq, type=event.type, at=event.at.isoformat(),
                               actor=event.actor_id, payload=event.payload, prev_digest=event.prev_digest)
         if digest != event.digest:
-            raise LogTampered(f"event #{event.seq} ({event.type}): content does not match its digest")
+            raise LogTampered("event #%(seq)s (%(type)s): content does not match its digest",
+                params={"seq": event.seq, "type": event.type})
         prev = event.digest
     last = Meeting.objects.values_list("last_digest", flat=True).get(id=meeting_id)
     if count and last != prev:

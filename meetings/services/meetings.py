@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from .. import clock, preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
@@ -23,7 +24,7 @@ def _body(body_id: int) -> Body:
     try:
         return Body.objects.get(id=body_id)
     except (Body.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"body {body_id} does not exist") from None
+        raise NotFound("body %(body_id)s does not exist", params={"body_id": body_id}) from None
 
 
 def remote_basis(*, body: Body, form: str, on: dt.date) -> dict[str, Any] | None:
@@ -40,8 +41,8 @@ def remote_basis(*, body: Body, form: str, on: dt.date) -> dict[str, Any] | None
     if rules_for(body.body_type).own_remote_decision:
         return {"basis": "own_decision", "ref": OWN_REMOTE_DECISION, "date": on.isoformat()}
     raise LegalRuleViolation(
-        f"{body.name} may not meet remotely: the council has not allowed remote meetings for it "
-        "(kommuneloven § 11-7 (1))",
+        "%(name)s may not meet remotely: the council has not allowed remote meetings for it "
+        "(kommuneloven § 11-7 (1))", params={"name": body.name},
         code="remote_not_allowed",
     )
 
@@ -51,7 +52,7 @@ def meeting_create(*, user: Any, body_id: int, title: str, scheduled_start: dt.d
     body = _body(body_id)
     require_clerk(user=user, body_id=body.id)
     if form not in MeetingForm.values:
-        raise InvalidInput(f"form must be one of {', '.join(MeetingForm.values)}")
+        raise InvalidInput("form must be one of %(values)s", params={"values": ', '.join(MeetingForm.values)})
     basis = remote_basis(body=body, form=form, on=timezone.localdate(scheduled_start))
     chair = Membership.objects.filter(body=body, role=Role.CHAIR).select_related("person").first()
     with transaction.atomic():
@@ -84,8 +85,9 @@ def meeting_set_form(*, user: Any, meeting_id: int, form: str) -> Meeting:
             problem = preconditions.mandatory_closure_remote_problem(meeting)
             if problem:
                 raise LegalRuleViolation(
-                    "the meeting has an item that must be closed under § 11-5 (2); such a meeting cannot be "
-                    f"a remote meeting (kommuneloven § 11-7 (3)) without an exemption that covers it: {problem}",
+                    "the meeting has an item that must be closed under § 11-5 (2); such a meeting cannot be a "
+                    "remote meeting (kommuneloven § 11-7 (3)) without an exemption that covers it: %(problem)s",
+                    params={"problem": problem},
                     code="mandatory_closure_remote")
         meeting.form = form
         meeting.save(update_fields=["form"])
@@ -182,7 +184,7 @@ def _simple_transition(event: str, log_type: str) -> Any:
             require_chair(meeting=meeting, person=person)
             state = meeting.live_state
             if event == "end":
-                preconditions.no_open_vote(state, "close the vote in progress before ending the meeting")
+                preconditions.no_open_vote(state, gettext_noop("close the vote in progress before ending the meeting"))
             meeting.state = next_meeting_state(meeting.state, event)
             if event == "end" and state.get("current_item"):
                 item_id = state["current_item"]
@@ -234,7 +236,8 @@ def meeting_apply_exemption(*, user: Any, meeting_id: int, profile_id: int) -> M
         try:
             profile = ExemptionProfile.objects.get(id=profile_id)
         except (ExemptionProfile.DoesNotExist, ValueError, TypeError):
-            raise NotFound(f"exemption profile {profile_id} does not exist") from None
+            raise NotFound("exemption profile %(profile_id)s does not exist",
+                params={"profile_id": profile_id}) from None
         problem = profile_coverage(profile, meeting)
         if problem:
             raise LegalRuleViolation(problem, code="exemption_not_in_force")
@@ -255,7 +258,7 @@ def meeting_set_mode(*, user: Any, meeting_id: int, mode: str, reason: str = "")
     """Switch meeting-wide mode. Anything but normal needs an exemption profile that covers the
     meeting, allows the mode and is in force now."""
     if mode not in MODES:
-        raise InvalidInput(f"mode must be one of {', '.join(sorted(MODES))}")
+        raise InvalidInput("mode must be one of %(values)s", params={"values": ', '.join(sorted(MODES))})
     with transaction.atomic():
         meeting = meeting_lock(meeting_id)
         person = person_for_user(user)
@@ -268,8 +271,8 @@ def meeting_set_mode(*, user: Any, meeting_id: int, mode: str, reason: str = "")
             problem = profile_coverage(profile, meeting, allows=mode, at=clock.now())
             if problem:
                 raise LegalRuleViolation(
-                    f"mode {mode} needs an exemption profile in force that allows it (kommuneloven § 11-7 (2) and "
-                    f"(4)): {problem}", code="mode_not_allowed")
+                    "mode %(mode)s needs an exemption profile in force that allows it (kommuneloven § 11-7 (2) "
+                    "and (4)): %(problem)s", params={"mode": mode, "problem": problem}, code="mode_not_allowed")
             assert profile is not None
             instrument = profile.instrument
         if meeting.live_state["meeting"]["mode"] == mode:

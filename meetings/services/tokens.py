@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ..exceptions import NotFound
 from ..models import ApiToken
@@ -64,7 +63,7 @@ def token_revoke(*, user: Any, token_id: int) -> None:
     deleted, _per_model = ApiToken.objects.filter(user=user, id=token_id).delete()
     if not deleted:
         # Someone else's token answers the same as a missing one: ids reveal nothing.
-        raise NotFound(_("You have no token %(id)s.") % {"id": token_id})
+        raise NotFound("You have no token %(id)s.", params={"id": token_id})
 
 
 def token_revoke_all(*, user: Any) -> int:

@@ -10,10 +10,10 @@ from collections import Counter
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from .. import preconditions, presence
-from ..exceptions import InvalidInput, LegalRuleViolation, NotFound
+from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, Words
 from ..legal import (
     AGAINST,
     APPOINTMENT_RULE,
@@ -47,6 +47,11 @@ from .access import person_for_user, require_chair
 from .common import clean_text, current_item, meeting_rules, require_in_session
 from .log import log_append, meeting_lock
 
+# A vote's kind in the words of a refusal (catalogue msgids).
+_KIND_WORDS: dict[str, str] = {VoteKind.ORDINARY: "a decision", VoteKind.ELECTION: "an election",
+               VoteKind.APPOINTMENT: "an appointment", VoteKind.CLOSURE: "closing the meeting",
+               VoteKind.BUDGET: "the budget"}
+
 
 def proposal_submit(*, user: Any, meeting_id: int, text: str) -> int:
     """A member puts forward a proposal (forslag) on the current item. Returns its number."""
@@ -72,7 +77,7 @@ def proposal_withdraw(*, user: Any, meeting_id: int, proposal: int) -> None:
         state = meeting.live_state
         p = state["proposals"].get(str(proposal))
         if p is None:
-            raise NotFound(f"proposal {proposal} does not exist")
+            raise NotFound("proposal %(proposal)s does not exist", params={"proposal": proposal})
         if p["by"] != str(person.id):
             require_chair(meeting=meeting, person=person)
         check_proposal_withdrawable(state, p)
@@ -133,16 +138,17 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
         require_in_session(meeting)
         state = meeting.live_state
         if kind not in VoteKind.values:
-            raise InvalidInput(f"kind must be one of {', '.join(VoteKind.values)}")
+            raise InvalidInput("kind must be one of %(values)s", params={"values": ', '.join(VoteKind.values)})
         rules = meeting_rules(meeting)
         if not rules.allows_vote(kind):
-            raise LegalRuleViolation(f"a {VoteKind(kind).label.lower()} vote is not held by this body under "
-                                     f"{rules.title}", code="vote_kind_not_allowed")
-        preconditions.no_open_vote(state, "another vote is in progress")
+            raise LegalRuleViolation("this body holds no vote of this kind (%(kind)s) under %(title)s",
+                                     params={"kind": Words(_KIND_WORDS[kind]), "title": rules.title},
+                                     code="vote_kind_not_allowed")
+        preconditions.no_open_vote(state, gettext_noop("another vote is in progress"))
         item_id = state.get("current_item")
         decision_texts: dict[str, str] = {}
         if kind == VoteKind.CLOSURE:
-            motion = preconditions.closure_motion(state, "there is no motion to close the meeting")
+            motion = preconditions.closure_motion(state, gettext_noop("there is no motion to close the meeting"))
             if state["doors"]["closed"]:
                 doors.doors_open_for_closure_vote(meeting=meeting, actor=chair)
                 state = meeting.live_state
@@ -154,9 +160,9 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
         for n in proposals:
             p = state["proposals"].get(str(n))
             if p is None or p["item"] != item_id:
-                raise NotFound(f"proposal {n} is not a proposal on the current item")
+                raise NotFound("proposal %(n)s is not a proposal on the current item", params={"n": n})
             if p["withdrawn"]:
-                raise LegalRuleViolation(f"proposal {n} was withdrawn", code="proposal_withdrawn")
+                raise LegalRuleViolation("proposal %(n)s was withdrawn", params={"n": n}, code="proposal_withdrawn")
             decision_texts[f"p{n}"] = p["text"]
         if kind == VoteKind.ORDINARY and len(proposals) == 1:
             decision_texts[FOR] = state["proposals"][str(proposals[0])]["text"]
@@ -170,7 +176,8 @@ def vote_open(*, user: Any, meeting_id: int, kind: str = VoteKind.ORDINARY, prop
                                                       % {"ground": ground_words(state["closure_motion"]["ground"])})
         options = _options(kind, proposals, candidates or [])
         if office and (kind != VoteKind.ELECTION or office not in OFFICES_NEVER_WRITTEN):
-            raise InvalidInput(f"office is one of {', '.join(OFFICES_NEVER_WRITTEN)}, and only in an election")
+            raise InvalidInput("office is one of %(values)s, and only in an election",
+                params={"values": ', '.join(OFFICES_NEVER_WRITTEN)})
         demanded = bool(item_id and state["items"].get(item_id, {}).get("written_demanded_by"))
         if written or (demanded and kind in ROUND_KINDS):
             refusal = written_ballot_refusal(meeting, kind=kind, office=office)
@@ -203,9 +210,10 @@ def vote_cast(*, user: Any, meeting_id: int, vote: int, choice: str) -> int:
         v = check_vote_cast(state, str(person.id), vote)
         if choice not in v["options"]:
             allowed = ", ".join(v["options"])
-            raise InvalidInput(f"choice must be one of: {allowed}" + (
-                "" if v["kind"] in BLANK_ALLOWED
-                else " (kommuneloven § 8-1 (2): no abstention, blank only in elections)"))
+            if v["kind"] in BLANK_ALLOWED:
+                raise InvalidInput("choice must be one of: %(allowed)s", params={"allowed": allowed})
+            raise InvalidInput("choice must be one of: %(allowed)s (kommuneloven § 8-1 (2): no abstention, blank "
+                               "only in elections)", params={"allowed": allowed})
         cast = len(v["ballots"]) + 1
         payload = {"vote": vote, "person": person.id, "name": person.name, "choice": choice, "cast": cast,
                    "eligible": len(v["eligible"])}
@@ -472,7 +480,7 @@ def vote_close(*, user: Any, meeting_id: int, vote: int) -> dict[str, Any]:
         chair = person_for_user(user)
         require_chair(meeting=meeting, person=chair)
         state = meeting.live_state
-        v = preconditions.vote_is_open(state, vote, closed_message="the vote is already closed")
+        v = preconditions.vote_is_open(state, vote, closed_message=gettext_noop("the vote is already closed"))
         rules = meeting_rules(meeting)
         written_counts = None
         if v.get("written"):

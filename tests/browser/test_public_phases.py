@@ -1,6 +1,7 @@
 """The public meeting page in its phases (a poster before the meeting, the speaker over the picture
-while live, the ended panel with the recording's nested chapters or words saying there is none),
-and every public page on a phone, in a real headless Chromium against a real daphne server."""
+while live, the closed-doors notice and slate, the ended panel with the recording's nested chapters
+or words saying there is none), and every public page on a phone, in a real headless Chromium
+against a real daphne server."""
 
 from __future__ import annotations
 
@@ -74,11 +75,40 @@ def test_it_shows_the_poster_the_speaker_and_the_end(browser, live_server_url, s
     assert_fits_a_phone(page, "public page, live")
     page.set_viewport_size(VIEWPORT)
 
-    # A second speech on the same item, then the end: the page follows without a reload.
+    # Closed doors (§ 11-5): the slate's words in place of the speaker, the ground in words (never its
+    # code), and a speech behind the doors that the public page never names.
     chair_does("floor.end")
     page.wait_for_selector("#speaker-overlay", state="hidden")
+    chair_does("member.join")
+    third = token(base, "medlem04")
+    chair_id = api(base, f"/api/meetings/{meeting}/state/", token=chair)["state"]["meeting"]["chair"]
+    third_person, third_name = join_over_api(base, meeting, third)
     second = token(base, "medlem03")
     second_person, second_name = join_over_api(base, meeting, second)
+    for pid in (chair_id, person, second_person, third_person):  # seated in the room: seen and heard (§ 11-7 (2))
+        chair_does("member.in_room", person_id=int(pid), in_room=True)
+    chair_does("doors.motion", ground="11-5-3-a")
+    closure = chair_does("vote.open", kind="closure")["result"]
+    for voter in (chair, member, second, third):
+        api(base, f"/api/meetings/{meeting}/actions/vote.cast/", {"vote": closure, "choice": "for"}, voter)
+    chair_does("vote.close", vote=closure)
+    visible(page, "#closed-notice")
+    notice = page.inner_text("#closed-notice")
+    assert "§ 11-5" in notice and "personvern" in notice and "11-5-3-a" not in notice, notice
+    wait_text(page, "#captions", "Lukket møte")
+    api(base, f"/api/meetings/{meeting}/actions/floor.request/", {}, third)
+    chair_does("floor.grant", person_id=int(third_person))
+    page.wait_for_function("() => window.councilPublic.folded.state.doors.notice")
+    assert page.locator("#speaker-overlay").is_hidden() and third_name not in page.inner_text("main")
+    page.wait_for_function("""() => { const v = document.getElementById('player');
+        return v.dataset.feed && !v.paused; }""")  # the stream goes on: the slate, not a black hole
+    screenshot(page, "public-closed-doors", full_page=False)
+    assert_accessible(page, "public page, closed doors")
+    chair_does("floor.end")
+    chair_does("doors.open")
+    page.wait_for_selector("#closed-notice", state="hidden")
+
+    # A second speech on the same item, then the end: the page follows without a reload.
     api(base, f"/api/meetings/{meeting}/actions/floor.request/", {}, second)
     chair_does("floor.grant", person_id=int(second_person))
     wait_text(page, "#speaker-overlay", second_name)

@@ -16,7 +16,7 @@ def anon():
 
 
 def client_for(user):
-    c = APIClient()
+    c = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # the refusals these tests read in English, their msgids
     c.force_authenticate(user)
     return c
 

@@ -61,7 +61,7 @@ def cast(meeting, vote: int, ballots: dict) -> None:
 
 
 def client_for(user) -> APIClient:
-    c = APIClient()
+    c = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # the refusals these tests read in English, their msgids
     c.force_authenticate(user)
     return c
 

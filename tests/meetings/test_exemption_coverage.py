@@ -38,7 +38,7 @@ def scheduled_on(meeting: Meeting, day: dt.date) -> Meeting:
 
 
 def client_for(user) -> APIClient:
-    c = APIClient()
+    c = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # the refusals these tests read in English, their msgids
     c.force_authenticate(user)
     return c
 

@@ -1,3 +1,5 @@
+import { gettext } from "./i18n.js";
+
 // HLS in the browser: hls.js where Media Source Extensions exist, native HLS otherwise (Safari).
 // Before the meeting opens (or while the encoder restarts) the playlist is missing: wait for it,
 // and start again after a fatal error, so a viewer never has to reload the page.
@@ -52,7 +54,7 @@ export function attachPlayer(video, { attempts = Infinity, onMissing = () => {},
       video.src = src;
       video.play().catch(() => {});
     } else if (status) {
-      status.textContent = "HLS is not supported by this browser.";
+      status.textContent = gettext("This browser cannot play the stream (HLS).");
     }
   }
 
