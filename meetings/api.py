@@ -347,7 +347,7 @@ def _item_for_clerk(request: Request, pk: int) -> AgendaItem:
     """The item, if the caller may see its meeting (404 otherwise, as for any meeting they may not see)."""
     item = AgendaItem.objects.select_related("meeting").filter(id=pk).first()
     if item is None:
-        raise NotFound(f"agenda item {pk} does not exist")
+        raise NotFound("agenda item %(item_id)s does not exist", params={"item_id": pk})
     selectors.meeting_get(user=request.user, meeting_id=item.meeting_id)
     return item
 

@@ -70,7 +70,7 @@ def _clerk_item(*, user: Any, item_id: int) -> tuple[Any, AgendaItem]:
 
     meeting_id = AgendaItem.objects.filter(id=item_id).values_list("meeting_id", flat=True).first()
     if meeting_id is None:
-        raise NotFound(f"agenda item {item_id} does not exist")
+        raise NotFound("agenda item %(item_id)s does not exist", params={"item_id": item_id})
     meeting = meeting_lock(meeting_id)
     require_clerk(user=user, body_id=meeting.body_id)
     _require_agenda_open_to_the_clerk(meeting)

@@ -94,11 +94,12 @@ def test_law_6_profile_covering_the_meeting_date_is_accepted_by_api_and_admin_al
 
 def test_law_5_and_6_mandatory_closure_item_is_refused_on_a_remote_meeting_its_profile_no_longer_covers(
         admin_client, council):
-    """The profile covered the meeting when it was applied; the clerk then moved the meeting past the
-    profile's end in the admin. A § 11-5 (2) case may not be put on its published agenda."""
+    """The profile covered the meeting when it was applied; the clerk then moved the draft meeting past
+    the profile's end in the admin (once the notice is out the admin can no longer move it). A § 11-5 (2)
+    case may not be put on its agenda, in the admin, on the clerk's API or after the notice."""
     ends = today() + dt.timedelta(days=5)
     lapsing = profile(valid_from=today() - dt.timedelta(days=30), valid_to=ends)
-    meeting = make_meeting(council)
+    meeting = make_meeting(council, publish=False)
     meetings.meeting_apply_exemption(user=council.clerk, meeting_id=meeting.id, profile_id=lapsing.id)
 
     moved_to = today() + dt.timedelta(days=10)
@@ -110,7 +111,16 @@ def test_law_5_and_6_mandatory_closure_item_is_refused_on_a_remote_meeting_its_p
     reason = profile_coverage(lapsing, meeting, allows="closed_11_5_2_remote", at=clock.now())
     assert reason and moved_to.isoformat() in reason and ends.isoformat() in reason
 
-    r = client_for(council.clerk).post(f"/api/meetings/{meeting.id}/items/", {
+    # The admin's item form gives the reason.
+    item_url = f"/admin/meetings/agendaitem/{meeting.items.first().id}/change/"
+    r = admin_client.post(item_url, form_of(admin_client, item_url)
+                          | {"planned_closure_ground": ClosureGround.EMPLOYEE_MATTER})
+    assert r.status_code == 200 and reason in admin_text(r)
+    assert not meeting.items.filter(planned_closure_ground=ClosureGround.EMPLOYEE_MATTER).exists()
+
+    meetings.meeting_publish_notice(user=council.clerk, meeting_id=meeting.id)
+    clerk = client_for(council.clerk)
+    r = clerk.post(f"/api/meetings/{meeting.id}/items/", {
         "case_number": "PS 9/26", "title": "Tilsettingssak", "public_title": "Personalsak",
         "planned_closure_ground": ClosureGround.EMPLOYEE_MATTER}, format="json")
     assert r.status_code == 422
@@ -120,12 +130,10 @@ def test_law_5_and_6_mandatory_closure_item_is_refused_on_a_remote_meeting_its_p
     assert not AgendaItem.objects.filter(meeting=meeting, case_number="PS 9/26").exists()
     notice = APIClient().get(f"/api/meetings/{meeting.id}/notice/").json()
     assert "PS 9/26" not in [i["case_number"] for i in notice["items"]]
-
-    # The admin's item form gives the same reason.
-    item_url = f"/admin/meetings/agendaitem/{meeting.items.first().id}/change/"
-    r = admin_client.post(item_url, form_of(admin_client, item_url)
-                          | {"planned_closure_ground": ClosureGround.EMPLOYEE_MATTER})
-    assert r.status_code == 200 and reason in admin_text(r)
+    # Nor may a noticed case be corrected into one.
+    r = clerk.patch(f"/api/items/{meeting.items.first().id}/",
+                    {"planned_closure_ground": ClosureGround.EMPLOYEE_MATTER}, format="json")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "mandatory_closure_remote"
     assert not meeting.items.filter(planned_closure_ground=ClosureGround.EMPLOYEE_MATTER).exists()
 
 
