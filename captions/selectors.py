@@ -18,3 +18,8 @@ def public_cues(*, meeting_id: int) -> tuple[Meeting, list[Cue]] | None:
     if job is None:
         return None
     return meeting, [cue for cue in job.cues.all() if cue.text.strip()]
+
+
+def captions_available(*, meeting_id: int) -> bool:
+    """Whether the meeting page should offer the captions track (`<track kind="captions">`)."""
+    return public_cues(meeting_id=meeting_id) is not None
