@@ -13,12 +13,19 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
-# WeasyPrint (the PDF/A minutes) needs Pango and a font; Debian has them as packages.
+# WeasyPrint (the PDF/A minutes) needs Pango and a font; Debian has them as packages. The captions test needs
+# espeak-ng.
 $(STAMP): pyproject.toml | $(BIN)/python
 	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }; \
+	fi
+	@# espeak-ng speaks the known sentences of the captions test (tests/captions/), as real speech.
+	@if ! command -v espeak-ng >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q espeak-ng >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q espeak-ng >/dev/null; }; \
 	fi
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "meetings",
     "livestream",
     "minutes",
+    "captions",
     "mediaworker",
     "frontend",
     "accounts",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("meetings.urls")),
     path("", include("meetings.public_urls")),
     path("", include("livestream.urls")),
+    path("", include("captions.urls")),
     path("", include("minutes.urls")),
     path("", include("accounts.urls")),  # before frontend's accounts/ (django.contrib.auth's URLs)
     path("", include("frontend.urls")),
