@@ -6,6 +6,7 @@ from __future__ import annotations
 from meetings import visibility
 from meetings.models import Meeting
 
+from . import conf
 from .models import CaptionJob, Cue, JobState
 from .recording import recording_exists
 
@@ -23,3 +24,11 @@ def public_cues(*, meeting_id: int) -> tuple[Meeting, list[Cue]] | None:
 def captions_available(*, meeting_id: int) -> bool:
     """Whether the meeting page should offer the captions track (`<track kind="captions">`)."""
     return public_cues(meeting_id=meeting_id) is not None
+
+
+def captions_language() -> str:
+    """The BCP 47 language of the cues, for the track's `srclang`: pocketsphinx's model is English;
+    faster-whisper writes the language it is told (CAPTIONS_LANGUAGE: "no" is bokmål)."""
+    if conf.engine_name() == "pocketsphinx":
+        return "en"
+    return "nn" if conf.language() == "nn" else "nb"

@@ -61,7 +61,7 @@ def recording_offset(recording: list[dict[str, Any]], at: dt.datetime) -> float:
         if at < e["start"]:
             return offset
         if at < end:
-            return offset + (at - e["start"]).total_seconds()
+            return float(offset + (at - e["start"]).total_seconds())
         offset += e["duration"]
     return offset
 

@@ -24,11 +24,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "conference": set(),
     "livestream": {"meetings", "conference"},
     "minutes": {"meetings", "livestream"},
+    "captions": {"meetings", "livestream"},
     "mediaworker": {"meetings", "conference", "livestream"},
-    "frontend": DOMAIN,
+    "frontend": DOMAIN | {"captions"},
     "accounts": {"meetings"},
-    "config": DOMAIN | {"conference", "mediaworker", "frontend", "accounts"},
-    "asgi": DOMAIN | {"conference", "mediaworker", "frontend", "accounts", "config"},
+    "config": DOMAIN | {"conference", "mediaworker", "frontend", "accounts", "captions"},
+    "asgi": DOMAIN | {"conference", "mediaworker", "frontend", "accounts", "config", "captions"},
 }
 PACKAGES = [name for name in MAY_IMPORT if name != "asgi"]
 

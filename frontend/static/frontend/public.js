@@ -110,7 +110,14 @@ function enterPhase(next) {
     player.play($("player").dataset.recordingSrc, { attempts: previous === null ? 3 : 5, onMissing: noRecording });
     showChapters($("chapters"), $("player"), `/live/${meetingId}/chapters.vtt`);
     followChapters($("player"), $("captions"));
+    seekFromLink($("player"));
   }
+}
+
+// A link into the recording (the transcript's `?t=<seconds>`) starts it there.
+function seekFromLink(video) {
+  const t = Number(new URLSearchParams(location.search).get("t"));
+  if (t > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = t; }, { once: true });
 }
 
 // The text line under the picture says who has the floor on which item, or why there is no
