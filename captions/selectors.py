@@ -32,3 +32,8 @@ def captions_language() -> str:
     if conf.engine_name() == "pocketsphinx":
         return "en"
     return "nn" if conf.language() == "nn" else "nb"
+
+
+def job_of(*, meeting_id: int) -> CaptionJob | None:
+    """The meeting's transcription job, for the clerk: its state, how far it got, and why not."""
+    return CaptionJob.objects.filter(meeting_id=meeting_id).first()

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from captions.selectors import captions_available, captions_language
+from captions.selectors import job_of as caption_job_of
 from livestream.health import stream_dir
 from meetings import clock, papers, presence, selectors
 from meetings.exceptions import DomainError, TooManyLoginAttempts
@@ -313,6 +314,7 @@ def clerk_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
     record = MinutesRecord.objects.filter(meeting=meeting).first()
     approval = minutes_approval.approval_of(meeting.id)
     return render(request, "frontend/clerk_meeting.html", {
+        "caption_job": caption_job_of(meeting_id=meeting.id) if meeting.state == MeetingState.ENDED else None,
         "approval": approval, "approval_text": approval_text(approval, labels(translation.get_language()),
                                                              translation.get_language()),
         "signatory_choices": [(pid, state["attendance"][pid]["name"]) for pid in presence.voting_persons(state)]

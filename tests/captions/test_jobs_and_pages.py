@@ -122,3 +122,28 @@ def test_the_transcript_is_translated(meeting, lang, words):
     client.cookies["django_language"] = lang
     html = client.get(f"/meetings/{meeting.id}/transcript/").content.decode()
     assert words in html and "Transcript" not in html
+
+
+def test_the_clerk_sees_the_job_its_progress_and_its_error(meeting, settings, django_capture_on_commit_callbacks):
+    from meetings.models import Membership, Role
+    from tests.factories import run
+
+    council_body = meeting.body
+    clerk = Membership.objects.get(body=council_body, role=Role.CLERK).person.user
+    chair = Membership.objects.get(body=council_body, role=Role.CHAIR).person.user
+    run(chair, meeting, "meeting.open")
+    with django_capture_on_commit_callbacks(execute=True):
+        run(chair, meeting, "meeting.end")
+    client = Client(HTTP_ACCEPT_LANGUAGE="nb")
+    client.force_login(clerk)
+    url = f"/clerk/meetings/{meeting.id}/"
+    assert "ikke transkribert ennå" in client.get(url).content.decode()
+    settings.CAPTIONS_ENGINE = "none"
+    captions_transcribe(meeting_id=meeting.id)
+    page = client.get(url).content.decode()
+    assert "Teksting: <strong>Ikke tilgjengelig</strong>" in page
+    job = CaptionJob.objects.get(meeting=meeting)
+    job.state, job.error, job.speeches_done, job.speeches_total = JobState.DONE, "", 2, 2
+    job.save()
+    page = client.get(url).content.decode()
+    assert "2 av 2 innlegg" in page and f"/meetings/{meeting.id}/transcript/" in page
