@@ -19,6 +19,7 @@ from meetings.models import Meeting
 from . import engines, intervals
 from .models import CaptionJob, Cue, JobState
 from .recording import recording_get
+from .signals import cues_changed
 
 log = logging.getLogger(__name__)
 
@@ -81,4 +82,6 @@ def _transcribe(job: CaptionJob) -> CaptionJob:
     with transaction.atomic():
         job.cues.all().delete()
         Cue.objects.bulk_create(cues)
-        return _finish(job, JobState.DONE)
+        _finish(job, JobState.DONE)
+        transaction.on_commit(lambda: cues_changed.send(sender=CaptionJob, meeting_id=job.meeting_id))
+        return job
