@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import clock
 from .exemptions import profile_coverage
@@ -179,8 +180,8 @@ class Meeting(models.Model):
         errors: dict[str, str] = {}
         if self.form == MeetingForm.REMOTE and self.body_id and not self.body.remote_allowed \
                 and not rules_for(self.body.body_type).own_remote_decision:
-            errors["form"] = (f"{self.body.name} may not meet remotely: the council has not allowed remote meetings "
-                              "for it (kommuneloven § 11-7 (1)).")
+            errors["form"] = _("%(body)s may not meet remotely: the council has not allowed remote meetings "
+                               "for it (kommuneloven § 11-7 (1)).") % {"body": self.body.name}
         if self.exemption_profile_id and self._exemption_profile_changed():
             problem = profile_coverage(self.exemption_profile, self)
             if problem:
@@ -190,8 +191,9 @@ class Meeting(models.Model):
             problem = profile_coverage(self.exemption_profile, self, allows="closed_11_5_2_remote", at=clock.now())
             if problem and mandatory.exists():
                 cases = ", ".join(mandatory.values_list("case_number", flat=True))
-                errors.setdefault("form", f"{cases} must be closed under § 11-5 (2), which a remote meeting cannot do "
-                                          f"without an exemption that covers it (§ 11-7 (3)): {problem}.")
+                errors.setdefault("form", _("%(cases)s must be closed under § 11-5 (2), which a remote meeting cannot "
+                                            "do without an exemption that covers it (§ 11-7 (3)): %(problem)s.")
+                                  % {"cases": cases, "problem": problem})
         if errors:
             raise ValidationError(errors)
 
@@ -232,17 +234,18 @@ class AgendaItem(models.Model):
             return
         meeting = self.meeting
         if self.pk is None and meeting.state != MeetingState.DRAFT:
-            raise ValidationError(
+            raise ValidationError(_(
                 "The notice of this meeting is published, so the case list is public (§ 11-3). Add the case from the "
                 "clerk's agenda page before the meeting opens (the change is logged), or in the meeting as a late item "
-                "(item.add_late, § 11-3 (5)), which the chair or a third of the members can object to.")
+                "(§ 11-3 (5)), which the chair or a third of the members can object to."))
         if self.planned_closure_ground in MANDATORY_CLOSURE_GROUNDS and meeting.form == MeetingForm.REMOTE:
             problem = profile_coverage(meeting.exemption_profile, meeting, allows="closed_11_5_2_remote",
                                        at=clock.now())
             if problem:
-                raise ValidationError({"planned_closure_ground": (
+                raise ValidationError({"planned_closure_ground": _(
                     "A case that must be closed under § 11-5 (2) cannot be handled in a remote meeting (kommuneloven "
-                    f"§ 11-7 (3)) without an exemption that covers it; move it to a physical meeting ({problem}).")})
+                    "§ 11-7 (3)) without an exemption that covers it; move it to a physical meeting (%(problem)s).")
+                    % {"problem": problem}})
 
 
 class DocumentQuerySet(models.QuerySet):

@@ -10,6 +10,7 @@ import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -25,7 +26,7 @@ from rest_framework.views import APIView
 from livestream.health import stream_dir
 from meetings import commands, selectors, visibility
 from meetings.exceptions import DomainError
-from meetings.models import Meeting, MeetingEvent, Person
+from meetings.models import AgendaItem, Meeting, MeetingEvent, Person
 from meetings.state import MeetingState
 
 from . import approval
@@ -241,11 +242,15 @@ class MinutesFeed(Feed):
     subtitle = "Publiserte møtebøker (kommuneloven § 11-4)"
 
     def items(self) -> Any:
-        return (MinutesRecord.objects.filter(status=MinutesStatus.PUBLISHED).select_related("meeting__body")
-                .order_by("-published_at")[:50])
+        records = list(MinutesRecord.objects.filter(status=MinutesStatus.PUBLISHED).select_related("meeting__body")
+                       .order_by("-published_at")[:50])
+        approvals = approval.approvals_of([r.meeting_id for r in records])  # one fold for all, not one per entry
+        for r in records:
+            r.approval = approvals[r.meeting_id]
+        return records
 
     def item_title(self, item: MinutesRecord) -> str:
-        state = approval.approval_of(item.meeting_id)
+        state = item.approval  # type: ignore[attr-defined]
         mark = "" if not state["method"] else " (godkjent)" if state["approved"] else " (ikke godkjent ennå)"
         return f"Møtebok: {item.meeting.body.name} – {item.meeting.title}{mark}"
 
@@ -260,9 +265,8 @@ class MinutesFeed(Feed):
 
     def item_updateddate(self, item: MinutesRecord) -> dt.datetime | None:
         # An approval after the publication updates the entry, so a reader sees it again.
-        approved = (MeetingEvent.objects.filter(meeting_id=item.meeting_id, type="minutes.approved")
-                    .values_list("at", flat=True).first())
-        return approved or item.published_at
+        approved = item.approval["approved_at"]  # type: ignore[attr-defined]
+        return dt.datetime.fromisoformat(approved) if approved else item.published_at
 
 
 # A change to a published notice: the feed entry's "updated" moves, so a reader sees it again.
@@ -279,7 +283,8 @@ class NoticesFeed(Feed):
 
     def items(self) -> Any:
         meetings = list(visibility.public_meetings(Meeting.objects.select_related("body"))
-                        .filter(notice_published_at__isnull=False).order_by("-notice_published_at")[:50])
+                        .filter(notice_published_at__isnull=False).order_by("-notice_published_at")
+                        .prefetch_related(Prefetch("items", queryset=AgendaItem.objects.order_by("order")))[:50])
         changed: dict[int, dt.datetime] = {}
         for meeting_id, at in (MeetingEvent.objects.filter(meeting__in=meetings, type__in=NOTICE_CHANGES)
                                .values_list("meeting_id", "at")):
@@ -294,7 +299,7 @@ class NoticesFeed(Feed):
 
     def item_description(self, item: Meeting) -> str:
         cases = "; ".join(f"{i.case_number} {i.title_for_public}{' (utsatt)' if i.state == 'deferred' else ''}"
-                          for i in item.items.order_by("order"))
+                          for i in item.items.all())  # prefetched in order by items()
         where = f", {item.location}" if item.location else ""
         return f"{format_datetime(item.scheduled_start, 'nb')}{where}. Saksliste: {cases}"
 

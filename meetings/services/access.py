@@ -18,6 +18,12 @@ def person_for_user(user: Any) -> Person:
         raise PermissionDenied("your user account is not linked to a person in the council register") from None
 
 
+def person_or_none(user: Any) -> Person | None:
+    """The acting user's person for the log's `actor`, or None: a staff clerk may have no person in
+    the register, and the event is then the system's."""
+    return Person.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
+
+
 def membership(*, person: Person, body_id: int) -> Membership | None:
     return Membership.objects.filter(person=person, body_id=body_id).first()
 

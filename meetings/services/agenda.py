@@ -10,12 +10,12 @@ from django.db.models import Max
 from .. import preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation
 from ..legal import in_meeting_language, late_item_blocked
-from ..models import AgendaItem, Document, Person
+from ..models import AgendaItem, Document
 from ..preconditions import check_closure_ground_allowed
 from ..presence import voting_persons
 from ..state import ItemState, MeetingState, next_item_state
 from ..visibility import LATE_ITEM_BEHIND_CLOSED_DOORS
-from .access import person_for_user, require_chair, require_clerk
+from .access import person_for_user, person_or_none, require_chair, require_clerk
 from .common import clean_text, item_of, require_in_session
 from .log import log_append, meeting_lock
 
@@ -59,11 +59,6 @@ def _tell_members(meeting: Any, change: str) -> None:
     transaction.on_commit(lambda: notify.notice_changed(meeting, change))
 
 
-def _clerk_actor(user: Any) -> Person | None:
-    # A staff clerk may have no person in the register; the event is then the system's.
-    return Person.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
-
-
 def _clerk_item(*, user: Any, item_id: int) -> tuple[Any, AgendaItem]:
     """The item with its meeting locked, for a clerk of the meeting's body."""
     from ..exceptions import NotFound
@@ -104,7 +99,7 @@ def item_edit(*, user: Any, item_id: int, case_number: str, title: str, descript
         after = _as_noticed(item)
         changed = [f for f in after if after[f] != before[f]]
         if meeting.state == MeetingState.NOTICE_PUBLISHED and changed:
-            log_append(meeting=meeting, type="item.corrected", actor=_clerk_actor(user), payload={
+            log_append(meeting=meeting, type="item.corrected", actor=person_or_none(user), payload={
                 "item": item.id, "case_number": item.case_number, "title": item.title_for_public,
                 "public_title": item.title_for_public,
                 "planned_closure_ground": item.planned_closure_ground or None,
@@ -133,7 +128,7 @@ def item_move(*, user: Any, item_id: int, by: int) -> AgendaItem:
         AgendaItem.objects.filter(id=item.id).update(order=theirs)
         item.order = theirs
         if meeting.state == MeetingState.NOTICE_PUBLISHED:
-            log_append(meeting=meeting, type="agenda.reordered", actor=_clerk_actor(user), payload={
+            log_append(meeting=meeting, type="agenda.reordered", actor=person_or_none(user), payload={
                 "items": list(meeting.items.order_by("order").values_list("id", flat=True))})
             _tell_members(meeting, f"Ny rekkefølge: {item.case_number} er flyttet")
     return item
@@ -151,7 +146,7 @@ def item_remove(*, user: Any, item_id: int, reason: str = "") -> AgendaItem | No
             raise InvalidInput("the item is already postponed", code="already_postponed")
         item.state = next_item_state(item.state, "defer")
         item.save(update_fields=["state"])
-        log_append(meeting=meeting, type="item.postponed", actor=_clerk_actor(user), payload={
+        log_append(meeting=meeting, type="item.postponed", actor=person_or_none(user), payload={
             "item": item.id, "case_number": item.case_number, "title": item.title_for_public,
             "reason": clean_text(reason, field="reason", max_length=500, required=False)})
         _tell_members(meeting, f"Utsatt: {item.case_number} {item.title_for_public}")

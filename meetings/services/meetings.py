@@ -13,9 +13,9 @@ from .. import clock, preconditions
 from ..exceptions import InvalidInput, LegalRuleViolation, NotFound, PermissionDenied
 from ..exemptions import profile_coverage
 from ..legal import MANDATORY_CLOSURE_GROUNDS, OWN_REMOTE_DECISION, rules_for
-from ..models import Body, ExemptionProfile, Meeting, MeetingForm, Membership, Person, Role
+from ..models import Body, ExemptionProfile, Meeting, MeetingForm, Membership, Role
 from ..state import LIVE_STATES, MeetingState, next_meeting_state
-from .access import person_for_user, require_chair, require_clerk
+from .access import person_for_user, person_or_none, require_chair, require_clerk
 from .common import clean_text
 from .log import log_append, meeting_lock
 
@@ -62,15 +62,11 @@ def meeting_create(*, user: Any, body_id: int, title: str, scheduled_start: dt.d
             chair=chair.person if chair else None, speaking_time_seconds=speaking_time_seconds,
         )
         meeting = meeting_lock(meeting.id)
-        log_append(meeting=meeting, type="meeting.created", actor=_actor(user), payload={
+        log_append(meeting=meeting, type="meeting.created", actor=person_or_none(user), payload={
             "title": title, "body": body.name, "form": form, "scheduled_start": scheduled_start.isoformat(),
             "remote_basis": basis,
         })
     return meeting
-
-
-def _actor(user: Any) -> Person | None:
-    return Person.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
 
 
 def meeting_set_form(*, user: Any, meeting_id: int, form: str) -> Meeting:
@@ -105,7 +101,7 @@ def meeting_publish_notice(*, user: Any, meeting_id: int, notice_text: str = "")
         meeting.notice_text = notice_text or meeting.notice_text
         meeting.notice_published_at = clock.now()
         meeting.save(update_fields=["notice_text", "notice_published_at"])
-        log_append(meeting=meeting, type="notice.published", actor=_actor(user), payload={
+        log_append(meeting=meeting, type="notice.published", actor=person_or_none(user), payload={
             "form": meeting.form,
             # The notice is where the council's own decision to meet remotely is made (§ 11-7 (1)).
             "remote_basis": remote_basis(body=meeting.body, form=meeting.form, on=_notice_day(meeting)),
@@ -133,7 +129,7 @@ def meeting_set_location(*, user: Any, meeting_id: int, location: str) -> Meetin
         meeting.location = location
         meeting.save(update_fields=["location"])
         if meeting.state == MeetingState.NOTICE_PUBLISHED:
-            log_append(meeting=meeting, type="meeting.location_changed", actor=_actor(user),
+            log_append(meeting=meeting, type="meeting.location_changed", actor=person_or_none(user),
                        payload={"location": location})
             from .. import notify
             transaction.on_commit(lambda: notify.notice_changed(meeting, f"Nytt sted: {location or '–'}"))
@@ -243,7 +239,7 @@ def meeting_apply_exemption(*, user: Any, meeting_id: int, profile_id: int) -> M
             raise LegalRuleViolation(problem, code="exemption_not_in_force")
         meeting.exemption_profile = profile
         meeting.save(update_fields=["exemption_profile"])
-        log_append(meeting=meeting, type="exemption.applied", actor=_actor(user), payload={
+        log_append(meeting=meeting, type="exemption.applied", actor=person_or_none(user), payload={
             "instrument": profile.instrument, "title": profile.title, "valid_from": profile.valid_from.isoformat(),
             "valid_to": profile.valid_to.isoformat(), "allows": {
                 "audio_only": profile.allows_audio_only, "no_public_stream": profile.allows_no_public_stream,

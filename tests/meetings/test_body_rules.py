@@ -11,7 +11,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from meetings.exceptions import InvalidInput, LegalRuleViolation
@@ -118,6 +118,8 @@ def test_law_01_the_admin_lets_only_the_council_meet_remotely_without_a_prior_de
     Meeting(body=own.body, title="x", scheduled_start=timezone.now(), form="remote").clean()
     committee = council_of("utvalg", remote_allowed=False, slug="adm-u")
     with pytest.raises(ValidationError, match=r"11-7 \(1\)"):
+        Meeting(body=committee.body, title="x", scheduled_start=timezone.now(), form="remote").clean()
+    with translation.override("nn"), pytest.raises(ValidationError, match="kan ikkje halde fjernmøte"):
         Meeting(body=committee.body, title="x", scheduled_start=timezone.now(), form="remote").clean()
 
 

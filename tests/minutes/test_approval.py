@@ -139,3 +139,19 @@ def test_minutes_of_a_body_without_an_approval_step_say_nothing_of_one(db, djang
     page = _client(council.clerk).post(f"/clerk/meetings/{meeting.id}/", {
         "action": "approve_minutes", "at_meeting": meeting.id}, follow=True).content.decode()
     assert "organets reglement godkjenner ikke protokollen på denne måten" in page
+
+
+def test_the_feeds_read_the_log_once_for_all_entries_not_once_per_entry(
+        signing_council, django_assert_max_num_queries, django_capture_on_commit_callbacks):
+    council = signing_council
+    for _ in range(3):
+        meeting = make_meeting(council, items=2)
+        start_meeting(council, meeting)
+        with django_capture_on_commit_callbacks(execute=True):
+            run(council.chair, meeting, "meeting.end")
+    with django_assert_max_num_queries(6):  # records, meetings, approval events (+ session/locale)
+        minutes = Client().get("/feeds/minutes.atom")
+    assert minutes.content.count(b"<entry>") == 3 and b"ikke godkjent" in minutes.content
+    with django_assert_max_num_queries(6):  # meetings, their changes, their items
+        notices = Client().get("/feeds/notices.atom")
+    assert notices.content.count(b"<entry>") >= 3

@@ -15,6 +15,7 @@ import { gettext, interpolate } from "./i18n.js";
 import { presenceText, reasonText } from "./presence.js";
 import { setupSpeakers } from "./chair_speakers.js";
 import { setupDoors } from "./chair_doors.js";
+import { allows } from "./room_actions.js";
 
 const $ = (id) => document.getElementById(id);
 const VOTING_ROLES = new Set(["member", "chair", "deputy_chair", "deputy"]);
@@ -30,7 +31,6 @@ export function cannotSeeOrHear(state) {
 
 const described = (p) => `${p.name} (${reasonText(p.reason)})`;
 
-const allows = (state, command) => Boolean(state?.allowed?.includes(command));
 const commandOf = (button) => button.dataset.cmd || button.dataset.command;
 
 // Buttons sent and not yet answered: they stay disabled and aria-busy until the error, or until the
