@@ -66,17 +66,25 @@ lint: install
 # Lint, then the whole suite on SQLite with the in-memory channel layer, then everything that touches
 # the database again on PostgreSQL with the Redis channel layer (media and browser tests do not depend
 # on the database engine, so they run once).
-test: install lint chromium test-sqlite test-postgres
+# Tests that run their own processes on their own SQLite file (engine_independent) and the fuzzers' wide
+# search run in the first pass only; the second pass runs the fuzzers with a quarter of their examples
+# (tests/helpers.py `examples`). Both passes share one collectstatic output (COLLECTED_STATIC).
+COLLECTED_STATIC ?= $(CURDIR)/.test-static
+
+test: install lint chromium
+	rm -rf $(COLLECTED_STATIC)
+	$(MAKE) --no-print-directory test-sqlite test-postgres
 
 test-sqlite:
-	$(BIN)/pytest -p no:cacheprovider
+	COLLECTED_STATIC=$(COLLECTED_STATIC) $(BIN)/pytest -p no:cacheprovider
 
 test-postgres:
-	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -p no:cacheprovider -m "not media and not browser"
+	COLLECTED_STATIC=$(COLLECTED_STATIC) TEST_PASS=second_engine DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) \
+		$(BIN)/pytest -p no:cacheprovider -m "not media and not browser and not engine_independent"
 
 bench: install
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .test-db*.sqlite3* staticfiles
+	rm -rf $(VENV) .test-db*.sqlite3* staticfiles .test-static

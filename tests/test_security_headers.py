@@ -15,6 +15,8 @@ from django.test import Client
 
 from tests.helpers import free_port, production_env, wait_for_port
 
+pytestmark = pytest.mark.engine_independent  # see pyproject.toml
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

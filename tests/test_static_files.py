@@ -22,7 +22,9 @@ from urllib.parse import unquote
 import pytest
 from asgiref.testing import ApplicationCommunicator
 
-from tests.helpers import free_port, wait_for_port
+from tests.helpers import collected_static_root, free_port, wait_for_port
+
+pytestmark = pytest.mark.engine_independent  # see pyproject.toml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,15 +100,15 @@ def production_daphne(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     env.update(DEBUG="0", SECRET_KEY="static-test-" + "k" * 50, ALLOWED_HOSTS="127.0.0.1",
                SECURE_SSL_REDIRECT="0", SQLITE_PATH=str(tmp / "db.sqlite3"), STATIC_ROOT=str(tmp / "static"),
                LIVESTREAM_ROOT=str(tmp / "live"), LIVESTREAM_ENABLED="0", MEDIA_IN_PROCESS="0")
-    for args in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, timeout=300)
+    env["STATIC_ROOT"] = collected_static_root()  # collectstatic's output, shared by every DEBUG=0 server
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
     port = free_port()
     log = (tmp / "daphne.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "asgi:application"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, proc)
-        yield port, tmp / "static"
+        yield port, Path(env["STATIC_ROOT"])
     finally:
         proc.terminate()
         try:

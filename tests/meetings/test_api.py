@@ -138,6 +138,7 @@ def test_it_serves_the_openapi_schema_and_docs(anon, db):
     assert docs.status_code == 200 and b"cdn" not in docs.content.lower()
 
 
+@pytest.mark.engine_independent
 def test_production_settings_pass_check_deploy(tmp_path):
     # Its own database: the developer's may hold the demo logins, which check --deploy refuses.
     env = production_env(tmp_path / "db.sqlite3")

@@ -33,9 +33,10 @@ from schemathesis.specs.openapi.checks import (
 from meetings.models import AgendaItem
 from meetings.services.tokens import token_create
 from tests.factories import make_council, make_meeting, run, start_meeting
+from tests.helpers import examples
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = 20  # per operation and role, besides the schema's boundary cases (the coverage phase)
+MAX_EXAMPLES = examples(20)  # per operation and role, besides the schema's boundary cases (the coverage phase)
 REAL_IDS: list[int] = []  # set by `world`
 
 

@@ -76,6 +76,7 @@ def seeded_env(tmp_path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.engine_independent
 def test_check_deploy_and_daphne_refuse_demo_logins_and_serve_once_they_are_gone(seeded_env, tmp_path):
     env = seeded_env
     check = manage(env, "check", "--deploy")

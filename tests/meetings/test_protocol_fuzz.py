@@ -41,7 +41,7 @@ from meetings.protocol import SESSION_TYPES
 from meetings.services.log import event_record, log_verify
 from meetings.services.tokens import token_create
 from tests.factories import Council, make_council, make_meeting, make_user, run, start_meeting
-from tests.helpers import Socket, free_port, token_for, wait_for_port
+from tests.helpers import Socket, examples, free_port, token_for, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -237,7 +237,7 @@ def test_it_survives_random_messages_with_the_log_valid_and_every_client_in_step
     runner = asyncio.Runner()  # closing it cancels what still runs, such as the embedded media worker
     loop = runner.get_loop()
 
-    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples(80), deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(opening=st.sampled_from(range(len(SCRIPT) + 1)), to_chair=st.lists(frames, min_size=1, max_size=12),
            to_public=st.lists(frames, max_size=3))
     def example(opening: int, to_chair: list[str | dict[str, Any]], to_public: list[str | dict[str, Any]]) -> None:
@@ -747,7 +747,7 @@ def test_it_keeps_the_protocol_promises_for_random_frames_on_the_wire(server, ro
     chair = f"/ws/meetings/{room.meeting.id}/?token={room.tokens[room.council.chair.username]}"
     public = f"/ws/public/meetings/{room.meeting.id}/"
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(messages=st.lists(hostile, min_size=1, max_size=5), member=st.booleans())
     def example(messages: list[Hostile], member: bool) -> None:
         async def go() -> None:

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import production_env
+
+pytestmark = pytest.mark.engine_independent  # see pyproject.toml
 
 ROOT = Path(__file__).resolve().parents[2]
 
