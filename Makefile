@@ -75,12 +75,15 @@ test: install lint chromium
 	rm -rf $(COLLECTED_STATIC)
 	$(MAKE) --no-print-directory test-sqlite test-postgres
 
+# The tests without media or a browser run on both cores (pytest-xdist: a test database and a Redis key
+# prefix per worker); the media and browser tests, which measure timing and signals, one at a time.
 test-sqlite:
-	COLLECTED_STATIC=$(COLLECTED_STATIC) $(BIN)/pytest -p no:cacheprovider
+	COLLECTED_STATIC=$(COLLECTED_STATIC) $(BIN)/pytest -p no:cacheprovider -n 2 -m "not media and not browser"
+	COLLECTED_STATIC=$(COLLECTED_STATIC) $(BIN)/pytest -p no:cacheprovider -m "media or browser"
 
 test-postgres:
 	COLLECTED_STATIC=$(COLLECTED_STATIC) TEST_PASS=second_engine DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) \
-		$(BIN)/pytest -p no:cacheprovider -m "not media and not browser and not engine_independent"
+		$(BIN)/pytest -p no:cacheprovider -n 2 -m "not media and not browser and not engine_independent"
 
 bench: install
 	$(BIN)/pip install -q -e '.[test,bench]'

@@ -110,7 +110,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            # Each test worker (pytest-xdist) gets its own key prefix, so two workers' groups never meet
+            # in one Redis; every other process keeps channels_redis's default.
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30,
+                       "prefix": "asgi" + os.environ.get("PYTEST_XDIST_WORKER", "")},
         }
     }
 else:

@@ -57,7 +57,9 @@ def free_redis_db(base: str) -> str:
         redis.Redis.from_url(base, socket_timeout=2).ping()
     except Exception as exc:
         unavailable(f"Redis is not reachable at {base}: {exc}")
-    for idx in range(15, 0, -1):
+    # Two test workers (pytest-xdist) look in different halves, so they never take the same index.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    for idx in range(15 - 7 * (worker % 2), 8 - 7 * (worker % 2), -1):
         url = f"{root}/{idx}"
         if redis.Redis.from_url(url, socket_timeout=2).dbsize() == 0:
             return url

@@ -119,7 +119,7 @@ def test_it_refuses_making_a_meeting_remote_with_a_mandatory_closed_item(admin_c
     AgendaItem.objects.filter(id=meeting.items.first().id).update(planned_closure_ground=ClosureGround.CONFIDENTIALITY)
     url = f"/admin/meetings/meeting/{meeting.id}/change/"
     r = admin_client.post(url, form_of(admin_client, url) | {"form": "remote"})
-    assert refused(r, "PS 1/26 must be closed under § 11-5 (2)")
+    assert refused(r, "PS 1/26 skal lukkes etter § 11-5 (2)")
     assert Meeting.objects.get(id=meeting.id).form == "physical"
 
 
@@ -129,7 +129,7 @@ def test_it_refuses_adding_an_item_after_the_notice_is_published(admin_client, c
     data = form_of(admin_client, url) | {"meeting": str(published.id), "order": "9", "case_number": "PS 9/26",
                                          "title": "Ny sak", "state": "pending"}
     r = admin_client.post(url, data)
-    assert refused(r, "item.add_late")
+    assert refused(r, "som ikke står på sakslisten (§ 11-3 (5))")
     assert not AgendaItem.objects.filter(case_number="PS 9/26").exists()
     draft = make_meeting(council, publish=False)
     r = admin_client.post(url, data | {"meeting": str(draft.id)})
