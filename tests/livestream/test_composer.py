@@ -12,9 +12,11 @@ from pathlib import Path
 import av
 import pytest
 
+from livestream import playlists
 from livestream.composer import Composer
 from tests.conference.clients import ColourTrack, ToneTrack
 from tests.livestream.signal import (
+    media_file,
     segment_audio,
     segment_starts,
     timed_audio,
@@ -33,14 +35,21 @@ GATE_SLACK = TICK + 0.1
 
 
 def recorded_names(playlist: str) -> list[str]:
-    return [line for line in playlist.splitlines() if line.startswith("seg_")]
+    """The segments a playlist lists, those in the recording's groups one by one."""
+    names = []
+    for line in playlist.splitlines():
+        if line.startswith("seg_"):
+            names.append(line)
+        elif (group := playlists.group_segments(line)) is not None:
+            names += [f"seg_{n:05d}.ts" for n in range(group[0], group[1] + 1)]
+    return names
 
 
 def tone_windows(out: Path, playlist: str = "index.m3u8") -> list[tuple[float, float, float]]:
     """(first sample time, last sample time, tone amplitude) for every 50 ms of decoded audio."""
     result = []
     for name, start in segment_starts((out / playlist).read_text()).items():
-        t0, pcm = timed_audio(out / name, start)
+        t0, pcm = timed_audio(media_file(out, name), start)
         result += [(a, b, tone_amplitude(w, TONE)) for a, b, w in windows(t0, pcm)]
     return result
 

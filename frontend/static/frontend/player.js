@@ -16,6 +16,7 @@ export function attachPlayer(video, { attempts = Infinity, onMissing = () => {},
   let generation = 0;
 
   let left = attempts;
+  let standard = new URLSearchParams(window.location.search).get("hls") === "standard";
 
   async function whenAvailable(mine) {
     while (mine === generation) {
@@ -40,12 +41,23 @@ export function attachPlayer(video, { attempts = Infinity, onMissing = () => {},
     }
     video.dataset.feed = "hls";
     if (window.Hls && window.Hls.isSupported()) {
-      hls = new window.Hls({ liveSyncDurationCount: 2 });
+      // Low-Latency HLS (parts, blocking reload): hls.js aims at PART-HOLD-BACK (1 s) behind the
+      // newest part, and plays up to 1.25x fast to get back there after a start or a stall (at 1x
+      // it would stay as far behind as it once fell). Ordinary HLS, two segments behind, when the
+      // page asks for it (?hls=standard) or after a media error in low latency; a recording
+      // plays the same either way.
+      const lowLatency = standard === false;
+      hls = new window.Hls(lowLatency ? { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.25 }
+        : { lowLatencyMode: false, liveSyncDurationCount: 2 });
+      video.dataset.hlsMode = lowLatency ? "low-latency" : "standard";
       hls.loadSource(src);
       hls.attachMedia(video);
       hls.on(window.Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
       hls.on(window.Hls.Events.ERROR, (_, data) => {
         if (!data.fatal || mine !== generation) return;
+        // A stream the browser cannot decode in parts falls back for good; a network error
+        // (the stream down for a while) does not.
+        if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) standard = true;
         hls.destroy();
         hls = null;
         setTimeout(() => mine === generation && start(), 3000);
