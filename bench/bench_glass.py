@@ -1,6 +1,7 @@
 """Glass to glass in a real player: ordinary HLS, Low-Latency HLS and the WebRTC viewer, side by side.
 
     .venv/bin/python bench/bench_glass.py            # ~2 minutes; BENCH_GLASS_SECONDS (default 20)
+    BENCH_GLASS_PART_SECONDS=0.2 .venv/bin/python bench/bench_glass.py   # another part length
 
 The whole platform on loopback: daphne (media in process, the production stream settings:
 640x360, 15 fps, 1 s segments, 1/3 s parts) on a fresh SQLite file with the demo council, and
@@ -146,7 +147,8 @@ def pctl(xs: list[float], q: float) -> float:
 def start_server(tmp: Path) -> tuple[subprocess.Popen, str, object]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(SQLITE_PATH=str(tmp / "db.sqlite3"), LIVESTREAM_ROOT=str(tmp / "live"), MEDIA_ROOT=str(tmp / "media"),
-               DEBUG="1", LIVESTREAM_ENABLED="1", MEDIA_IN_PROCESS="1", LIVESTREAM_WEBRTC_CONNECT_TIMEOUT="60")
+               DEBUG="1", LIVESTREAM_ENABLED="1", MEDIA_IN_PROCESS="1", LIVESTREAM_WEBRTC_CONNECT_TIMEOUT="60",
+               LIVESTREAM_PART_SECONDS=os.environ.get("BENCH_GLASS_PART_SECONDS", str(1 / 3)))
     manage = [PY, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
     subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, timeout=300, capture_output=True)
@@ -246,10 +248,11 @@ def main() -> int:
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\nGlass to glass (640x360, 15 fps, 1 s segments, 1/3 s parts; the chair's canvas camera in Chromium →"
-          f" VP8 → SFU → public mix → player in Chromium; {SECONDS:.0f} s, all three players at once):\n")
+    part = float(os.environ.get("BENCH_GLASS_PART_SECONDS", 1 / 3))
+    print(f"\nGlass to glass (640x360, 15 fps, 1 s segments, {part:.2f} s parts; the chair's canvas camera in"
+          f" Chromium → VP8 → SFU → public mix → player in Chromium; {SECONDS:.0f} s, all three players at once):\n")
     print("| player | frames read | unreadable | p50 | p95 | min | max |"
-          " requests: parts / segments / blocking reloads |")
+          " requests: parts / segments / playlist reloads with `_HLS_msn` |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     summary = {}
     for label, r in results.items():
