@@ -20,7 +20,10 @@ Debian's headless Chromium.
   agree; latency = the frame's expected display time (performance.timeOrigin + expectedDisplayTime)
   minus the clock in it. One browser process, one machine clock.
 * Each player first reaches steady playback; then every player is measured over the same
-  BENCH_GLASS_SECONDS: p50 and p95, frames read, frames whose code did not read cleanly.
+  BENCH_GLASS_SECONDS: p50 and p95, frames read, frames whose code did not read cleanly, and for
+  HLS how far the player is behind the newest media it knows of (the end of the seekable range,
+  which hls.js keeps at the playlist's end): glass to glass minus that is what it took the frame to
+  be captured, mixed, encoded and published.
 """
 
 from __future__ import annotations
@@ -123,8 +126,9 @@ CLOCK_READER = """
           if (code === null) g.unreadable++;
           else {
             const sent = shown - ((shown - code) % (1 << 24) + (1 << 24)) % (1 << 24);
+            const seekable = video.seekable.length ? video.seekable.end(video.seekable.length - 1) : NaN;
             g.samples.push({ latency: shown - sent, feed: video.dataset.feed || '',
-                             mode: video.dataset.hlsMode || '' });
+                             mode: video.dataset.hlsMode || '', behind: (seekable - video.currentTime) * 1000 });
           }
         } else if (code !== null) {
           g.last = { at: shown, feed: video.dataset.feed || '', mode: video.dataset.hlsMode || '' };
@@ -251,22 +255,26 @@ def main() -> int:
     part = float(os.environ.get("BENCH_GLASS_PART_SECONDS", 1 / 3))
     print(f"\nGlass to glass (640x360, 15 fps, 1 s segments, {part:.2f} s parts; the chair's canvas camera in"
           f" Chromium → VP8 → SFU → public mix → player in Chromium; {SECONDS:.0f} s, all three players at once):\n")
-    print("| player | frames read | unreadable | p50 | p95 | min | max |"
+    print("| player | frames read | unreadable | p50 | p95 | min | max | behind the playlist's end (p50) |"
           " requests: parts / segments / playlist reloads with `_HLS_msn` |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     summary = {}
     for label, r in results.items():
         feed, mode = wanted[label]
-        lat = [s["latency"] for s in r["samples"] if s["feed"] == feed and (feed != "hls" or s["mode"] == mode)]
+        kept = [s for s in r["samples"] if s["feed"] == feed and (feed != "hls" or s["mode"] == mode)]
+        lat = [s["latency"] for s in kept]
+        behind = [s["behind"] for s in kept if s.get("behind") is not None]
+        behind_text = f"{pctl(behind, 0.5) / 1000:.2f} s" if feed == "hls" and behind else "–"
         n = requests[label]
         asked = f"{n['parts']} / {n['segments']} / {n['blocking']}" if feed == "hls" else "–"
         if lat:
             summary[label] = {"p50_ms": round(pctl(lat, 0.5)), "p95_ms": round(pctl(lat, 0.95)), "n": len(lat)}
             print(f"| {label} | {len(lat)} | {r['unreadable']} | {pctl(lat, 0.5) / 1000:.2f} s | "
-                  f"{pctl(lat, 0.95) / 1000:.2f} s | {min(lat) / 1000:.2f} s | {max(lat) / 1000:.2f} s | {asked} |")
+                  f"{pctl(lat, 0.95) / 1000:.2f} s | {min(lat) / 1000:.2f} s | {max(lat) / 1000:.2f} s | "
+                  f"{behind_text} | {asked} |")
         else:
             summary[label] = {"n": 0}
-            print(f"| {label} | 0 | {r['unreadable']} | – | – | – | – | {asked} |")
+            print(f"| {label} | 0 | {r['unreadable']} | – | – | – | – | – | {asked} |")
     print(f"\nLoad average (1 min) before the run: {load_before:.2f}, after: {os.getloadavg()[0]:.2f}. "
           f"Bench runtime {time.monotonic() - started:.0f} s.")
     print("GLASS " + json.dumps(summary))

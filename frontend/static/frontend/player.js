@@ -41,13 +41,17 @@ export function attachPlayer(video, { attempts = Infinity, onMissing = () => {},
     }
     video.dataset.feed = "hls";
     if (window.Hls && window.Hls.isSupported()) {
-      // Low-Latency HLS (parts, blocking reload): hls.js aims at PART-HOLD-BACK (1 s) behind the
-      // newest part, and plays up to 1.25x fast to get back there after a start or a stall (at 1x
-      // it would stay as far behind as it once fell). Ordinary HLS, two segments behind, when the
-      // page asks for it (?hls=standard) or after a media error in low latency; a recording
-      // plays the same either way.
+      // Low-Latency HLS (parts, blocking reload): hls.js plays 1 s behind the newest part (the
+      // server's PART-HOLD-BACK: three parts of 1/3 s) and up to 1.25x fast to get back there after
+      // a start or a stall; a stall moves that aim back by 0.2 s, not hls.js's default whole
+      // second. More than 3 s behind (where hls.js no longer speeds up) it jumps back to the live
+      // edge; without that, one long stall on a busy machine left it 3-4 s behind for good.
+      // Ordinary HLS, two segments behind, when the page asks for it (?hls=standard) or after a
+      // media error in low latency; a recording plays the same either way.
       const lowLatency = standard === false;
-      hls = new window.Hls(lowLatency ? { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.25 }
+      hls = new window.Hls(lowLatency
+        ? { lowLatencyMode: true, liveSyncDuration: 1, liveMaxLatencyDuration: 3, maxLiveSyncPlaybackRate: 1.25,
+          liveSyncOnStallIncrease: 0.2 }
         : { lowLatencyMode: false, liveSyncDurationCount: 2 });
       video.dataset.hlsMode = lowLatency ? "low-latency" : "standard";
       hls.loadSource(src);
