@@ -102,7 +102,7 @@ class PublicStreams:
             composer = Composer(meeting_id, stream_dir(meeting_id),
                                 width=settings.LIVESTREAM_WIDTH, height=settings.LIVESTREAM_HEIGHT,
                                 fps=settings.LIVESTREAM_FPS, segment_seconds=settings.LIVESTREAM_SEGMENT_SECONDS,
-                                window=settings.LIVESTREAM_WINDOW,
+                                part_seconds=settings.LIVESTREAM_PART_SECONDS, window=settings.LIVESTREAM_WINDOW,
                                 on_state=on_state)
             apply_gate(composer, self.gates.setdefault(meeting_id, Gate()))  # before the first tick
             composer.start()

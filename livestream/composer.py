@@ -9,8 +9,12 @@ WebRTC viewer; closing it also cuts the segment in progress.
 Encoders live as long as the composer (`encoders.StreamEncoders`): timestamps are continuous
 across segments, tick n has video PTS n (1/fps) and audio PTS n * 48000/fps, and tick n belongs
 to wall time `epoch + (n - n0)/fps`, which is what each segment's PROGRAM-DATE-TIME says. Segments
-are MPEG-TS files cut at forced IDR frames. `index.m3u8` is the live window, `recording.m3u8`
-the open-part segments (EVENT, VOD once ended), `chapters.vtt` items and speeches placed by the
+are MPEG-TS files cut at forced IDR frames. Every packet is muxed twice: into its segment and into
+the segment's partial segment in progress (`part_<seq>_<n>.ts`, `part_seconds` long), which is
+published as soon as it is complete, so a low-latency player is one part behind instead of one
+segment; the gate cuts the part in progress together with its segment. `index.m3u8` is the live
+window (Low-Latency HLS, rewritten at every part), `recording.m3u8` the open-part segments in
+groups of about six seconds (EVENT, VOD once ended), `chapters.vtt` items and speeches placed by the
 log's own timestamps. `segments.jsonl` and `chapters.jsonl` let a restarted composer continue
 the numbering, the recording and its chapters instead of overwriting them.
 """
@@ -42,6 +46,7 @@ log = logging.getLogger(__name__)
 PTS_ORIGIN_SECONDS = 1  # timestamps start at 1 s, so AAC priming never makes them negative
 KEYFRAME_REQUEST_INTERVAL = 1.0
 SEGMENTS_LOG, CHAPTERS_LOG = "segments.jsonl", "chapters.jsonl"  # not served: views only serve media names
+PART_FILES_KEPT_SEGMENTS = 6  # part files outlive their listing (3 segments) for players a little behind
 
 
 class PacketSink(Protocol):
@@ -99,16 +104,20 @@ class _Segment:
         self.video, self.audio = streams
         self.first_tick, self.start, self.open_part = first_tick, start, open_part
         self.frames = 0
+        self.parts = 0  # partial segments begun in it
 
 
 class Composer:
     def __init__(self, meeting_id: int, out_dir: Path, *, width: int = 640, height: int = 360, fps: int = 15,
                  segment_seconds: float = 1.0, window: int = 6, video_bitrate: int = 800_000,
-                 on_state: Callable[[bool, str], None] | None = None) -> None:
+                 part_seconds: float = 1 / 3, on_state: Callable[[bool, str], None] | None = None) -> None:
         self.meeting_id = meeting_id
         self.out_dir = Path(out_dir)
         self.width, self.height, self.fps = width, height, fps
         self.segment_seconds = segment_seconds
+        self.frames_per_segment = max(1, round(segment_seconds * fps))
+        self.frames_per_part = min(self.frames_per_segment, max(1, round(part_seconds * fps)))
+        self.part_target = self.frames_per_part / fps
         self.window = window
         self.video_bitrate = video_bitrate
         self.on_state = on_state
@@ -131,6 +140,10 @@ class Composer:
         self._chapters: list[tuple[dt.datetime, str, str]] = []  # (at, title, "item" or "speech")
         self._seq = 0
         self._epoch = 0
+        # The live edge (not persisted: a restarted composer starts a new segment):
+        self._parts: dict[int, list[dict[str, Any]]] = {}  # seq -> its published parts
+        self._pending: dict[str, Any] | None = None  # the segment in progress (seq, start, epoch)
+        self._writing: str | None = None  # the part being written (the playlist's preload hint)
         self.up = False
 
     # Sources (called on the event loop that owns the tracks) ---------------------------------
@@ -257,8 +270,8 @@ class Composer:
     # Persistence across restarts ------------------------------------------------------------
 
     def _load_state(self) -> None:
-        for stale in self.out_dir.glob("*.tmp"):
-            stale.unlink(missing_ok=True)  # a segment a crashed run never finished
+        for stale in [*self.out_dir.glob("*.tmp"), *self.out_dir.glob("part_*.ts")]:
+            stale.unlink(missing_ok=True)  # a segment a crashed run never finished; parts of an old live edge
         existing = [int(p.name[4:9]) for p in self.out_dir.glob("seg_*.ts") if p.name[4:9].isdigit()]
         self._segments = [{**e, "start": dt.datetime.fromisoformat(e["start"])}
                           for e in self._read_records(SEGMENTS_LOG) if (self.out_dir / e["name"]).is_file()]
@@ -303,29 +316,45 @@ class Composer:
         encoders = StreamEncoders(width=self.width, height=self.height, fps=self.fps,
                                   video_bitrate=self.video_bitrate)
         samples_per_tick = SAMPLE_RATE // self.fps
-        frames_per_segment = max(1, round(self.segment_seconds * self.fps))
         first_tick = tick = PTS_ORIGIN_SECONDS * self.fps
         epoch_wall, epoch_mono = time.time(), time.monotonic()
         segment: _Segment | None = None
         closing: _Segment | None = None  # cut, waiting for the AAC packets of its last samples
+        part: _Segment | None = None  # the partial segment in progress, within `segment`
+        closing_part: _Segment | None = None
         try:
             while not self._stop.is_set():
                 with self._lock:
                     closed = self.gate_closed
-                if segment is not None and (segment.frames >= frames_per_segment or segment.open_part == closed):
+                if segment is not None and (segment.frames >= self.frames_per_segment or segment.open_part == closed):
+                    if closing_part is not None:
+                        self._close_part(closing_part, publish=closing is None)
                     if closing is not None:
                         self._close_segment(closing)
-                    # Full, or the gate moved: cut here. AAC lags its input by a frame or two, so
-                    # the old segment stays open until the packets of its last samples are out.
+                    # Full, or the gate moved: cut here, the part in progress with it. AAC lags its
+                    # input by a frame or two, so the old segment (and its last part) stays open
+                    # until the packets of its last samples are out.
                     closing, segment = segment, None
+                    closing_part, part = part, None
+                elif part is not None and part.frames >= self.frames_per_part:
+                    if closing_part is not None:
+                        self._close_part(closing_part, publish=closing is None)
+                    closing_part, part = part, None
                 if segment is None:
                     start = dt.datetime.fromtimestamp(epoch_wall + (tick - first_tick) / self.fps, dt.UTC)
                     segment = self._open_segment(encoders, tick, start, open_part=not closed)
-                if self._encode_tick(encoders, segment, closing, tick, samples_per_tick,
-                                     keyframe=segment.frames == 0) and closing is not None:
+                if part is None:
+                    part = self._open_part(encoders, segment, tick)
+                done = self._encode_tick(encoders, (segment, part), (closing, closing_part), tick,
+                                         samples_per_tick, keyframe=segment.frames == 0)
+                if done and closing_part is not None:
+                    self._close_part(closing_part, publish=closing is None)
+                    closing_part = None
+                if done and closing is not None:
                     self._close_segment(closing)
                     closing = None
                 segment.frames += 1
+                part.frames += 1
                 self._report(True, "")
                 tick += 1
                 delay = epoch_mono + (tick - first_tick) / self.fps - time.monotonic()
@@ -335,18 +364,25 @@ class Composer:
                     # Fell behind (overload): skip ahead, never build a backlog. The PTS jump keeps
                     # timestamps equal to wall time, so PROGRAM-DATE-TIME stays true.
                     tick = first_tick + int((time.monotonic() - epoch_mono) * self.fps)
-            if segment is not None:
+            if segment is not None and part is not None:
                 video, audio = encoders.flush()
-                self._mux(segment, video, [])
-                self._route_audio(audio, segment, closing)
+                self._mux((segment, part), video, [])
+                self._route_audio(audio, (segment, part), (closing, closing_part))
+                self._writing = None
+                for last_part in (closing_part, part):
+                    if last_part is not None:
+                        self._close_part(last_part, publish=False)
                 if closing is not None:
                     self._close_segment(closing)
                 self._close_segment(segment)
-                segment = closing = None
+                segment = closing = part = closing_part = None
         finally:
-            for unfinished in (closing, segment):  # an encoder error: never publish a broken segment
+            # An encoder error: never publish a broken segment or part.
+            for unfinished in (closing_part, part, closing, segment):
                 if unfinished is not None:
                     self._discard(unfinished)
+            with self._lock:
+                self._pending, self._writing = None, None
             encoders.close()
 
     def _open_segment(self, encoders: StreamEncoders, tick: int, start: dt.datetime, *, open_part: bool) -> _Segment:
@@ -355,29 +391,48 @@ class Composer:
             self._seq += 1
         path = self.out_dir / f"seg_{self._seq:05d}.ts.tmp"
         container = av.open(str(path), mode="w", format="mpegts")
+        with self._lock:
+            self._pending = {"seq": self._seq, "start": start, "epoch": self._epoch}
         return _Segment(seq=self._seq, path=path, container=container, streams=encoders.add_to(container),
                         first_tick=tick, start=start, open_part=open_part)
 
-    def _route_audio(self, packets: list[av.Packet], segment: _Segment, closing: _Segment | None) -> bool:
-        """Mux AAC packets into the segment their timestamp belongs to; True once a packet of
-        the current segment came out, i.e. `closing` is complete."""
-        boundary = segment.first_tick * (SAMPLE_RATE // self.fps)
+    def _open_part(self, encoders: StreamEncoders, segment: _Segment, tick: int) -> _Segment:
+        name = playlists.part_name(segment.seq, segment.parts)
+        segment.parts += 1
+        path = self.out_dir / f"{name}.tmp"
+        container = av.open(str(path), mode="w", format="mpegts")
+        part = _Segment(seq=segment.seq, path=path, container=container, streams=encoders.add_to(container),
+                        first_tick=tick, start=segment.start, open_part=segment.open_part)
+        part.parts = segment.parts - 1  # its own index within the segment
+        with self._lock:
+            self._writing = name
+        return part
+
+    def _route_audio(self, packets: list[av.Packet], current: tuple[_Segment, _Segment],
+                     closing: tuple[_Segment | None, _Segment | None]) -> bool:
+        """Mux AAC packets into the segment and the part their timestamp belongs to; True once a
+        packet of the current part came out, i.e. the closing part (and segment) is complete."""
         done = False
         for packet in packets:
-            if closing is not None and packet.pts is not None and packet.pts < boundary:
-                self._mux(closing, [], [packet])
-            else:
-                self._mux(segment, [], [packet])
-                done = True
+            targets = []
+            for now, before in zip(current, closing, strict=True):
+                boundary = now.first_tick * (SAMPLE_RATE // self.fps)
+                late = before is not None and packet.pts is not None and packet.pts < boundary
+                targets.append(before if late and before is not None else now)
+            done = done or targets[1] is current[1]
+            self._mux(tuple(targets), [], [packet])
         return done
 
-    def _mux(self, segment: _Segment, video: list[av.Packet], audio: list[av.Packet]) -> None:
-        for packet in video:
-            packet.stream = segment.video
-            segment.container.mux(packet)
-        for packet in audio:
-            packet.stream = segment.audio
-            segment.container.mux(packet)
+    def _mux(self, into: tuple[_Segment, ...], video: list[av.Packet], audio: list[av.Packet]) -> None:
+        # The same packet goes into a segment and into a part; every container has the same time
+        # base (MPEG-TS, 1/90000), so the in-place rescaling of the first mux holds for the second.
+        for target in into:
+            for packet in video:
+                packet.stream = target.video
+                target.container.mux(packet)
+            for packet in audio:
+                packet.stream = target.audio
+                target.container.mux(packet)
 
     def _close_segment(self, segment: _Segment) -> None:
         segment.container.close()
@@ -385,11 +440,29 @@ class Composer:
         os.replace(segment.path, final)
         entry = {"name": final.name, "seq": segment.seq, "duration": segment.frames / self.fps,
                  "start": segment.start, "open": segment.open_part, "epoch": self._epoch}
+        stale = [seq for seq in self._parts if seq <= segment.seq - PART_FILES_KEPT_SEGMENTS]
         with self._lock:
             self._segments.append(entry)
+            if self._pending is not None and self._pending["seq"] == segment.seq:
+                self._pending = None
+            old_parts = [p for seq in stale for p in self._parts.pop(seq, [])]
         self._append_record(SEGMENTS_LOG, {**entry, "start": segment.start.isoformat()})
         self._write_playlists()
         self._write_chapters()
+        for old in old_parts:  # long out of the playlist: a player a whole window behind loads segments
+            (self.out_dir / old["name"]).unlink(missing_ok=True)
+
+    def _close_part(self, part: _Segment, *, publish: bool) -> None:
+        """Publish a complete part. The last part of a segment is listed by the segment's own
+        close (`publish=False`), so a player never sees a playlist without the parts before it."""
+        part.container.close()
+        final = part.path.with_suffix("")
+        os.replace(part.path, final)
+        with self._lock:
+            self._parts.setdefault(part.seq, []).append(
+                {"name": final.name, "duration": part.frames / self.fps, "independent": part.parts == 0})
+        if publish:
+            self._write_live_playlist()
 
     @staticmethod
     def _discard(segment: _Segment) -> None:
@@ -412,8 +485,9 @@ class Composer:
             self._slates = {text: cached}  # one slate at a time; a new text replaces it
         return cached
 
-    def _encode_tick(self, encoders: StreamEncoders, segment: _Segment, closing: _Segment | None, tick: int,
-                     samples: int, *, keyframe: bool) -> bool:
+    def _encode_tick(self, encoders: StreamEncoders, into: tuple[_Segment, _Segment],
+                     before: tuple[_Segment | None, _Segment | None], tick: int, samples: int, *,
+                     keyframe: bool) -> bool:
         with self._lock:
             closed = self.gate_closed  # read once: picture and sound of a tick agree
             slate = self.slate_text
@@ -423,6 +497,8 @@ class Composer:
                 keyframe, self._keyframe_requested = True, False
             if keyframe:
                 self._last_forced_keyframe = now
+        segment, part = into
+        closing, closing_part = before
         picture = self._picture(closed, slate)
         pcm = np.zeros(samples, dtype=np.float32)
         if not closed:
@@ -442,8 +518,8 @@ class Composer:
             for packet in encoders.encode_opus(pcm, pts=audio_pts):
                 for sink in sinks:
                     sink.audio_packet(packet)
-        self._mux(segment, video, [])
-        return self._route_audio(aac, segment, closing)
+        self._mux(into, video, [])
+        return self._route_audio(aac, into, before)
 
     # Playlists --------------------------------------------------------------------------------
 
@@ -454,16 +530,23 @@ class Composer:
         tmp.write_text(text)
         os.replace(tmp, self.out_dir / name)
 
-    def _write_playlists(self, ended: bool = False) -> None:
+    def _write_live_playlist(self, ended: bool = False) -> list[dict[str, Any]]:
         with self._lock:
             segments = list(self._segments)
+            parts = {seq: list(p) for seq, p in self._parts.items()}
+            pending = dict(self._pending) if self._pending else None
+            writing = self._writing
         first = max(0, len(segments) - self.window)
         self._write("index.m3u8", playlists.media_playlist(
             segments[first:], kind=None, ended=ended,
-            discontinuity_sequence=playlists.discontinuities_before(segments, first)))
+            discontinuity_sequence=playlists.discontinuities_before(segments, first),
+            parts=parts, part_target=self.part_target, pending=pending, hint=writing))
+        return segments
+
+    def _write_playlists(self, ended: bool = False) -> None:
+        segments = self._write_live_playlist(ended)
         recording = [e for e in segments if e["open"]]
-        self._write("recording.m3u8", playlists.media_playlist(recording, kind="VOD" if ended else "EVENT",
-                                                               ended=ended))
+        self._write("recording.m3u8", playlists.recording_playlist(recording, ended=ended))
 
     def _write_chapters(self) -> None:
         with self._lock:

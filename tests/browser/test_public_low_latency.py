@@ -84,6 +84,47 @@ def post_offer(url: str, sdp: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
+# How far behind the live edge the player is: the end of what MSE may seek to (hls.js keeps it
+# at the live playlist's end) minus the playing position.
+BEHIND_EDGE = "() => { const v = document.getElementById('player'); " \
+              "return v.seekable.length ? v.seekable.end(v.seekable.length - 1) - v.currentTime : null; }"
+
+
+def test_the_public_page_plays_low_latency_hls_and_still_plays_ordinary_hls(browser, live_server_url):
+    """Low-Latency HLS by default: hls.js in low-latency mode loads the parts and holds blocking
+    playlist reloads; `?hls=standard` plays the same stream the ordinary way, full segments only."""
+    base = live_server_url
+    meeting = formannskap_meeting(base)
+    chair = login(browser, base, "ordforer")
+    chair.goto(f"{base}/meetings/{meeting}/room/")
+    wait_text(chair, "#conn-status", "Tilkoblet")
+    chair.click("text=Sett møtet")  # no member media needed: the feed carries the slate
+
+    seen = {}
+    for mode, query in [("low-latency", ""), ("standard", "?hls=standard")]:
+        page = browser.new_context(locale="nb-NO", viewport=VIEWPORT).new_page()
+        asked: list[str] = []
+        page.on("request", lambda r, asked=asked: asked.append(r.url.rsplit("/", 1)[-1]) if "/live/" in r.url else None)
+        page.goto(f"{base}/meetings/{meeting}/{query}")
+        page.wait_for_function(f"() => document.getElementById('player').dataset.hlsMode === '{mode}'")
+        playing = wait_for_player(page, lambda s: s["feed"] == "hls" and s["advancing"])
+        assert playing["feed"] == "hls" and playing["hlsSource"] and playing["advancing"], (mode, playing)
+        # Past start-up: what the player asks for while it plays along the live edge.
+        asked.clear()
+        wait_for_player(page, lambda s, asked=asked: len([a for a in asked if "m3u8" in a]) >= 4, timeout=30)
+        seen[mode] = {"parts": [a for a in asked if a.startswith("part_")],
+                      "segments": [a for a in asked if a.startswith("seg_")],
+                      "blocking": [a for a in asked if "_HLS_msn=" in a],
+                      "behind_edge_s": page.evaluate(BEHIND_EDGE)}
+        page.context.close()
+    low, standard = seen["low-latency"], seen["standard"]
+    assert low["parts"] and low["blocking"] and not low["segments"], low  # along the edge: parts only
+    assert standard["segments"] and not standard["parts"], standard
+    print(json.dumps({mode: {"behind_edge_s": round(v["behind_edge_s"] or -1, 2), "parts": len(v["parts"]),
+                             "segments": len(v["segments"])} for mode, v in seen.items()}))
+    chair.context.close()
+
+
 def test_it_falls_back_to_hls_when_the_webrtc_connection_drops(browser, live_server_url):
     """The server drops the viewer (here: the meeting ends, and the composer closes its viewers).
     The page would normally hear of the end from the public feed first and switch back at once;

@@ -23,7 +23,7 @@ from meetings.models import MeetingEvent
 from tests.conference.clients import MEMBERS, Client
 from tests.factories import make_council, make_meeting, run, start_meeting
 from tests.helpers import eventually
-from tests.livestream.signal import segment_starts, timed_audio, tone_amplitude, windows
+from tests.livestream.signal import media_file, segment_starts, timed_audio, tone_amplitude, windows
 from tests.livestream.viewer import Viewer
 from tests.mediaworker.helpers import EmbeddedMedia
 
@@ -44,7 +44,7 @@ def hls_windows(out, playlist: str, tones: tuple[int, ...]) -> list[tuple[float,
     """(first sample time, last sample time, loudest member tone) per 50 ms of decoded audio."""
     result = []
     for name, start in segment_starts((out / playlist).read_text()).items():
-        t0, pcm = timed_audio(out / name, start)
+        t0, pcm = timed_audio(media_file(out, name), start)
         result += [(a, b, max(tone_amplitude(w, f) for f in tones)) for a, b, w in windows(t0, pcm)]
     return result
 

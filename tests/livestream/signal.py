@@ -13,6 +13,19 @@ import numpy as np
 RATE = 48000
 
 
+def media_file(out: Path, name: str) -> Path:
+    """The file a playlist entry names; a recording group (`rec_<first>_<last>.ts`) is its
+    segments' files one after another, as livestream/views.py serves it, written next to them."""
+    from livestream.playlists import group_segments
+
+    numbers = group_segments(name)
+    if numbers is None:
+        return out / name
+    joined = out / f".{name}"
+    joined.write_bytes(b"".join((out / f"seg_{n:05d}.ts").read_bytes() for n in range(numbers[0], numbers[1] + 1)))
+    return joined
+
+
 def segment_starts(playlist: str) -> dict[str, dt.datetime]:
     starts: dict[str, dt.datetime] = {}
     current = None

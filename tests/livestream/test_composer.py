@@ -10,11 +10,14 @@ import time
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
+from livestream import playlists
 from livestream.composer import Composer
 from tests.conference.clients import ColourTrack, ToneTrack
 from tests.livestream.signal import (
+    media_file,
     segment_audio,
     segment_starts,
     timed_audio,
@@ -33,14 +36,21 @@ GATE_SLACK = TICK + 0.1
 
 
 def recorded_names(playlist: str) -> list[str]:
-    return [line for line in playlist.splitlines() if line.startswith("seg_")]
+    """The segments a playlist lists, those in the recording's groups one by one."""
+    names = []
+    for line in playlist.splitlines():
+        if line.startswith("seg_"):
+            names.append(line)
+        elif (group := playlists.group_segments(line)) is not None:
+            names += [f"seg_{n:05d}.ts" for n in range(group[0], group[1] + 1)]
+    return names
 
 
 def tone_windows(out: Path, playlist: str = "index.m3u8") -> list[tuple[float, float, float]]:
     """(first sample time, last sample time, tone amplitude) for every 50 ms of decoded audio."""
     result = []
     for name, start in segment_starts((out / playlist).read_text()).items():
-        t0, pcm = timed_audio(out / name, start)
+        t0, pcm = timed_audio(media_file(out, name), start)
         result += [(a, b, tone_amplitude(w, TONE)) for a, b, w in windows(t0, pcm)]
     return result
 
@@ -194,3 +204,61 @@ async def test_the_picture_is_the_slate_while_closed(tmp_path):
     # The slate is dark blue with white text; the member's camera was a saturated red.
     r, g, b = frame[..., 0].mean(), frame[..., 1].mean(), frame[..., 2].mean()
     assert b > r, (r, g, b)
+
+
+def part_signal(out: Path) -> tuple[list[tuple[float, float, float]], list[tuple[float, tuple[float, float, float]]]]:
+    """Every part on disk on the wall clock: (first, last sample time, tone amplitude) per 50 ms of
+    audio, and (time, mean RGB) of each video frame. A segment's parts are decoded one after the
+    other, as a player appends them (only the first starts at a keyframe); their timestamps run on
+    from the segment's, whose first frame is at the segment's PROGRAM-DATE-TIME."""
+    starts = segment_starts((out / "index.m3u8").read_text())
+    audio, video = [], []
+    by_segment: dict[int, list[Path]] = {}
+    for part in out.glob("part_*.ts"):
+        by_segment.setdefault(int(part.name.split("_")[1]), []).append(part)
+    for seq, parts in sorted(by_segment.items()):
+        segment = f"seg_{seq:05d}.ts"
+        with av.open(str(out / segment)) as c:
+            origin = next(iter(c.decode(video=0))).time
+        wall = starts[segment].timestamp() - origin
+        joined = out / f".parts_{seq}.ts"
+        joined.write_bytes(b"".join(p.read_bytes() for p in sorted(parts, key=lambda p: int(p.stem.split("_")[2]))))
+        with av.open(str(joined)) as c:
+            video += [(wall + f.time, tuple(f.to_ndarray(format="rgb24").reshape(-1, 3).mean(axis=0)))
+                      for f in c.decode(video=0)]
+        with av.open(str(joined)) as c:
+            frames = list(c.decode(audio=0))
+        if frames:
+            pcm = np.concatenate([f.to_ndarray().reshape(len(f.layout.channels), -1)[0] for f in frames])
+            audio += [(a, b, tone_amplitude(w, TONE)) for a, b, w in windows(wall + frames[0].time, pcm)]
+    return audio, video
+
+
+async def test_no_part_holds_sound_or_picture_from_behind_closed_doors(tmp_path, monkeypatch):
+    import livestream.composer
+
+    monkeypatch.setattr(livestream.composer, "PART_FILES_KEPT_SEGMENTS", 1000)  # keep every part to look at
+    composer = Composer(6, tmp_path, width=160, height=90, fps=FPS, segment_seconds=1.0, window=100,
+                        part_seconds=0.3)
+    closed_at, opened_at = await run_gated(composer, open_s=2.35, closed_s=2.2, reopened_s=2.0)
+    audio, video = part_signal(tmp_path)
+    assert len(list(tmp_path.glob("part_*.ts"))) >= 15  # three parts of 0.3 s per 1 s segment
+    before = [amp for a, b, amp in audio if closed_at - 1.5 < a and b < closed_at - 0.1]
+    during = [amp for a, b, amp in audio if a > closed_at + GATE_SLACK and b < opened_at]
+    after = [amp for a, b, amp in audio if a > opened_at + 0.5]
+    assert mostly_tone(before) and mostly_tone(after), (before, after)  # the parts carry the open meeting
+    assert len(during) >= 30 and max(during) < 0.01, during
+    # The member's camera, YUV (200, 80, 80), is a bright yellow-green; the slate is dark blue.
+    camera = [t for t, (r, g, b) in video if g > 200 and b < 160]
+    assert camera and not [t for t in camera if closed_at + GATE_SLACK < t < opened_at], (closed_at, video)
+    assert [t for t, (r, g, b) in video if closed_at + GATE_SLACK < t < opened_at and b > g]  # the slate
+    # The part in progress ended at the gate: a part (the first of a new segment) starts within a tick.
+    index = (tmp_path / "index.m3u8").read_text()
+    cut = [s for name, s in segment_starts(index).items() if abs(s.timestamp() - closed_at) <= TICK + 0.05]
+    assert cut, "no segment, hence no part, begins at the gate"
+    seq = int(next(n for n, s in segment_starts(index).items() if s == cut[0])[4:9])
+    assert (tmp_path / f"part_{seq:05d}_0.ts").is_file()
+    previous = sorted(tmp_path.glob(f"part_{seq - 1:05d}_*.ts"))[-1]
+    with av.open(str(previous)) as c:
+        frames_in_cut_part = sum(1 for packet in c.demux(video=0) if packet.size)
+    assert 1 <= frames_in_cut_part <= 3  # at most a full part (0.3 s at 10 fps), usually shorter

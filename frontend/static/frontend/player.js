@@ -16,6 +16,7 @@ export function attachPlayer(video, { attempts = Infinity, onMissing = () => {},
   let generation = 0;
 
   let left = attempts;
+  let standard = new URLSearchParams(window.location.search).get("hls") === "standard";
 
   async function whenAvailable(mine) {
     while (mine === generation) {
@@ -40,12 +41,27 @@ export function attachPlayer(video, { attempts = Infinity, onMissing = () => {},
     }
     video.dataset.feed = "hls";
     if (window.Hls && window.Hls.isSupported()) {
-      hls = new window.Hls({ liveSyncDurationCount: 2 });
+      // Low-Latency HLS (parts, blocking reload): hls.js plays 1 s behind the newest part (the
+      // server's PART-HOLD-BACK: three parts of 1/3 s) and up to 1.25x fast to get back there after
+      // a start or a stall; a stall moves that aim back by 0.2 s, not hls.js's default whole
+      // second. More than 3 s behind (where hls.js no longer speeds up) it jumps back to the live
+      // edge; without that, one long stall on a busy machine left it 3-4 s behind for good.
+      // Ordinary HLS, two segments behind, when the page asks for it (?hls=standard) or after a
+      // media error in low latency; a recording plays the same either way.
+      const lowLatency = standard === false;
+      hls = new window.Hls(lowLatency
+        ? { lowLatencyMode: true, liveSyncDuration: 1, liveMaxLatencyDuration: 3, maxLiveSyncPlaybackRate: 1.25,
+          liveSyncOnStallIncrease: 0.2 }
+        : { lowLatencyMode: false, liveSyncDurationCount: 2 });
+      video.dataset.hlsMode = lowLatency ? "low-latency" : "standard";
       hls.loadSource(src);
       hls.attachMedia(video);
       hls.on(window.Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
       hls.on(window.Hls.Events.ERROR, (_, data) => {
         if (!data.fatal || mine !== generation) return;
+        // A stream the browser cannot decode in parts falls back for good; a network error
+        // (the stream down for a while) does not.
+        if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) standard = true;
         hls.destroy();
         hls = null;
         setTimeout(() => mine === generation && start(), 3000);
