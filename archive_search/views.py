@@ -50,7 +50,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 def _row(hit: Hit, lang: str) -> dict[str, Any]:
     d = hit.document
-    return {"document": d, "snippet": hit.snippet, "kind": Kind(d.kind).label, "meeting": d.meeting,
+    clock = ""
+    if d.seconds is not None:  # as the transcript page shows a moment: 00:01:05
+        clock = f"{d.seconds // 3600:02d}:{d.seconds // 60 % 60:02d}:{d.seconds % 60:02d}"
+    return {"document": d, "snippet": hit.snippet, "kind": Kind(d.kind).label, "meeting": d.meeting, "clock": clock,
             "date_iso": local_iso(d.meeting.scheduled_start.isoformat()),
             "date_text": format_date(d.meeting.scheduled_start, lang)}
 
@@ -60,7 +63,7 @@ class SearchPages(Pages):
     max_limit = 100
 
 
-class HitSerializer(serializers.Serializer):
+class SearchHitSerializer(serializers.Serializer):
     meeting = serializers.IntegerField(source="document.meeting_id")
     title = serializers.CharField(source="document.meeting.title", help_text="The meeting's title.")
     body = serializers.CharField(source="document.meeting.body.name", help_text="The body that met.")
@@ -89,7 +92,7 @@ class SearchAPI(generics.GenericAPIView):
     """Full-text search over the transcripts and published minutes (item titles, proposals,
     decisions) of every public meeting; best hits first."""
 
-    serializer_class = HitSerializer
+    serializer_class = SearchHitSerializer
     pagination_class = SearchPages
 
     def _query(self) -> Query:
@@ -107,7 +110,7 @@ class SearchAPI(generics.GenericAPIView):
         "q", str, required=True,
         description="Words to find (read up to 200 characters): a word, a \"quoted phrase\", -word to leave out. "
                     "PostgreSQL stems them (Norwegian); SQLite matches words they begin.")],
-        responses=HitSerializer(many=True))
+        responses=SearchHitSerializer(many=True))
     def get(self, request: Request) -> Response:
         page: Any = self.paginate_queryset(self.get_queryset())  # type: ignore[arg-type]
-        return self.get_paginated_response(HitSerializer(page, many=True).data)
+        return self.get_paginated_response(SearchHitSerializer(page, many=True).data)
