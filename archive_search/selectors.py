@@ -56,7 +56,7 @@ def highlight(snippet: str) -> SafeString:
 
 
 def _public_meetings_sql() -> tuple[str, tuple[Any, ...]]:
-    sql, params = visibility.public_meetings(Meeting.objects.values("id")).query.sql_with_params()
+    sql, params = visibility.public_meetings(Meeting.objects.order_by().values("id")).query.sql_with_params()
     return sql, tuple(params)
 
 

@@ -227,3 +227,15 @@ def test_postgresql_answers_from_the_gin_index(recorded):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "archive_search_text_gin" in plan, plan
+
+
+def test_a_page_of_hits_takes_the_same_few_queries_however_many_there_are(recorded, django_capture_on_commit_callbacks,
+                                                                           django_assert_num_queries):
+    CaptionJob.objects.filter(meeting=recorded).delete()
+    with_cues(recorded, [("Medlem 1", float(i), float(i + 1), f"budget {i}") for i in range(30)],
+              django_capture_on_commit_callbacks)
+    hits, body = search_hits(query=parse("budget")), recorded.body.name
+    # The count, then a page twice (SQLite: the FTS5 page of ids and snippets, then its rows with their meetings).
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 5):
+        assert hits.count() == 30 and len(hits[0:20]) == 20
+        assert {hit.document.meeting.body.name for hit in hits[0:20]} == {body}
