@@ -87,11 +87,11 @@ def parse(raw: str) -> Query:
     for m in _CHUNK.finditer(raw[:MAX_QUERY_CHARS]):
         negated = bool(m.group(1) if m.group(2) is not None else m.group(3))
         chunk = m.group(2) if m.group(2) is not None else m.group(4)
-        words = tuple(w.casefold()[:MAX_WORD_CHARS] for w in _WORD.findall(chunk))
+        words = tuple(w.lower()[:MAX_WORD_CHARS] for w in _WORD.findall(chunk))
         if not words:
             continue
         seen_words = True
-        source = " ".join(_PG_UNSAFE.sub(" ", chunk).split()).strip("-./ ").casefold()
+        source = " ".join(_PG_UNSAFE.sub(" ", chunk).split()).strip("-./ ").lower()
         (negative if negated else positive).append(Term(words, negated, source))
     if not any(len(w) >= MIN_WORD_CHARS for term in positive for w in term.words):
         raise QueryError("too_short" if seen_words or raw.strip() else "empty")

@@ -46,3 +46,8 @@ def test_it_reads_a_bounded_part_of_a_huge_query():
 
 def test_indexed_text_has_no_control_characters():
     assert clean_text("a\x00b\x02c\x03d\ne") == "a b c d\ne"
+
+
+def test_it_lowercases_as_the_engines_do():
+    # Lowercased, not case-folded: FTS5's unicode61 and PostgreSQL keep "ß" (casefold would make it "ss").
+    assert parse("Straße ÆRE").terms[0].words == ("straße",) and parse("ÆRE").websearch() == "ære"
