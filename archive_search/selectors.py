@@ -111,7 +111,7 @@ def _pg_page(query: Query, offset: int, limit: int) -> list[Hit]:
             .annotate(rank=SearchRank(vector(), q),
                       snippet=SearchHeadline("text", q, config=CONFIG, start_sel=START, stop_sel=STOP,
                                              max_words=SNIPPET_WORDS, min_words=SNIPPET_WORDS // 2,
-                                             max_fragments=2, fragment_delimiter=f" {ELLIPSIS} ", short_word=0))
+                                             max_fragments=2, fragment_delimiter=f" {ELLIPSIS} ", short_word="0"))
             .order_by("-rank", "-meeting__scheduled_start", "meeting_id", "position")[offset:offset + limit])
     return [Hit(row, highlight(row.snippet)) for row in rows]
 
