@@ -1,6 +1,6 @@
 """Searching the archive: ranked hits with a highlighted snippet, on either engine.
 
-PostgreSQL: `websearch_to_tsquery('norwegian', ...)` against the GIN index over
+PostgreSQL: `websearch_to_tsquery('norwegian', ...)` against the GIN index over the stored
 `to_tsvector('norwegian', text)`, ranked by `ts_rank`, the snippet by `ts_headline`. Norwegian
 stemming and stop words: "skolen" finds "skolene", "og" alone finds nothing.
 SQLite: the FTS5 table (unicode61, diacritics kept: "å" is not "a"), ranked by bm25, the snippet
@@ -14,8 +14,9 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 
 from meetings import visibility
@@ -29,10 +30,11 @@ SNIPPET_WORDS = 24
 ELLIPSIS = "…"
 
 
-def vector() -> SearchVector:
-    """The expression the GIN index is built over (migrations/0001_initial.py): the same one here,
-    so that PostgreSQL uses the index."""
-    return SearchVector("text", config=CONFIG)
+def vector() -> RawSQL:
+    """The stored `to_tsvector('norwegian', text)` of each row, which the GIN index is built over
+    (migrations/0001_initial.py: a PostgreSQL column the model does not declare, as SQLite has no
+    tsvector)."""
+    return RawSQL('"archive_search_document"."text_tsv"', [], output_field=SearchVectorField())
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
-"""The search index's table and its engine's full-text index: a GIN index over
-to_tsvector('norwegian', text) on PostgreSQL, an FTS5 table on SQLite.
+"""The search index's table and its engine's full-text index: on PostgreSQL a stored generated
+column `text_tsv` = to_tsvector('norwegian', text) with a GIN index over it, on SQLite an FTS5 table.
+
+The column, not an expression index: ranking reads each hit's tsvector, and an expression index
+would have it parsed and stemmed again for every hit (measured on 90,000 rows: ranking 8,475 hits
+took 129 ms over the expression, 9 ms over the column).
 
 The FTS5 table takes its text from archive_search_document (external content) and is kept in step
 by triggers, so that every insert and delete through the ORM (bulk ones too) reaches it. SQLite
@@ -9,11 +13,12 @@ archive_search_document must create them again (FTS5_TRIGGERS) and rebuild the t
 """
 
 import django.db.models.deletion
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
 from django.db import migrations, models
 
 GIN_NAME = "archive_search_text_gin"
+PG_COLUMN = ("ALTER TABLE archive_search_document ADD COLUMN text_tsv tsvector "
+             "GENERATED ALWAYS AS (to_tsvector('norwegian'::regconfig, text)) STORED")
+PG_INDEX = f"CREATE INDEX {GIN_NAME} ON archive_search_document USING gin (text_tsv)"
 
 # unicode61 with diacritics kept: "å", "ø" and "æ" are letters of their own in Norwegian ("får" is
 # not "far"); case is folded for them too.
@@ -30,15 +35,12 @@ FTS5_TRIGGERS = [
 ]
 
 
-def _gin() -> GinIndex:
-    # The expression archive_search.selectors.vector() queries with, so that the planner uses it.
-    return GinIndex(SearchVector("text", config="norwegian"), name=GIN_NAME)
-
-
 def create_fulltext(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.add_index(apps.get_model("archive_search", "Document"), _gin())
+        # Not a model field: SQLite has no tsvector (archive_search.selectors.vector() names it).
+        schema_editor.execute(PG_COLUMN)
+        schema_editor.execute(PG_INDEX)
     elif vendor == "sqlite":
         for sql in [FTS5_TABLE, *FTS5_TRIGGERS]:
             schema_editor.execute(sql)
@@ -47,7 +49,8 @@ def create_fulltext(apps, schema_editor):
 def drop_fulltext(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.remove_index(apps.get_model("archive_search", "Document"), _gin())
+        schema_editor.execute(f"DROP INDEX IF EXISTS {GIN_NAME}")
+        schema_editor.execute("ALTER TABLE archive_search_document DROP COLUMN IF EXISTS text_tsv")
     elif vendor == "sqlite":
         for name in ("insert", "delete", "update"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS archive_search_fts_{name}")
