@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "livestream",
     "minutes",
     "captions",
+    "archive_search",
     "mediaworker",
     "frontend",
     "accounts",

@@ -25,6 +25,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "livestream": {"meetings", "conference"},
     "minutes": {"meetings", "livestream"},
     "captions": {"meetings", "livestream"},
+    "archive_search": {"meetings", "minutes", "captions"},
     "mediaworker": {"meetings", "conference", "livestream"},
     "frontend": DOMAIN | {"captions"},
     "accounts": {"meetings"},

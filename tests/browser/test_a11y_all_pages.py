@@ -76,6 +76,7 @@ def paths(live_server_url, browser) -> dict[str, str]:
         "meeting-before": upcoming, "document": document, "minutes": minutes,
         "meeting-ended-archived": minutes.removesuffix("minutes/"),
         "clerk": "/clerk/", "clerk-meeting": f"/clerk{upcoming}",
+        "search": "/archive/search/?q=vedtas",  # the seeded meeting's published decisions
     }
     for state in ("live", "closed", "ended"):
         found[f"meeting-{state}"] = f"/meetings/{_meeting_in_state(base, state)}/"
@@ -109,7 +110,7 @@ def contexts(browser, live_server_url):
 
 # The site's own 404 page is not among them: the test server runs with DEBUG, which answers a missing
 # page with Django's technical page instead (tests/frontend/test_languages.py renders the site's).
-PAGES = ["home", "archive", "login", "document", "minutes", "meeting-before", "meeting-live",
+PAGES = ["home", "archive", "search", "login", "document", "minutes", "meeting-before", "meeting-live",
          "meeting-closed", "meeting-ended", "meeting-ended-archived", "clerk", "clerk-meeting"]
 # What each page shows once it has settled (its scripts have loaded the state they render).
 SETTLED = {
@@ -132,6 +133,8 @@ def test_every_page_is_accessible_fits_a_phone_and_speaks_its_language(contexts,
         assert response.status == 200, (name, response.status)
         if name in SETTLED:
             page.wait_for_selector(SETTLED[name], state="visible")
+        if name == "search":
+            assert page.locator("li.search-hit mark").count() > 0, "the search page has no hits to check"
         page.wait_for_load_state("load")
         assert page.evaluate("document.documentElement.lang") == language, name
         text = page.inner_text("body")

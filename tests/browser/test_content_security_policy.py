@@ -86,7 +86,7 @@ def test_the_public_pages_run_under_the_policy_with_nothing_refused(browser, liv
     document = public.page.eval_on_selector("main a[href*='/documents/']", "a => a.getAttribute('href')")
     public.visit(base + "/archive/")
     minutes = public.page.eval_on_selector("main a[href$='/minutes/']", "a => a.getAttribute('href')")
-    for path in ["/", meeting, document, "/archive/", minutes, "/accounts/login/"]:
+    for path in ["/", meeting, document, "/archive/", "/archive/search/?q=vedtas", minutes, "/accounts/login/"]:
         public.visit(base + path)
         assert_no_violations(public, path)
     assert_security_headers(public)

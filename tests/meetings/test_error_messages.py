@@ -26,7 +26,7 @@ from tests.factories import meeting_with_item_open
 from tests.helpers import ORIGIN, Socket, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["meetings", "minutes", "frontend", "livestream"]
+PACKAGES = ["meetings", "minutes", "frontend", "livestream", "archive_search"]
 ERRORS = {name for name, value in vars(exceptions).items() if isinstance(value, type)
           and issubclass(value, DomainError)}
 MARKERS = {"gettext", "gettext_lazy", "gettext_noop", "_", "pgettext", "Text", "Words"}
