@@ -21,8 +21,9 @@ pinning, for comparison).
 * Packets are counted in the server at its sockets, below any forwarding code: every datagram an
   aioice ``StunProtocol`` sends (its transport's ``sendto``, wrapped when the socket is made, and
   the socket's own ``sendto`` the forwarding calls, wrapped where it takes it,
-  ``forwarding.raw_sendto``) or receives. RTP is told from RTCP by the second byte (``aiortc.rtp.is_rtcp``); SRTP leaves the header
-  in clear. µs per packet = server CPU seconds / RTP packets sent, both over the window.
+  ``forwarding.raw_sendto``) or receives. RTP is told from RTCP by the second byte
+  (``aiortc.rtp.is_rtcp``); SRTP leaves the header in clear. µs per packet = server CPU seconds /
+  RTP packets sent, both over the window.
 * Clients send pre-encoded VP8/Opus through aiortc's sender (each member's Opus loop starts at a
   different packet, so payloads differ between members) and receive with a counter instead of
   aiortc's receive path: in the socket callback the RTP header alone (SRTP leaves it in clear; one

@@ -350,7 +350,12 @@ class Protector(_LeanSession):
     def seal(self, size: int) -> memoryview:
         """Encrypt the ``size``-byte packet written at the start of ``view``, in place; the SRTP
         packet is valid until the next call on this session."""
-        return self._apply(_srtp_lib.srtp_protect, size)
+        length = self._length  # _apply inlined: this runs once per forwarded packet
+        length[0] = size
+        status = _srtp_lib.srtp_protect(self._srtp, self._cdata, length)
+        if status:
+            raise pylibsrtp.Error(pylibsrtp.ERRORS[status] if status < len(pylibsrtp.ERRORS) else str(status))
+        return self._all[: length[0]]
 
     def protect(self, data: bytes) -> bytes:
         return bytes(self.seal(self._copy_in(data)))
@@ -555,7 +560,7 @@ class OutStream:
             rewrite.bind(packet, now)
             self._bound_ssrc = packet.ssrc
             self._need_keyframe = False
-        elif not rewrite.belongs(packet):
+        elif (packet.sequence - rewrite.first) & 0xFFFF >= 0x8000:  # not rewrite.belongs(packet), inlined
             self.dropped += 1  # a late packet from before this run began
             return
         protector = self._ready()

@@ -156,7 +156,7 @@ class Rewrite:
     """
 
     __slots__ = (
-        "ids", "clock_rate", "_seq_offset", "_ts_offset", "_pid_offset", "_tl0_offset", "_first",
+        "ids", "clock_rate", "_seq_offset", "_ts_offset", "_pid_offset", "_tl0_offset", "first",  # first: of the run
         "last_sequence", "last_timestamp", "last_pid", "last_tl0", "_last_wall", "_rtx_sequence",
         "_with_level", "_without_level", "_first_byte", "bound",
     )
@@ -165,7 +165,7 @@ class Rewrite:
         self.ids = ids
         self.clock_rate = clock_rate
         self.bound = False
-        self._seq_offset = self._ts_offset = self._pid_offset = self._tl0_offset = self._first = 0
+        self._seq_offset = self._ts_offset = self._pid_offset = self._tl0_offset = self.first = 0
         self.last_sequence = random.randint(0, 0xFFFF)
         self.last_timestamp = random.randint(0, 0xFFFFFFFF)
         self.last_pid = random.randint(0, 0x7FFF)
@@ -205,7 +205,7 @@ class Rewrite:
             self._pid_offset = (self.last_pid + 1 - first.pid) & mask
         if first.tl0_at:
             self._tl0_offset = (self.last_tl0 + 1 - first.tl0) & 0xFF
-        self._first = first.sequence
+        self.first = first.sequence
         self.bound = True
 
     def unbind(self) -> None:
@@ -213,14 +213,14 @@ class Rewrite:
 
     def belongs(self, packet: InPacket) -> bool:
         """Whether the packet is part of the current run (not from before its first packet)."""
-        return ((packet.sequence - self._first) & 0xFFFF) < 0x8000
+        return ((packet.sequence - self.first) & 0xFFFF) < 0x8000
 
     def publisher_sequence(self, sequence: int) -> int | None:
         """The publisher's sequence number behind one we sent in this run (for a NACK)."""
         if not self.bound:
             return None
         original = (sequence - self._seq_offset) & 0xFFFF
-        return original if original == self._first or newer(original, self._first) else None
+        return original if original == self.first or newer(original, self.first) else None
 
     def write(self, p: InPacket, now: float, buffer: memoryview) -> int:
         """Write the receiver's copy of ``p`` at the start of ``buffer`` (one ``struct`` pack for the
