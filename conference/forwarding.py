@@ -75,7 +75,8 @@ class ForwardingStats:
 
     received: int = 0  # publisher packets that reached a tap
     quiet: int = 0  # of them, audio that nobody received, read straight from the socket (QuietAudio)
-    forward_seconds: float = 0.0  # time spent sending to receivers (perf_counter, the forwarding path)
+    forward_seconds: float = 0.0  # CPU time (this thread, kernel included) spent sending to receivers:
+    # the forwarding path. CPU, not wall time: a busy machine preempting the loop must not count
     packets: int = 0  # packets sent to receivers, retransmissions included
     retransmitted: int = 0
 
@@ -715,10 +716,10 @@ class SourceTap:
                 self.quiet.attach()
         streams = source.streams
         if streams:
-            started = time.perf_counter()
+            started = time.thread_time()
             for stream in streams:
                 stream.forward(view, now)
-            stats.forward_seconds += time.perf_counter() - started
+            stats.forward_seconds += time.thread_time() - started
         if probe is not None:
             probe(self.kind)
         decoded = source.decoded
