@@ -10,8 +10,10 @@ per receiver (MEDIA-NOTES.md §2). Here a publisher's packets never become frame
   each packet to the tap, which forwards it at once to every :class:`OutStream` pointed at the
   publisher: no jitter buffer, no depacketizing, no thread hop, no queue.
 * :class:`OutStream` is one receiver's floor stream: it rewrites SSRC, sequence number,
-  timestamp, payload type, header extensions and VP8 picture ids (``rtp.Rewrite``), encrypts with
-  the receiver's SRTP context and sends on its ICE pair, bypassing the sender's coroutine chain.
+  timestamp, payload type, header extensions and VP8 picture ids (``rtp.Rewrite``), writing the
+  packet straight into the SRTP work buffer, encrypts it there with the receiver's SRTP context
+  and sends it from there on the socket of its ICE pair (:func:`raw_sendto`), bypassing the
+  sender's coroutine chain: per receiver and packet, no Python object but a memoryview is made.
   NACKs from the receiver are answered from the publisher's :class:`PacketCache`; picture-loss
   requests go on to the publisher through :class:`KeyframeRequester`.
 * The sender itself stays in place for everything else (RTCP sender reports, the SSRC the
