@@ -158,7 +158,7 @@ class Rewrite:
     __slots__ = (
         "ids", "clock_rate", "_seq_offset", "_ts_offset", "_pid_offset", "_tl0_offset", "first",  # first: of the run
         "last_sequence", "last_timestamp", "last_pid", "last_tl0", "_last_wall", "_rtx_sequence",
-        "_with_level", "_without_level", "_first_byte", "bound",
+        "_with_level", "_without_level", "bound",
     )
 
     def __init__(self, ids: StreamIds, clock_rate: int) -> None:
@@ -174,14 +174,14 @@ class Rewrite:
         self._rtx_sequence = random.randint(0, 0xFFFF)
         self._with_level = self._layout(with_level=True)
         self._without_level = self._layout(with_level=False)
-        self._first_byte = 0x90 if self._without_level[0].size > 12 else 0x80
 
-    def _layout(self, *, with_level: bool) -> tuple[struct.Struct, bytes, bytes]:
+    def _layout(self, *, with_level: bool) -> tuple[struct.Struct, bytes, bytes, int]:
         """The RTP header with this stream's one-byte header extension block (RFC 8285 §4.2) as one
         ``struct`` to pack per packet: fixed header, then (constant) profile, length, mid element and
         send-time id, the 3-byte send time, the level element's id byte, its level byte, padding.
         Elements not negotiated are 0-byte fields (``struct`` packs nothing for them). Returns the
-        struct, the constant head and the level element's id byte."""
+        struct, the constant head, the level element's id byte and the header's first byte (X set
+        if there is an extension block)."""
         ids = self.ids
         mid = ids.mid.encode()
         static = bytes(((ids.mid_id << 4) | (len(mid) - 1),)) + mid if ids.mid_id and 0 < len(mid) <= 16 else b""
@@ -189,12 +189,13 @@ class Rewrite:
         level_id = bytes((ids.audio_level_id << 4,)) if ids.audio_level_id and with_level else b""
         size = len(static) + (len(abs_id) and 4) + (len(level_id) and 2)
         if not size:
-            return struct.Struct("!BBHII0s0s0s0s"), b"", b""
+            return struct.Struct("!BBHII0s0s0s0s"), b"", b"", 0x80
         pad = -size % 4
         head = _ONE_BYTE_PROFILE + struct.pack("!H", (size + pad) // 4) + static + abs_id
         send_time = 3 if abs_id else 0
         level = 1 if level_id else 0
-        return struct.Struct(f"!BBHII{len(head)}s{send_time}s{len(level_id)}s{level}s{pad}x"), head, level_id
+        layout = struct.Struct(f"!BBHII{len(head)}s{send_time}s{len(level_id)}s{level}s{pad}x")
+        return layout, head, level_id, 0x90
 
     def bind(self, first: InPacket, now: float) -> None:
         gap = 1 if self._last_wall is None else max(1, int((now - self._last_wall) * self.clock_rate))
@@ -258,16 +259,16 @@ class Rewrite:
                osn: int | None) -> int:
         level = p.audio_level
         if level is not None and self.ids.audio_level_id:
-            layout, head, level_id = self._with_level
+            layout, head, level_id, first_byte = self._with_level
         else:
-            layout, head, level_id = self._without_level
+            layout, head, level_id, first_byte = self._without_level
             level = b""
         at = layout.size
         payload = p.payload
         end = at + len(payload) + (0 if osn is None else 2)
         if end > len(buffer):
             raise ValueError("RTP packet too long for the buffer")
-        layout.pack_into(buffer, 0, self._first_byte, (p.marker << 7) | pt, sequence, timestamp, ssrc,
+        layout.pack_into(buffer, 0, first_byte, (p.marker << 7) | pt, sequence, timestamp, ssrc,
                          head, p.abs_send_time, level_id, level)
         if osn is not None:
             _RTX_OSN.pack_into(buffer, at, osn)

@@ -114,6 +114,16 @@ def test_it_sends_no_extension_block_when_none_was_negotiated() -> None:
     assert data[0] == 0x80 and len(data) == 12 + 2 and parse(data).payload == b"\xfc\x00"
 
 
+def test_it_sets_the_extension_bit_per_packet_when_only_the_audio_level_was_negotiated() -> None:
+    ids = rtp.StreamIds(ssrc=4242, payload_type=111, audio_level_id=5)
+    out = rtp.Rewrite(ids, 48000)
+    loud, unknown = packet(1, 0, b"\xfc", vp8=False, level=(True, 12)), packet(2, 960, b"\xfc", vp8=False)
+    out.bind(loud, now=0.0)
+    with_level, without = out.packet(loud, now=0.0), out.packet(unknown, now=0.0)
+    assert parse(with_level).extensions.audio_level == (True, 12) and with_level[0] == 0x90
+    assert without[0] == 0x80 and len(without) == 12 + 1  # no extension block at all
+
+
 def test_it_keeps_numbers_continuous_across_publishers() -> None:
     out = stream()
     a = [packet(100 + i, 9000 * i, vp8_payload(50 + i, start=True, key=i == 0), ssrc=1) for i in range(3)]
