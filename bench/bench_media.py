@@ -19,9 +19,11 @@ pinning, for comparison).
   threads too), the simulated clients in this process pinned to core 1. Both processes' CPU is
   ``time.process_time()`` over the window, 100 % = one core.
 * Packets are counted in the server at its sockets, below any forwarding code: every datagram an
-  aioice ``StunProtocol`` sends (its transport's ``sendto``, wrapped when the socket is made) or
-  receives. RTP is told from RTCP by the second byte (``aiortc.rtp.is_rtcp``); SRTP leaves the header
-  in clear. µs per packet = server CPU seconds / RTP packets sent, both over the window.
+  aioice ``StunProtocol`` sends (its transport's ``sendto``, wrapped when the socket is made, and
+  the socket's own ``sendto`` the forwarding calls, wrapped where it takes it,
+  ``forwarding.raw_sendto``) or receives. RTP is told from RTCP by the second byte
+  (``aiortc.rtp.is_rtcp``); SRTP leaves the header in clear. µs per packet = server CPU seconds /
+  RTP packets sent, both over the window.
 * Clients send pre-encoded VP8/Opus through aiortc's sender (each member's Opus loop starts at a
   different packet, so payloads differ between members) and receive with a counter instead of
   aiortc's receive path: in the socket callback the RTP header alone (SRTP leaves it in clear; one
@@ -442,6 +444,14 @@ async def _server(conn: Any, mode: str) -> None:
         # The forwarding checks aioice's stock code and puts its own receive path in first: the
         # bench's hooks go on top of it (install is idempotent; MediaRoom calls it again).
         forwarding.install()
+        # The forwarding sends on the socket under the transport (forwarding.raw_sendto): count there.
+        raw_sendto = forwarding.raw_sendto
+
+        def counting_raw_sendto(udp: Any) -> Any:
+            send = raw_sendto(udp)
+            return None if send is None else counting_sendto(send)
+
+        forwarding.raw_sendto = counting_raw_sendto
     count_datagrams()
     loop = asyncio.get_running_loop()
     proc = psutil.Process()

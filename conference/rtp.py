@@ -8,9 +8,9 @@ Pure byte work, no aiortc state, so it can be tested packet by packet:
 * :class:`Rewrite` is one receiver's outgoing stream: its own SSRC, payload type and header
   extension ids, and the offsets that map the publisher's sequence numbers, timestamps and VP8
   picture ids onto the receiver's, so they stay continuous when the stream is re-pointed at another
-  publisher (RFC 3550 §8.2: one SSRC, one continuous sequence). :meth:`Rewrite.packet` builds the
-  receiver's RTP packet with one ``bytes.join``; :meth:`Rewrite.rtx` wraps it for a retransmission
-  (RFC 4588).
+  publisher (RFC 3550 §8.2: one SSRC, one continuous sequence). :meth:`Rewrite.write` writes the
+  receiver's RTP packet straight into the buffer SRTP then encrypts in place (one ``struct`` pack,
+  one payload copy); :meth:`Rewrite.rtx` wraps it for a retransmission (RFC 4588).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _RTX_OSN = struct.Struct("!H")
 _PID15 = struct.Struct("!H")  # M bit and a 15-bit PictureID
 _PID7 = struct.Struct("!B")
 _ONE_BYTE_PROFILE = b"\xbe\xde"
+_MAX_HEADER = 64  # more than the fixed header, the largest extension block we write and an RTX OSN
 _NTP_EPOCH = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -77,7 +78,7 @@ class InPacket:
 
     __slots__ = (
         "sequence", "timestamp", "marker", "payload", "keyframe_start", "pid", "pid_at", "pid_bits",
-        "tl0", "tl0_at", "abs_send_time", "audio_level", "ssrc", "ntp", "vp8_head", "vp8_tail",
+        "tl0", "tl0_at", "abs_send_time", "audio_level", "ssrc", "ntp",
     )
 
     def __init__(
@@ -106,13 +107,6 @@ class InPacket:
         self.keyframe_start = not vp8
         if vp8:
             self._read_vp8_descriptor(payload)
-        # What surrounds the numbers each receiver renumbers, cut once for all of them.
-        if self.pid_bits:
-            self.vp8_head = payload[: self.pid_at]
-            after = self.pid_at + (2 if self.pid_bits == 15 else 1) + (1 if self.tl0_at else 0)
-            self.vp8_tail = payload[after:]
-        else:
-            self.vp8_head = self.vp8_tail = b""
 
     def _read_vp8_descriptor(self, p: bytes) -> None:
         if not p:
@@ -162,28 +156,32 @@ class Rewrite:
     """
 
     __slots__ = (
-        "ids", "clock_rate", "_seq_offset", "_ts_offset", "_pid_offset", "_tl0_offset", "_first",
+        "ids", "clock_rate", "_seq_offset", "_ts_offset", "_pid_offset", "_tl0_offset", "first",  # first: of the run
         "last_sequence", "last_timestamp", "last_pid", "last_tl0", "_last_wall", "_rtx_sequence",
-        "_ext_with_level", "_ext_without_level", "_pad_with_level", "_pad_without_level", "bound",
+        "_with_level", "_without_level", "bound",
     )
 
     def __init__(self, ids: StreamIds, clock_rate: int) -> None:
         self.ids = ids
         self.clock_rate = clock_rate
         self.bound = False
-        self._seq_offset = self._ts_offset = self._pid_offset = self._tl0_offset = self._first = 0
+        self._seq_offset = self._ts_offset = self._pid_offset = self._tl0_offset = self.first = 0
         self.last_sequence = random.randint(0, 0xFFFF)
         self.last_timestamp = random.randint(0, 0xFFFFFFFF)
         self.last_pid = random.randint(0, 0x7FFF)
         self.last_tl0 = random.randint(0, 0xFF)
         self._last_wall: float | None = None
         self._rtx_sequence = random.randint(0, 0xFFFF)
-        self._ext_with_level, self._pad_with_level = self._extension_layout(with_level=True)
-        self._ext_without_level, self._pad_without_level = self._extension_layout(with_level=False)
+        self._with_level = self._layout(with_level=True)
+        self._without_level = self._layout(with_level=False)
 
-    def _extension_layout(self, *, with_level: bool) -> tuple[tuple[bytes, bytes, bytes], bytes]:
-        """The one-byte header extension block (RFC 8285 §4.2) as (head, send-time id, level id)
-        plus padding, around the per-packet values."""
+    def _layout(self, *, with_level: bool) -> tuple[struct.Struct, bytes, bytes, int]:
+        """The RTP header with this stream's one-byte header extension block (RFC 8285 §4.2) as one
+        ``struct`` to pack per packet: fixed header, then (constant) profile, length, mid element and
+        send-time id, the 3-byte send time, the level element's id byte, its level byte, padding.
+        Elements not negotiated are 0-byte fields (``struct`` packs nothing for them). Returns the
+        struct, the constant head, the level element's id byte and the header's first byte (X set
+        if there is an extension block)."""
         ids = self.ids
         mid = ids.mid.encode()
         static = bytes(((ids.mid_id << 4) | (len(mid) - 1),)) + mid if ids.mid_id and 0 < len(mid) <= 16 else b""
@@ -191,10 +189,13 @@ class Rewrite:
         level_id = bytes((ids.audio_level_id << 4,)) if ids.audio_level_id and with_level else b""
         size = len(static) + (len(abs_id) and 4) + (len(level_id) and 2)
         if not size:
-            return (b"", b"", b""), b""
-        pad = b"\x00" * (-size % 4)
-        head = _ONE_BYTE_PROFILE + struct.pack("!H", (size + len(pad)) // 4) + static
-        return (head, abs_id, level_id), pad
+            return struct.Struct("!BBHII0s0s0s0s"), b"", b"", 0x80
+        pad = -size % 4
+        head = _ONE_BYTE_PROFILE + struct.pack("!H", (size + pad) // 4) + static + abs_id
+        send_time = 3 if abs_id else 0
+        level = 1 if level_id else 0
+        layout = struct.Struct(f"!BBHII{len(head)}s{send_time}s{len(level_id)}s{level}s{pad}x")
+        return layout, head, level_id, 0x90
 
     def bind(self, first: InPacket, now: float) -> None:
         gap = 1 if self._last_wall is None else max(1, int((now - self._last_wall) * self.clock_rate))
@@ -205,7 +206,7 @@ class Rewrite:
             self._pid_offset = (self.last_pid + 1 - first.pid) & mask
         if first.tl0_at:
             self._tl0_offset = (self.last_tl0 + 1 - first.tl0) & 0xFF
-        self._first = first.sequence
+        self.first = first.sequence
         self.bound = True
 
     def unbind(self) -> None:
@@ -213,24 +214,31 @@ class Rewrite:
 
     def belongs(self, packet: InPacket) -> bool:
         """Whether the packet is part of the current run (not from before its first packet)."""
-        return packet.sequence == self._first or newer(packet.sequence, self._first)
+        return ((packet.sequence - self.first) & 0xFFFF) < 0x8000
 
     def publisher_sequence(self, sequence: int) -> int | None:
         """The publisher's sequence number behind one we sent in this run (for a NACK)."""
         if not self.bound:
             return None
         original = (sequence - self._seq_offset) & 0xFFFF
-        return original if original == self._first or newer(original, self._first) else None
+        return original if original == self.first or newer(original, self.first) else None
 
-    def packet(self, p: InPacket, now: float) -> bytes:
-        """The receiver's copy of ``p``; advances the stream's last numbers."""
+    def write(self, p: InPacket, now: float, buffer: memoryview) -> int:
+        """Write the receiver's copy of ``p`` at the start of ``buffer`` (one ``struct`` pack for the
+        header, one copy of the payload, the VP8 numbers patched in place); return its size.
+        Advances the stream's last numbers. ``ValueError`` if it does not fit."""
         sequence = (p.sequence + self._seq_offset) & 0xFFFF
         timestamp = (p.timestamp + self._ts_offset) & 0xFFFFFFFF
-        if newer(sequence, self.last_sequence):
+        if 0 < ((sequence - self.last_sequence) & 0xFFFF) < 0x8000:
             self.last_sequence = sequence
             self.last_timestamp = timestamp
             self._last_wall = now
-        return self._build(p, sequence, timestamp, self.ids.payload_type, self.ids.ssrc, b"")
+        return self._write(buffer, p, sequence, timestamp, self.ids.payload_type, self.ids.ssrc, None)
+
+    def packet(self, p: InPacket, now: float) -> bytes:
+        """The receiver's copy of ``p`` as bytes (see :meth:`write`)."""
+        buffer = bytearray(len(p.payload) + _MAX_HEADER)
+        return bytes(buffer[: self.write(p, now, memoryview(buffer))])
 
     def rtx(self, p: InPacket) -> bytes | None:
         """A retransmission of ``p`` as sent in this run: an RTX packet if RTX was negotiated,
@@ -238,31 +246,45 @@ class Rewrite:
         sequence = (p.sequence + self._seq_offset) & 0xFFFF
         timestamp = (p.timestamp + self._ts_offset) & 0xFFFFFFFF
         ids = self.ids
+        buffer = bytearray(len(p.payload) + _MAX_HEADER)
         if ids.rtx_payload_type is None:
-            return self._build(p, sequence, timestamp, ids.payload_type, ids.ssrc, b"")
-        rtx_sequence = self._rtx_sequence = (self._rtx_sequence + 1) & 0xFFFF
-        return self._build(p, rtx_sequence, timestamp, ids.rtx_payload_type, ids.rtx_ssrc, _RTX_OSN.pack(sequence))
+            size = self._write(memoryview(buffer), p, sequence, timestamp, ids.payload_type, ids.ssrc, None)
+        else:
+            rtx_sequence = self._rtx_sequence = (self._rtx_sequence + 1) & 0xFFFF
+            size = self._write(memoryview(buffer), p, rtx_sequence, timestamp, ids.rtx_payload_type, ids.rtx_ssrc,
+                               sequence)
+        return bytes(buffer[:size])
 
-    def _build(self, p: InPacket, sequence: int, timestamp: int, pt: int, ssrc: int, osn: bytes) -> bytes:
+    def _write(self, buffer: memoryview, p: InPacket, sequence: int, timestamp: int, pt: int, ssrc: int,
+               osn: int | None) -> int:
         level = p.audio_level
         if level is not None and self.ids.audio_level_id:
-            (head, abs_id, level_id), pad = self._ext_with_level, self._pad_with_level
+            layout, head, level_id, first_byte = self._with_level
         else:
-            (head, abs_id, level_id), pad = self._ext_without_level, self._pad_without_level
+            layout, head, level_id, first_byte = self._without_level
             level = b""
-        header = _HEADER.pack(0x90 if head else 0x80, (p.marker << 7) | pt, sequence, timestamp, ssrc)
-        send_time = p.abs_send_time if abs_id else b""
-        if not p.pid_bits:
-            return b"".join((header, head, abs_id, send_time, level_id, level, pad, osn, p.payload))
-        if p.pid_bits == 15:
-            pid = (p.pid + self._pid_offset) & 0x7FFF
-            if newer(pid << 1, self.last_pid << 1) or pid == self.last_pid:  # 15-bit serial compare
-                self.last_pid = pid
-            picture = _PID15.pack(0x8000 | pid)
-        else:
-            pid = self.last_pid = (p.pid + self._pid_offset) & 0x7F
-            picture = _PID7.pack(pid)
-        if p.tl0_at:
-            tl0 = self.last_tl0 = (p.tl0 + self._tl0_offset) & 0xFF
-            picture += _PID7.pack(tl0)
-        return b"".join((header, head, abs_id, send_time, level_id, level, pad, osn, p.vp8_head, picture, p.vp8_tail))
+        at = layout.size
+        payload = p.payload
+        end = at + len(payload) + (0 if osn is None else 2)
+        if end > len(buffer):
+            raise ValueError("RTP packet too long for the buffer")
+        layout.pack_into(buffer, 0, first_byte, (p.marker << 7) | pt, sequence, timestamp, ssrc,
+                         head, p.abs_send_time, level_id, level)
+        if osn is not None:
+            _RTX_OSN.pack_into(buffer, at, osn)
+            at += 2
+        buffer[at:end] = payload
+        bits = p.pid_bits
+        if bits:
+            if bits == 15:
+                pid = (p.pid + self._pid_offset) & 0x7FFF
+                if newer(pid << 1, self.last_pid << 1) or pid == self.last_pid:  # 15-bit serial compare
+                    self.last_pid = pid
+                _PID15.pack_into(buffer, at + p.pid_at, 0x8000 | pid)
+            else:
+                pid = self.last_pid = (p.pid + self._pid_offset) & 0x7F
+                buffer[at + p.pid_at] = pid
+            if p.tl0_at:
+                tl0 = self.last_tl0 = (p.tl0 + self._tl0_offset) & 0xFF
+                buffer[at + p.tl0_at] = tl0
+        return end

@@ -114,6 +114,16 @@ def test_it_sends_no_extension_block_when_none_was_negotiated() -> None:
     assert data[0] == 0x80 and len(data) == 12 + 2 and parse(data).payload == b"\xfc\x00"
 
 
+def test_it_sets_the_extension_bit_per_packet_when_only_the_audio_level_was_negotiated() -> None:
+    ids = rtp.StreamIds(ssrc=4242, payload_type=111, audio_level_id=5)
+    out = rtp.Rewrite(ids, 48000)
+    loud, unknown = packet(1, 0, b"\xfc", vp8=False, level=(True, 12)), packet(2, 960, b"\xfc", vp8=False)
+    out.bind(loud, now=0.0)
+    with_level, without = out.packet(loud, now=0.0), out.packet(unknown, now=0.0)
+    assert parse(with_level).extensions.audio_level == (True, 12) and with_level[0] == 0x90
+    assert without[0] == 0x80 and len(without) == 12 + 1  # no extension block at all
+
+
 def test_it_keeps_numbers_continuous_across_publishers() -> None:
     out = stream()
     a = [packet(100 + i, 9000 * i, vp8_payload(50 + i, start=True, key=i == 0), ssrc=1) for i in range(3)]
@@ -221,3 +231,78 @@ def test_its_lean_srtp_protect_writes_what_pylibsrtp_writes() -> None:
         assert lean.protect(data) == stock.protect(data)
     with pytest.raises(pylibsrtp.Error):
         lean.protect(b"\x80" * 1500)  # no room for the authentication tag
+
+
+def test_it_sends_on_the_socket_under_an_asyncio_datagram_transport_only() -> None:
+    import socket
+
+    loop = asyncio.new_event_loop()
+    try:
+        udp, _ = loop.run_until_complete(
+            loop.create_datagram_endpoint(asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
+        )
+        reader = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        reader.bind(("127.0.0.1", 0))
+        reader.settimeout(5)
+        sendto = forwarding.raw_sendto(udp)
+        assert sendto is not None
+        sendto(memoryview(b"\x80\x60datagram"), reader.getsockname())  # a slice of the SRTP buffer, in use
+        assert reader.recv(100) == b"\x80\x60datagram"
+        assert forwarding.raw_sendto(object()) is None  # anything else: the stream sends through it
+        udp.close()
+        reader.close()
+    finally:
+        loop.close()
+
+
+class _QuietSource:
+    """Stands in for peer.Source: what QuietAudio reads and tells."""
+
+    def __init__(self, ssrc: int) -> None:
+        from aiortc.rtcrtpreceiver import StreamStatistics
+
+        self.ssrc, self.streams, self.decoded = ssrc, set(), None
+        self.statistics = StreamStatistics(48000)
+        self.arrived: list[int | None] = []
+
+    def audio_arrived(self, now: float, level: int | None) -> None:
+        self.arrived.append(level)
+
+
+def test_quiet_audio_authenticates_one_packet_in_eight_and_counts_the_rest_from_the_clear_header() -> None:
+    import os
+    import types
+
+    import pylibsrtp
+
+    key = os.urandom(30)
+    tx = pylibsrtp.Session(policy=pylibsrtp.Policy(key=key, ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND))
+    rx = pylibsrtp.Session(policy=pylibsrtp.Policy(key=key, ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND))
+    ids = rtp.StreamIds(ssrc=7777, payload_type=111, mid="0", mid_id=1, audio_level_id=5)
+    out = rtp.Rewrite(ids, 48000)
+    receiver = types.SimpleNamespace(_enabled=True, transport=types.SimpleNamespace(_rx_srtp=rx))
+    source = _QuietSource(7777)
+    quiet = forwarding.QuietAudio(receiver, source)  # type: ignore[arg-type]
+    quiet._level_id = 5
+    quiet._unchecked = forwarding.QUIET_AUTHENTICATE_EVERY  # as attach() leaves it
+    sent = []
+    for i in range(24):
+        p = packet(1000 + i, 960 * i, b"\xfc" + bytes(40), vp8=False, level=(False, i))
+        if i == 0:
+            out.bind(p, now=0.0)
+        sent.append(tx.protect(out.packet(p, now=0.0)))
+    assert all(quiet(data) for data in sent)
+    assert source.statistics.packets_received == 24  # every packet reaches the receiver report
+    assert source.arrived == [0, 8, 16]  # only authentic packets count as arriving audio, with their level
+
+    forged = bytearray(tx.protect(out.packet(packet(1024, 960 * 24, b"\xfc" + bytes(40), vp8=False), now=0.0)))
+    forged[-1] ^= 0xFF  # a broken authentication tag, where the next check falls
+    assert quiet(bytes(forged)) and source.statistics.packets_received == 24 and source.arrived == [0, 8, 16]
+    assert quiet(tx.protect(out.packet(packet(1025, 960 * 25, b"\xfc", vp8=False), now=0.0)))
+    assert source.statistics.packets_received == 25 and source.arrived == [0, 8, 16, None]
+
+    far = rtp.InPacket(sequence=1024 + 5000, timestamp=0, marker=0, payload=b"\xfc", ssrc=1111, vp8=False, ntp=0)
+    data = bytearray(tx.protect(out.packet(far, now=0.0)))
+    data[-1] ^= 0xFF
+    quiet._unchecked = 0
+    assert quiet(bytes(data)) and source.statistics.packets_received == 25  # far ahead: checked, and refused
