@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from captions.urls import api_urlpatterns as captions_api_urls
 from meetings.health import healthz
 
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     # The scripts' translations: the same gettext catalogues as the templates (locale/*/djangojs.po).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("minutes.api_urls")),  # before meetings' api/ catch-all, which would shadow it
+    path("", include(captions_api_urls)),  # the same
     path("api/", include("meetings.urls")),
     path("", include("meetings.public_urls")),
     path("", include("livestream.urls")),
