@@ -30,14 +30,21 @@ def language() -> str:
     return _setting("CAPTIONS_LANGUAGE", "no")
 
 
+def _seconds(name: str, default: float) -> float:
+    value = getattr(settings, name, None)  # 0 is a value here, not "unset"
+    if value is None or value == "":
+        value = os.environ.get(name) or default
+    return float(value)
+
+
 def recording_wait() -> float:
     """Seconds a queued job waits for the composer to finalise the recording before it runs anyway."""
-    return float(_setting("CAPTIONS_RECORDING_WAIT", "120"))
+    return _seconds("CAPTIONS_RECORDING_WAIT", 120)
 
 
 def worker_poll() -> float:
     """Seconds between a worker's looks for ready jobs."""
-    return float(_setting("CAPTIONS_WORKER_POLL", "5"))
+    return _seconds("CAPTIONS_WORKER_POLL", 5)
 
 
 def in_process() -> bool:

@@ -68,13 +68,18 @@ def recording_moments(*, meeting_id: int, moments: Mapping[Hashable, dt.datetime
 
 
 def recording_version(meeting_id: int) -> Any:
-    """Changes whenever the recording does (its segment log's size and time), for caches of pages
-    that link into it."""
-    try:
-        stat = (stream_dir(meeting_id) / SEGMENTS_LOG).stat()
-    except OSError:
-        return None
-    return (stat.st_size, stat.st_mtime_ns)
+    """Changes whenever the recording does (its segment log's and playlist's size and time), for
+    caches of pages that link into it."""
+    folder = stream_dir(meeting_id)
+    version = []
+    for name in (SEGMENTS_LOG, "recording.m3u8"):
+        try:
+            stat = (folder / name).stat()
+        except OSError:
+            version.append(None)
+            continue
+        version.append((stat.st_size, stat.st_mtime_ns))
+    return tuple(version)
 
 
 def captions_language() -> str:
