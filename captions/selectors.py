@@ -71,7 +71,7 @@ def recording_version(meeting_id: int) -> Any:
     """Changes whenever the recording does (its segment log's and playlist's size and time), for
     caches of pages that link into it."""
     folder = stream_dir(meeting_id)
-    version = []
+    version: list[tuple[int, int] | None] = []
     for name in (SEGMENTS_LOG, "recording.m3u8"):
         try:
             stat = (folder / name).stat()
