@@ -72,8 +72,7 @@ def test_an_empty_text_takes_the_caption_away(council, meeting):
 
 
 def test_approval_ends_the_automatic_mark(council, meeting):
-    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/meetings/{meeting.id}/").content.decode()
-    meeting.state = "ended"
+    meeting.state = "ended"  # the meeting page offers the captions track of an ended meeting's recording
     meeting.save(update_fields=["state"])
     page = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/meetings/{meeting.id}/").content.decode()
     assert 'label="Captions (automatic)"' in page
