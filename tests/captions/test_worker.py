@@ -116,3 +116,37 @@ def test_the_embedded_worker_thread_runs_a_queued_job(council, settings):
 def test_the_embedded_worker_is_off_with_a_separate_worker(settings):
     settings.CAPTIONS_IN_PROCESS = False
     assert embedded.start_embedded() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_claim_the_same_job(council):
+    """Workers claiming at the same moment (threads with their own connections, as processes would
+    have): each ready job goes to exactly one of them."""
+    import threading
+
+    from django.db import connection
+
+    meetings = [make_meeting(council, items=1) for _ in range(3)]
+    for m in meetings:
+        captions_queue(meeting_id=m.id)
+        with_recording(m)
+    barrier = threading.Barrier(4)
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def claim_all() -> None:
+        try:
+            barrier.wait(timeout=30)
+            while (job := worker.claim()) is not None:
+                with lock:
+                    claimed.append(job.meeting_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim_all) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(claimed) == sorted(m.id for m in meetings)
+    assert set(CaptionJob.objects.values_list("state", flat=True)) == {JobState.RUNNING}
