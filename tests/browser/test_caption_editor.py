@@ -16,6 +16,7 @@ import pytest
 
 from tests.browser.conftest import ROOT, VIEWPORT, assert_accessible, login
 from tests.browser.helpers import api, enter_rooms, formannskap_meeting, join_over_api, token, wait_text
+from tests.browser.test_content_security_policy import WATCH
 from tests.browser.test_public_phases import assert_fits_a_phone
 
 pytestmark = pytest.mark.browser
@@ -78,6 +79,7 @@ def test_the_clerk_corrects_a_cue_and_the_public_sees_it(browser, live_server_ur
 
     # The end queued the job; daphne's captions thread runs it once the recording is finalised.
     page = login(browser, base, "sekretar")
+    page.context.add_init_script(WATCH)  # every Content-Security-Policy violation, reported
     editor = f"{base}/clerk/meetings/{meeting}/captions/"
 
     def transcribed() -> bool:
@@ -95,6 +97,7 @@ def test_the_clerk_corrects_a_cue_and_the_public_sees_it(browser, live_server_ur
     page.wait_for_function("(t) => { const v = document.getElementById('player');"
                            " return v.dataset.feed === 'hls' && !v.paused && Math.abs(v.currentTime - t) < 3; }",
                            arg=start)
+    assert page.evaluate("window.__csp") == []  # hls.js and the editor's script under the strict CSP
 
     # Two corrections: each a new version, the earlier kept in the history.
     first, second = "Vi trenger flere penger til skolene", "Vi trenger flere penger til skolene i år"
@@ -108,6 +111,7 @@ def test_the_clerk_corrects_a_cue_and_the_public_sees_it(browser, live_server_ur
     history = page.inner_text("#cue-1 details.history")
     assert "Historikk (3 versjoner)" in history and first in history and "Automatisk (pocketsphinx)" in history
     assert "rettet" in page.inner_text("#cue-1")
+    assert page.evaluate("window.__csp") == []  # the page after a save, under the strict CSP
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "clerk-caption-editor")
     assert_accessible(page, "caption editor")
