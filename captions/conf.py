@@ -48,7 +48,7 @@ def worker_poll() -> float:
 
 
 def in_process() -> bool:
-    """Whether the web server runs the captions worker as a thread (the embedded default: whenever
+    """Whether the web server starts the captions worker as its child process (the embedded default: whenever
     the media worker runs in process too, i.e. without Redis)."""
     value = getattr(settings, "CAPTIONS_IN_PROCESS", None)
     if value is None:

@@ -7,8 +7,8 @@ media worker that died), after CAPTIONS_RECORDING_WAIT seconds; it then transcri
 running), so two workers never run the same job; on PostgreSQL the candidates are read with
 `SELECT ... FOR UPDATE SKIP LOCKED`, so a worker skips a job another is claiming instead of waiting.
 
-- Embedded default (`make run`, one process): `embedded.start_embedded()` starts one daemon thread
-  per process, from config/server.py (never in a test process or a management command).
+- Embedded default (`make run`): `embedded.start_embedded()` starts this as a child process of the
+  web server, from config/server.py (a process: the engines hold the GIL while they decode).
 - Production: `python manage.py run_captions_worker` (one or more processes, any host with the
   database and LIVESTREAM_ROOT).
 """
@@ -29,7 +29,7 @@ from .services import captions_transcribe
 
 log = logging.getLogger(__name__)
 
-_wake = threading.Event()  # set when a job is queued in this process: look at once
+_wake = threading.Event()  # set to end a wait between looks at once (the worker is told to stop)
 
 
 def wake() -> None:
@@ -71,7 +71,7 @@ def run_once() -> CaptionJob | None:
 
 
 def run_forever(stop: threading.Event, *, poll: float | None = None) -> None:
-    """Run jobs until `stop` is set; between them, wait `poll` seconds or until a job is queued here."""
+    """Run jobs until `stop` is set; between them, wait `poll` seconds (or until woken)."""
     interval = conf.worker_poll() if poll is None else poll
     while not stop.is_set():
         try:

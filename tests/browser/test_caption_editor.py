@@ -1,5 +1,5 @@
 """The clerk corrects the captions in Chromium, the whole way through the real parts: a streamed
-meeting with a speech ends, which queues its captions job; the server's embedded worker (a thread of
+meeting with a speech ends, which queues its captions job; the embedded worker (a child process of
 daphne) transcribes the finalised recording with pocketsphinx; the clerk opens the editor, plays the
 recording from the speech, corrects the text twice and approves. The public transcript shows the
 latest text, the earlier versions stay in the editor's history, and the track stops saying
@@ -77,7 +77,7 @@ def test_the_clerk_corrects_a_cue_and_the_public_sees_it(browser, live_server_ur
     chair_does("meeting.end")
     console.context.close()
 
-    # The end queued the job; daphne's captions thread runs it once the recording is finalised.
+    # The end queued the job; the worker process daphne started runs it once the recording is finalised.
     page = login(browser, base, "sekretar")
     page.context.add_init_script(WATCH)  # every Content-Security-Policy violation, reported
     editor = f"{base}/clerk/meetings/{meeting}/captions/"

@@ -1,6 +1,6 @@
 """Meeting ended -> the captions job is queued in that request; a worker runs it off the request
 path once the recording is finalised (or after waiting CAPTIONS_RECORDING_WAIT for it): the
-management command in production, a thread of the web server in the embedded default."""
+management command in production, a child process of the web server in the embedded default."""
 
 from __future__ import annotations
 
@@ -89,27 +89,44 @@ def test_approved_captions_are_not_queued_or_run_again(council, settings):
     assert CaptionJob.objects.get(meeting=meeting).cues.get().text == "hello"
 
 
+def _child_env(settings, tmp_path) -> dict[str, str]:
+    """The environment of a worker process on this test's database and stream folder."""
+    import os
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
+    if db["ENGINE"].endswith("sqlite3"):
+        env["SQLITE_PATH"] = str(db["NAME"])
+    else:
+        login = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        env["DATABASE_URL"] = f"postgres://{login}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env.update(LIVESTREAM_ROOT=str(tmp_path), CAPTIONS_ENGINE="pocketsphinx", CAPTIONS_WORKER_POLL="0.2")
+    return env
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_embedded_worker_thread_runs_a_queued_job(council, settings):
-    """The embedded default: the web server's process runs jobs in a thread (started once per
-    process by config/server.py), picking up a job queued before it started, too."""
+def test_the_embedded_worker_process_runs_a_queued_job(council, settings, tmp_path):
+    """The embedded default: the web server starts the worker as its child process (config/server.py;
+    a process, as the engines hold the GIL), which picks up a job queued before it started, too."""
     settings.CAPTIONS_IN_PROCESS = True
-    settings.CAPTIONS_WORKER_POLL = 0.2
     meeting = make_meeting(council, items=1)
     start_meeting(council, meeting)
     run(council.chair, meeting, "meeting.end")  # outside a test transaction: the listener has queued it
     assert CaptionJob.objects.get(meeting=meeting).state == JobState.QUEUED
     with_recording(meeting)
-    thread = embedded.start_embedded()
+    child = embedded.start_embedded(env=_child_env(settings, tmp_path))
     try:
-        assert thread is not None and embedded.start_embedded() is thread  # one per process
-        deadline = time.monotonic() + 60
+        assert child is not None and embedded.start_embedded() is child  # one per process
+        deadline = time.monotonic() + 120
         while CaptionJob.objects.get(meeting=meeting).state in (JobState.QUEUED, JobState.RUNNING):
+            assert child.poll() is None, "the worker process ended"
             assert time.monotonic() < deadline, "the embedded worker never ran the job"
-            time.sleep(0.1)
+            time.sleep(0.2)
     finally:
         embedded.stop_embedded()
-    assert not thread.is_alive()
+    assert child.poll() is not None
     assert CaptionJob.objects.get(meeting=meeting).state == JobState.UNAVAILABLE
 
 
@@ -150,3 +167,28 @@ def test_two_workers_never_claim_the_same_job(council):
         t.join(60)
     assert sorted(claimed) == sorted(m.id for m in meetings)
     assert set(CaptionJob.objects.values_list("state", flat=True)) == {JobState.RUNNING}
+
+
+@pytest.mark.django_db
+def test_the_worker_process_ends_with_the_web_server(settings, tmp_path):
+    """Killed or not, a web server that is gone takes its worker process with it (`--parent`)."""
+    import os
+    import subprocess
+    import sys
+
+    server = ("import os, subprocess, sys\n"
+              "child = subprocess.Popen([sys.executable, 'manage.py', 'run_captions_worker', '--parent', "
+              "str(os.getpid())])\n"
+              "print(child.pid, flush=True)\n"
+              "os._exit(0)\n")  # gone at once, as if killed: no atexit, no signal to the child
+    out = subprocess.run([sys.executable, "-c", server], cwd=embedded.MANAGE.parent, env=_child_env(settings, tmp_path),
+                         capture_output=True, text=True, timeout=60, check=True)
+    child = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break  # ended (reaped by init)
+        assert time.monotonic() < deadline, "the worker outlived its web server"
+        time.sleep(0.2)
