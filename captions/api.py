@@ -17,7 +17,7 @@ from meetings.models import Meeting
 from meetings.services import access
 
 from .models import CaptionJob, Cue
-from .selectors import editor_cues, job_of
+from .selectors import cue_with_versions, editor_cues, job_of
 from .services import MAX_CUE_TEXT, captions_approve, cue_correct
 
 
@@ -101,8 +101,7 @@ class CueAPI(APIView):
     def patch(self, request: Request, pk: int, index: int) -> Response:
         data = commands.validate(self.CorrectionInput, request.data)
         cue = cue_correct(user=request.user, meeting_id=pk, index=index, text=data["text"], version=data["version"])
-        fresh = next(c for c in editor_cues(meeting_id=pk) if c.id == cue.id)
-        return Response(CueOut(_cue(fresh)).data)
+        return Response(CueOut(_cue(cue_with_versions(cue_id=cue.id))).data)
 
 
 class ApproveCaptionsAPI(APIView):

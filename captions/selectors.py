@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from livestream.composer import SEGMENTS_LOG
 from livestream.health import stream_dir
@@ -43,10 +43,18 @@ def captions_approved(*, meeting_id: int) -> bool:
     return CaptionJob.objects.filter(meeting_id=meeting_id, approved_at__isnull=False).exists()
 
 
+def _with_versions(cues: QuerySet[Cue]) -> QuerySet[Cue]:
+    return cues.select_related("job").prefetch_related(
+        Prefetch("versions", queryset=CueVersion.objects.order_by("number")))
+
+
 def editor_cues(*, meeting_id: int) -> list[Cue]:
     """Every cue of the meeting's job, empty ones too, each with its versions, for the clerk."""
-    return list(Cue.objects.filter(job__meeting_id=meeting_id).select_related("job")
-                .prefetch_related(Prefetch("versions", queryset=CueVersion.objects.order_by("number"))))
+    return list(_with_versions(Cue.objects.filter(job__meeting_id=meeting_id)))
+
+
+def cue_with_versions(*, cue_id: int) -> Cue:
+    return _with_versions(Cue.objects.filter(id=cue_id)).get()
 
 
 def recording_moments(*, meeting_id: int, moments: Mapping[Hashable, dt.datetime]) -> dict[Hashable, int]:
