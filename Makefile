@@ -39,10 +39,11 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
-		n=$${MEDIA_WORKERS:-1}; echo "REDIS_URL is set: starting $$n media worker(s) as their own processes"; \
+		n=$${MEDIA_WORKERS:-1}; echo "REDIS_URL is set: starting $$n media worker(s) and a captions worker as their own processes"; \
 		pids=""; for w in $$(seq 0 $$((n - 1))); do \
 			MEDIA_WORKERS=$$n $(BIN)/python manage.py run_media_worker --worker $$w & pids="$$pids $$!"; \
 		done; \
+		$(BIN)/python manage.py run_captions_worker & pids="$$pids $$!"; \
 		trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
 		MEDIA_WORKERS=$$n MEDIA_IN_PROCESS=0 $(BIN)/python -m config.server -b 127.0.0.1 -p 8000 asgi:application; \
 	else \

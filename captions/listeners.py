@@ -1,18 +1,26 @@
-"""React to the log: when a meeting ends, transcribe its recording (not registered yet).
+"""React to the log: when a meeting ends, its captions job is queued (registered in apps.py).
 
-Registering it (captions/apps.py, `events.add_listener(on_event)`) would transcribe in the
-process that wrote the event; a meeting of hours takes minutes of CPU, so it belongs on a worker
-(the media worker or a task queue). It never raises: the job records what went wrong.
+Only the cheap part runs here, in the request that ends the meeting: the job row says "queued".
+A meeting of hours takes minutes of CPU to transcribe, so a worker does that (worker.py: a
+process beside the web server in the embedded default, `manage.py run_captions_worker` in
+production), once the recording is finalised. It never raises: the minutes and the recording
+do not wait for captions.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def on_event(event: Any) -> None:
     if event.type != "meeting.ended":
         return
-    from .services import captions_transcribe
+    from .services import captions_queue
 
-    captions_transcribe(meeting_id=event.meeting_id)
+    try:
+        captions_queue(meeting_id=event.meeting_id)
+    except Exception:  # captions are never a reason for ending a meeting to fail
+        log.exception("could not queue the captions of meeting %s", event.meeting_id)

@@ -29,6 +29,15 @@ def recording_exists(meeting_id: int) -> bool:
     return (stream_dir(meeting_id) / "recording.m3u8").is_file()
 
 
+def recording_finalised(meeting_id: int) -> bool:
+    """The composer has written the recording's last segment: it ends the playlist (`#EXT-X-ENDLIST`,
+    a VOD playlist) when it stops, which the media worker makes it do when the meeting ends."""
+    try:
+        return "#EXT-X-ENDLIST" in (stream_dir(meeting_id) / "recording.m3u8").read_text()
+    except OSError:
+        return False
+
+
 def recording_segments(meeting_id: int) -> list[dict[str, Any]]:
     """The recording's segments (open part, file present), as `livestream.playlists` takes them."""
     folder = stream_dir(meeting_id)

@@ -80,4 +80,7 @@ class CommandLine(CommandLineInterface):
 
 
 if __name__ == "__main__":
+    from captions.embedded import start_embedded
+
+    start_embedded()  # the embedded default's captions worker process (a no-op unless CAPTIONS_IN_PROCESS)
     CommandLine().run(sys.argv[1:])

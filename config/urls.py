@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from captions.urls import api_urlpatterns as captions_api_urls
 from meetings.health import healthz
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("minutes.api_urls")),  # before meetings' api/ catch-all, which would shadow it
     path("", include("archive_search.api_urls")),  # likewise ahead of the catch-all
+    path("", include(captions_api_urls)),  # the same
     path("api/", include("meetings.urls")),
     path("", include("meetings.public_urls")),
     path("", include("livestream.urls")),

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from captions.selectors import captions_available, captions_language
+from captions.selectors import captions_approved, captions_available, captions_language
 from captions.selectors import job_of as caption_job_of
 from livestream.health import stream_dir
 from meetings import clock, papers, presence, selectors
@@ -81,6 +81,7 @@ def meeting_page(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "meeting": meeting, "items": items, "minutes": minutes, "participant": participant, "ended": ended,
         "phase": phase, "recording": ended and (stream_dir(meeting.id) / "recording.m3u8").is_file(),
         "captions": ended and captions_available(meeting_id=meeting.id), "captions_lang": captions_language(),
+        "captions_approved": ended and captions_approved(meeting_id=meeting.id),
         "papers": papers.readable(user=request.user, meeting=meeting).exclude(file="").exists()})
 
 

@@ -21,6 +21,7 @@ LANGS = tuple(code for code, _name in settings.LANGUAGES)
 
 _MESSAGES = {
     "minutes": "Minutes", "body": "Body", "time": "Time", "place": "Place",
+    "in_recording": "In the recording from %(time)s",
     "remote_basis": "Remote meeting under the Local Government Act § 11-7, council decision",
     "opened": "Opened", "ended": "Ended", "attended": "Present", "absent": "Absent", "deputies": "Deputy",
     "for": "for", "cases": "Cases handled", "decision": "Decision", "no_decision": "No decision",

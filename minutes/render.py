@@ -93,12 +93,27 @@ def approval_text(a: dict[str, Any], L: dict[str, str], lang: str) -> str:
     return f"{L['not_approved']}: {L['to_be_approved_next']}."
 
 
-def to_html(data: dict[str, Any], *, meeting_id: int, published: bool) -> bytes:
-    """The minutes as an HTML fragment (an <article>): the page view places it in the site layout."""
+def to_html(data: dict[str, Any], *, meeting_id: int, published: bool,
+            moments: dict[int, int] | None = None) -> bytes:
+    """The minutes as an HTML fragment (an <article>): the page view places it in the site layout.
+    `moments` (vote number -> seconds into the public recording, where it holds the vote) gives each
+    such vote and the decision it made a link to that moment on the meeting page (`?t=`)."""
     d = display(data)
+    L = labels(d["lang"])
+    for it in d["agenda_items"]:
+        for v in it["votes"]:
+            seconds = None if v["redacted"] else (moments or {}).get(v["number"])
+            v["moment"] = None if seconds is None else {
+                "seconds": seconds, "text": L["in_recording"] % {"time": _clock(seconds)}}
+            if it.get("decision") and it.get("decision_vote") == v["number"]:
+                it["decision_moment"] = v["moment"]
     with translation.override(d["lang"]):
         return render_to_string("minutes/minutes_body.html", {
             "m": d, "L": labels(d["lang"]), "published": published, "meeting_id": meeting_id}).encode()
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def to_json(data: dict[str, Any]) -> bytes:

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from captions.selectors import recording_moments, recording_version
 from livestream.health import stream_dir
 from meetings import commands, selectors, visibility
 from meetings.exceptions import DomainError
@@ -47,15 +48,26 @@ def _wants_internal(request: HttpRequest, meeting: Meeting) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _rendered(meeting_id: int, last_digest: str, public: bool, lang: str, fmt: str, published: bool) -> bytes:
+def _rendered(meeting_id: int, last_digest: str, public: bool, lang: str, fmt: str, published: bool,
+              moments: tuple[tuple[int, int], ...] = ()) -> bytes:
     # Keyed by the digest of the last event, which covers the whole log: the same log gives the
     # same bytes, so caching is exact (a sequence number alone would not tell two logs apart).
+    # The HTML also links each vote into the recording: `moments` is part of the key.
     data = minutes_build(meeting_id=meeting_id, public=public, lang=lang)
     if fmt == "html":
-        return renderers.to_html(data, meeting_id=meeting_id, published=published)
+        return renderers.to_html(data, meeting_id=meeting_id, published=published, moments=dict(moments))
     if fmt == "pdf":
         return renderers.to_pdf(data, meeting_id=meeting_id, published=published)
     return renderers.to_json(data)
+
+
+@lru_cache(maxsize=64)
+def _vote_moments(meeting_id: int, last_digest: str, recording: Any) -> tuple[tuple[int, int], ...]:
+    """Each vote's opening as seconds into the public recording, where the recording holds it (an
+    open part, the stream up): cached per log and per state of the recording (`recording_version`)."""
+    opened = {int(p["vote"]): at for p, at in MeetingEvent.objects.filter(meeting_id=meeting_id, type="vote.opened")
+              .values_list("payload", "at")}
+    return tuple(sorted(recording_moments(meeting_id=meeting_id, moments=opened).items()))  # type: ignore[arg-type]
 
 
 def _minutes(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
@@ -77,7 +89,8 @@ def _minutes(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
                     "message": L.get(f"error:{exc.code}", exc.translated()), "L": L}, status=exc.http_status)
         return JsonResponse({"error": exc.as_dict()}, status=exc.http_status)
     lang = _lang(request)
-    body = _rendered(meeting.id, meeting.last_digest, not internal, lang, fmt, published)
+    moments = _vote_moments(meeting.id, meeting.last_digest, recording_version(meeting.id)) if fmt == "html" else ()
+    body = _rendered(meeting.id, meeting.last_digest, not internal, lang, fmt, published, moments)
     if fmt == "html":
         # The minutes themselves are a cached, deterministic fragment; the site layout around them
         # (navigation, language switch, login state) is per request.

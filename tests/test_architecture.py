@@ -23,7 +23,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "meetings": set(),
     "conference": set(),
     "livestream": {"meetings", "conference"},
-    "minutes": {"meetings", "livestream"},
+    "minutes": {"meetings", "livestream", "captions"},  # captions: the recording's moments of the votes
     "captions": {"meetings", "livestream"},
     "archive_search": {"meetings", "minutes", "captions"},
     "mediaworker": {"meetings", "conference", "livestream"},

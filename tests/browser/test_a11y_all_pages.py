@@ -16,6 +16,7 @@ import pytest
 
 from tests.browser.conftest import VIEWPORT, assert_accessible
 from tests.browser.helpers import api, formannskap_meeting, join_over_api, token
+from tests.browser.test_caption_editor import seed_captions
 from tests.browser.test_pages import first_link
 from tests.browser.test_public_phases import assert_fits_a_phone
 
@@ -60,7 +61,7 @@ def _meeting_in_state(base: str, state: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def paths(live_server_url, browser) -> dict[str, str]:
+def paths(live_server_url, live_server_env, browser) -> dict[str, str]:
     """Each page's path: the seeded council's pages, and one meeting in each of the public page's states."""
     base = live_server_url
     page = browser.new_context(viewport=VIEWPORT).new_page()
@@ -80,6 +81,9 @@ def paths(live_server_url, browser) -> dict[str, str]:
     }
     for state in ("live", "closed", "ended"):
         found[f"meeting-{state}"] = f"/meetings/{_meeting_in_state(base, state)}/"
+    ended = int(found["meeting-ended"].split("/")[2])
+    seed_captions(live_server_env, ended)  # the caption editor with its speeches, forms and histories
+    found["clerk-captions"] = f"/clerk/meetings/{ended}/captions/"
     return found
 
 
@@ -111,7 +115,8 @@ def contexts(browser, live_server_url):
 # The site's own 404 page is not among them: the test server runs with DEBUG, which answers a missing
 # page with Django's technical page instead (tests/frontend/test_languages.py renders the site's).
 PAGES = ["home", "archive", "search", "login", "document", "minutes", "meeting-before", "meeting-live",
-         "meeting-closed", "meeting-ended", "meeting-ended-archived", "clerk", "clerk-meeting"]
+         "meeting-closed", "meeting-ended", "meeting-ended-archived", "clerk", "clerk-meeting",
+         "clerk-captions"]
 # What each page shows once it has settled (its scripts have loaded the state they render).
 SETTLED = {
     "meeting-before": "#poster:not([hidden])",

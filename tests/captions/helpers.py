@@ -37,3 +37,26 @@ def close_and_reopen(council: Council, meeting: Any, inside: Any) -> None:
     close_doors(council, meeting)
     inside()
     run(council.chair, meeting, "doors.open", reason="Ferdig")
+
+
+def done_job(meeting: Any, cues: list[tuple[str, float, float, str]], *, engine: str = "pocketsphinx") -> Any:
+    """A finished job as a run leaves it: a cue per (speaker, start, end, text), each with its
+    engine version 1."""
+    from django.utils import timezone
+
+    from captions.models import CaptionJob, Cue, CueVersion, JobState
+
+    job = CaptionJob.objects.create(meeting=meeting, state=JobState.DONE, engine=engine, finished_at=timezone.now())
+    for i, (speaker, start, end, text) in enumerate(cues, start=1):
+        cue = Cue.objects.create(job=job, index=i, person_id=i, speaker=speaker, start=start, end=end, text=text)
+        CueVersion.objects.create(cue=cue, number=1, text=text, engine=engine, created_at=timezone.now())
+    return job
+
+
+def with_recording(meeting: Any, *, finalised: bool = True) -> None:
+    """The files the composer leaves: a recording playlist (ended or still growing) and no segments."""
+    from livestream.health import stream_dir
+
+    folder = stream_dir(meeting.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "recording.m3u8").write_text("#EXTM3U\n" + ("#EXT-X-ENDLIST\n" if finalised else ""))

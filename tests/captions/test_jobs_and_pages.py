@@ -137,7 +137,7 @@ def test_the_clerk_sees_the_job_its_progress_and_its_error(meeting, settings, dj
     client = Client(HTTP_ACCEPT_LANGUAGE="nb")
     client.force_login(clerk)
     url = f"/clerk/meetings/{meeting.id}/"
-    assert "ikke transkribert ennå" in client.get(url).content.decode()
+    assert "Teksting: <strong>I kø</strong>" in client.get(url).content.decode()  # queued as the meeting ended
     settings.CAPTIONS_ENGINE = "none"
     captions_transcribe(meeting_id=meeting.id)
     page = client.get(url).content.decode()
@@ -147,3 +147,4 @@ def test_the_clerk_sees_the_job_its_progress_and_its_error(meeting, settings, dj
     job.save()
     page = client.get(url).content.decode()
     assert "2 av 2 innlegg" in page and f"/meetings/{meeting.id}/transcript/" in page
+    assert f'href="/clerk/meetings/{meeting.id}/captions/">Rett tekstingen' in page

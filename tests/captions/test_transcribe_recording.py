@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from django.test import Client
 
+from captions import worker
 from captions.engines import SAMPLE_RATE
-from captions.models import JobState
+from captions.models import CaptionJob, CueVersion, JobState
 from captions.recording import recording_get
-from captions.services import captions_transcribe
+from captions.services import captions_approve, captions_transcribe, cue_correct
 from livestream.composer import Composer
 from livestream.health import stream_dir
 from tests.captions.helpers import SteppingClock, close_and_reopen, speak
@@ -87,7 +88,7 @@ def _speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(a, b) for a, b in regions if b - a > 0.3]
 
 
-def test_it_captions_each_open_speech_with_its_speaker(settings, tmp_path):
+def test_it_captions_each_open_speech_with_its_speaker(settings, tmp_path, django_capture_on_commit_callbacks):
     require_espeak()
     settings.LIVESTREAM_ROOT = tmp_path
     settings.CAPTIONS_ENGINE = "pocketsphinx"
@@ -125,9 +126,13 @@ def test_it_captions_each_open_speech_with_its_speaker(settings, tmp_path):
             clock.at(wall(end + LEAD))
             run(council.chair, meeting, "floor.end")
         run(council.chair, meeting, "item.close", item_id=meeting.items.get().id)
-        run(council.chair, meeting, "meeting.end")
+        with django_capture_on_commit_callbacks(execute=True):
+            run(council.chair, meeting, "meeting.end")
 
-    job = captions_transcribe(meeting_id=meeting.id)
+    # The meeting's end queued the job; the worker runs it, the recording being finalised.
+    assert CaptionJob.objects.get(meeting=meeting).state == JobState.QUEUED
+    job = worker.run_once()
+    assert job is not None and job.meeting_id == meeting.id
     assert job.state == JobState.DONE, job.error
     assert (job.speeches_done, job.speeches_total) == (3, 3)
     cues = list(job.cues.order_by("index"))
@@ -155,3 +160,19 @@ def test_it_captions_each_open_speech_with_its_speaker(settings, tmp_path):
     assert vtt.status_code == 200 and vtt["Content-Type"].startswith("text/vtt")
     body = vtt.content.decode()
     assert body.startswith("WEBVTT") and body.count("<v Medlem 1>") == 1 and body.count("<v Medlem 2>") == 2
+
+    # The clerk corrects the second speech; a new run (a better engine, say) keeps the correction,
+    # and the other speeches keep their automatic texts' history; once approved, no run changes them.
+    corrected = "we need more money for the schools"
+    cue_correct(user=council.clerk, meeting_id=meeting.id, index=cues[1].index, text=corrected, version=1)
+    again = captions_transcribe(meeting_id=meeting.id)
+    assert again.state == JobState.DONE, again.error
+    after = list(again.cues.order_by("index"))
+    assert [c.text for c in after] == [cues[0].text, corrected, cues[2].text]
+    assert [c.corrected for c in after] == [False, True, False]
+    assert CueVersion.objects.filter(cue=after[1]).count() == 2
+    assert CueVersion.objects.filter(cue=after[0]).count() == 1  # the same engine heard the same
+    captions_approve(user=council.clerk, meeting_id=meeting.id)
+    assert captions_transcribe(meeting_id=meeting.id).finished_at == again.finished_at  # not run again
+    body = Client().get(f"/meetings/{meeting.id}/captions.vtt").content.decode()
+    assert corrected in body

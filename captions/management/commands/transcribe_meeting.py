@@ -16,6 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("meeting_id", type=int)
 
     def handle(self, *args: Any, meeting_id: int, **options: Any) -> None:
+        from captions.models import CaptionJob
+
+        if CaptionJob.objects.filter(meeting_id=meeting_id, approved_at__isnull=False).exists():
+            raise CommandError(f"the captions of meeting {meeting_id} are approved by a clerk: not transcribed again")
         try:
             job = captions_transcribe(meeting_id=meeting_id)
         except Meeting.DoesNotExist:
