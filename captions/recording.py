@@ -114,3 +114,20 @@ def _put(out: np.ndarray, filled: int, pcm: np.ndarray) -> int:
     if k > 0:
         out[filled:filled + k] = pcm[:k]
     return filled + max(k, 0)
+
+
+VOICE_FLOOR = 0.01  # RMS (full scale 1) of a 20 ms window that counts as sound; room noise is below it
+
+
+def voiced_span(pcm: np.ndarray, start: float, end: float) -> tuple[float, float]:
+    """The part of a speech's interval, `start` to `end` seconds on the recording, that has sound in
+    it. The floor's interval runs from the chair's grant to the chair's end, a moment or two either
+    side of the words; the cue is shown while the words are spoken. All silence: the interval as it was."""
+    window = SAMPLE_RATE // 50
+    frames = pcm[: len(pcm) // window * window].astype(np.float32).reshape(-1, window) / 32768
+    loud = np.flatnonzero(np.sqrt((frames ** 2).mean(axis=1)) > VOICE_FLOOR)
+    if not len(loud):
+        return start, end
+    first, last = loud[0] * window / SAMPLE_RATE, (loud[-1] + 1) * window / SAMPLE_RATE
+    return start + first, min(end, start + last)
+

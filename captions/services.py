@@ -27,7 +27,7 @@ from meetings.services import access
 
 from . import engines, intervals
 from .models import CaptionJob, Cue, CueVersion, JobState
-from .recording import recording_get
+from .recording import recording_get, voiced_span
 from .signals import cues_changed
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ def _transcribe(job: CaptionJob) -> CaptionJob:
             pcm = recording.audio(start, end)
             began = time.process_time()
             text = engine.transcribe(pcm)
+            start, end = voiced_span(pcm, start, end)
             job.cpu_seconds += time.process_time() - began
             job.audio_seconds += len(pcm) / engines.SAMPLE_RATE
             cues.append(Cue(job=job, index=i, person_id=speech.person_id, speaker=speech.name, start=start,

@@ -33,3 +33,16 @@ def test_it_leaves_out_a_speech_with_nothing_recognised():
 
 def test_timestamps_round_to_milliseconds():
     assert timestamp(59.9996) == "00:01:00.000" and timestamp(-1) == "00:00:00.000"
+
+
+def test_a_cue_is_shown_while_the_words_are_spoken_not_the_whole_floor_interval():
+    import numpy as np
+
+    from captions.engines import SAMPLE_RATE
+    from captions.recording import voiced_span
+
+    pcm = np.zeros(SAMPLE_RATE * 4, np.int16)  # the floor for 4 s from 10 s into the recording
+    pcm[int(0.9 * SAMPLE_RATE):int(3.1 * SAMPLE_RATE)] = 3000  # words from 0.9 s to 3.1 s
+    start, end = voiced_span(pcm, 10.0, 14.0)
+    assert abs(start - 10.9) < 0.03 and abs(end - 13.1) < 0.03
+    assert voiced_span(np.zeros(SAMPLE_RATE, np.int16), 5.0, 6.0) == (5.0, 6.0)  # silence: as it was
