@@ -46,10 +46,14 @@ def captions_done(env: dict[str, str], meeting: int) -> None:
     """A finished captions job with the spoken cue in the server's database, announced as the
     captions service announces it (`cues_changed`), which refreshes the search index."""
     speaker, start, end, text = SPOKEN
-    code = ("from captions.models import CaptionJob, Cue; from captions.signals import cues_changed; "
-            f"job = CaptionJob.objects.create(meeting_id={meeting}, state='done', engine='pocketsphinx'); "
-            f"Cue.objects.create(job=job, index=1, person_id=1, speaker={speaker!r}, start={start}, end={end}, "
-            f"text={text!r}); cues_changed.send(sender=None, meeting_id={meeting})")
+    # The meeting's end has queued its job already (captions/listeners.py): this finishes it.
+    code = ("from django.utils import timezone; from captions.models import CaptionJob, Cue, CueVersion; "
+            "from captions.signals import cues_changed; "
+            f"job, _ = CaptionJob.objects.update_or_create(meeting_id={meeting}, defaults=dict(state='done', "
+            "engine='pocketsphinx', finished_at=timezone.now())); "
+            f"cue = Cue.objects.create(job=job, index=1, person_id=1, speaker={speaker!r}, start={start}, end={end}, "
+            f"text={text!r}); CueVersion.objects.create(cue=cue, number=1, text=cue.text, engine='pocketsphinx', "
+            f"created_at=timezone.now()); cues_changed.send(sender=None, meeting_id={meeting})")
     subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
 
 

@@ -9,10 +9,12 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from captions import worker
 
+EMBEDDED_NICENESS = 15  # of 19: the scheduler gives the web server's threads about 30 times its share
+
 
 class Command(BaseCommand):
     help = ("Run queued captions jobs (a meeting's job is queued when it ends) until stopped; "
-            "production's worker (the embedded default runs one as a thread of the web server).")
+            "production's worker (the embedded default runs one as a child process of the web server).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="run the ready jobs there are now, then stop")
@@ -34,6 +36,10 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, finish)
         if parent is not None:
+            # Beside the web server (the embedded default) it shares the cores with live meetings:
+            # a decode of minutes of CPU must never take them from the media and the event loop.
+            os.nice(EMBEDDED_NICENESS)
+
             def watch() -> None:  # the web server gone (even killed): this ends too
                 while not stop.wait(1.0):
                     if os.getppid() != parent:
